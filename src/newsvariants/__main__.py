@@ -1,0 +1,3 @@
+from newsvariants.cli import app
+
+app(prog_name="newsvariants")

@@ -1,0 +1,463 @@
+"""The build: raw/ (+ the previous registry) -> corpus/.
+
+Each stage lives in its own module and is a function over records; this module only runs them in
+order (ingest -> extract -> normalize -> fingerprint/cluster -> stories -> align -> label -> split ->
+pairs -> assemble -> validate -> write -> card), names the stage (and capture) when one fails,
+writes into a temporary folder and swaps it in only after validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsvariants import __version__
+from newsvariants.align import ALIGN_VERSION, align_paragraphs
+from newsvariants.annotations import Annotation, check_annotation, load_annotations
+from newsvariants.cluster import ClusterInput, cluster_variants
+from newsvariants.errors import AnnotationError, NewsVariantsError, StageError
+from newsvariants.extract import (
+    EXTRACTOR_VERSION,
+    PageContext,
+    extract_capture,
+    site_templates,
+    split_blocks,
+)
+from newsvariants.ingest import decode_capture, load_captures, verify_capture
+from newsvariants.label import LABEL_RULE_VERSION, relation_of, unit_scores
+from newsvariants.pairs import PAIRS_VERSION, build_pairs
+from newsvariants.records import (
+    Alignment,
+    AlignmentUnit,
+    Capture,
+    Extraction,
+    Pair,
+    Paragraph,
+    Quarantined,
+    Story,
+    Variant,
+)
+from newsvariants.registry import REGISTRY_FILE, StoryEvent, StoryRegistry
+from newsvariants.schema import SCHEMA_VERSION
+from newsvariants.split import SPLITS
+
+T = TypeVar("T")
+RULE_VERSION = f"align-{ALIGN_VERSION}/label-{LABEL_RULE_VERSION}"
+DEFAULT_VERSION = "0.0.0"
+
+
+@dataclass
+class CorpusRecords:
+    """Everything the build publishes, by config and split."""
+
+    stories: dict[str, list[Story]] = field(default_factory=dict)
+    variants: dict[str, list[Variant]] = field(default_factory=dict)
+    alignments: dict[str, list[Alignment]] = field(default_factory=dict)
+    pairs: dict[str, list[Pair]] = field(default_factory=dict)
+
+    def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
+        table = getattr(self, config)
+        return {split: [r.to_dict() for r in table.get(split, [])] for split in SPLITS}
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    records: CorpusRecords
+    events: list[StoryEvent]
+    quarantined: list[Quarantined]
+    captures: int
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def run_stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one stage; any failure becomes a StageError naming the stage (and capture)."""
+    try:
+        return func(*args, **kwargs)
+    except StageError:
+        raise
+    except NewsVariantsError as exc:
+        raise StageError(name, str(exc)) from exc
+    except Exception as exc:
+        raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+
+def extract_all(
+    raw: Path, captures: Sequence[Capture], progress: Progress = _no_progress
+) -> tuple[dict[str, Extraction], list[Quarantined]]:
+    """Extract every capture; a capture that cannot be read or has no body is quarantined."""
+    texts: dict[str, str] = {}
+    quarantined: list[Quarantined] = []
+    for capture in captures:
+        data = verify_capture(raw, capture)
+        try:
+            texts[capture.capture_id] = decode_capture(data, capture.encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            quarantined.append(
+                Quarantined(capture.capture_id, capture.path, "extract", f"cannot decode: {exc}")
+            )
+    dumps = {c.capture_id: c for c in captures if c.format == "text" and c.capture_id in texts}
+    templates = site_templates(
+        {cid: [b.text for b in split_blocks(texts[cid])] for cid in dumps},
+        {cid: c.source for cid, c in dumps.items()},
+    )
+    extractions: dict[str, Extraction] = {}
+    for n, capture in enumerate(captures, start=1):
+        progress("extract", n, len(captures))
+        if capture.capture_id not in texts:
+            continue
+        context = PageContext(templates.get(capture.source, frozenset()))
+        try:
+            extraction = extract_capture(capture, verify_capture(raw, capture), context)
+        except Exception as exc:
+            raise StageError("extract", f"{type(exc).__name__}: {exc}", capture.path) from exc
+        if not extraction.paragraphs:
+            quarantined.append(
+                Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
+            )
+            continue
+        extractions[capture.capture_id] = extraction
+    return extractions, quarantined
+
+
+def variant_id_of(capture_id: str) -> str:
+    return f"v-{capture_id}"
+
+
+def cluster_stage(extractions: dict[str, Extraction]) -> list[list[str]]:
+    """Clusters of capture IDs."""
+    items = [
+        ClusterInput(cid, [p.text for p in ex.paragraphs]) for cid, ex in sorted(extractions.items())
+    ]
+    return cluster_variants(items)
+
+
+def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Variant:
+    vid = variant_id_of(capture.capture_id)
+    return Variant(
+        variant_id=vid,
+        story_id=story_id,
+        capture_id=capture.capture_id,
+        capture_sha256=capture.sha256,
+        source=capture.source,
+        url=capture.url,
+        title=extraction.title,
+        byline=extraction.byline,
+        published_at=extraction.published_at,
+        captured_at=capture.captured_at,
+        language=extraction.language,
+        format=capture.format,
+        paragraphs=[
+            Paragraph(f"{vid}:p{i:03d}", p.text, p.start, p.end)
+            for i, p in enumerate(extraction.paragraphs)
+        ],
+        captions=list(extraction.captions),
+        title_span=extraction.title_span,
+        byline_span=extraction.byline_span,
+        removed=list(extraction.removed),
+        extractor_version=extraction.extractor_version,
+    )
+
+
+def pivot_key(variant: Variant) -> tuple[str, int, int, str]:
+    """Earliest published or captured (unknown dates last), most complete on ties."""
+    date = variant.published_at or variant.captured_at or "9999"
+    length = sum(len(p.text) for p in variant.paragraphs)
+    return (date, -len(variant.paragraphs), -length, variant.variant_id)
+
+
+def make_story(story_id: str, members: list[Variant], aliases: list[str]) -> Story:
+    pivot = min(members, key=pivot_key)
+    dates = [d for v in members for d in (v.published_at, v.captured_at) if d]
+    titles = [v.title for v in sorted(members, key=pivot_key) if v.title]
+    return Story(
+        story_id=story_id,
+        title=titles[0] if titles else None,
+        first_seen=min(dates) if dates else None,
+        n_variants=len(members),
+        variant_ids=sorted(v.variant_id for v in members),
+        pivot_variant_id=pivot.variant_id,
+        sources=sorted({v.source for v in members}),
+        aliases=aliases,
+    )
+
+
+def _join(variant: Variant, indexes: Sequence[int]) -> str:
+    return "\n\n".join(variant.paragraphs[i].text for i in indexes)
+
+
+def alignment_id(variant_a: str, variant_b: str, pa: Sequence[int], pb: Sequence[int]) -> str:
+    key = f"{variant_a}|{variant_b}|{list(pa)}|{list(pb)}"
+    return "a-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def label_unit(
+    story_id: str, a: Variant, b: Variant, unit: AlignmentUnit, relation: str | None = None
+) -> Alignment:
+    text_a, text_b = _join(a, unit.paragraphs_a), _join(b, unit.paragraphs_b)
+    scores, diff = unit_scores(text_a, text_b)
+    rule = relation_of(len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores)
+    return Alignment(
+        alignment_id=alignment_id(a.variant_id, b.variant_id, unit.paragraphs_a, unit.paragraphs_b),
+        story_id=story_id,
+        variant_a=a.variant_id,
+        variant_b=b.variant_id,
+        paragraphs_a=list(unit.paragraphs_a),
+        paragraphs_b=list(unit.paragraphs_b),
+        relation=relation or rule,
+        scores=scores,
+        diff=diff,
+        text_a=text_a,
+        text_b=text_b,
+        label_source="human" if relation else "rule",
+        rule_version=RULE_VERSION,
+    )
+
+
+def align_story(story: Story, members: dict[str, Variant]) -> list[Alignment]:
+    """Units of every non-pivot variant against the pivot: n - 1 alignments for n variants."""
+    pivot = members[story.pivot_variant_id]
+    pivot_texts = [p.text for p in pivot.paragraphs]
+    found: list[Alignment] = []
+    for vid in story.variant_ids:
+        if vid == pivot.variant_id:
+            continue
+        other = members[vid]
+        units = align_paragraphs(pivot_texts, [p.text for p in other.paragraphs])
+        found += [label_unit(story.story_id, pivot, other, u) for u in units]
+    return found
+
+
+def apply_annotations(
+    alignments: list[Alignment], annotations: Sequence[Annotation], variants: dict[str, Variant]
+) -> list[Alignment]:
+    """Replace the rule's units with the annotated ones where a human judged the pair."""
+    by_pair: dict[tuple[str, str], list[Annotation]] = {}
+    for ann in annotations:
+        by_pair.setdefault((ann.variant_a, ann.variant_b), []).append(ann)
+    result: list[Alignment] = []
+    for (va, vb), anns in sorted(by_pair.items()):
+        if va not in variants or vb not in variants:
+            raise AnnotationError(f"{anns[0].where}: variant {va} or {vb} is not in the corpus")
+    replaced: dict[tuple[str, str], set[int]] = {}
+    for anns in by_pair.values():
+        for ann in anns:
+            a, b = variants[ann.variant_a], variants[ann.variant_b]
+            for side, idx, var in (("a", ann.paragraphs_a, a), ("b", ann.paragraphs_b, b)):
+                if any(i >= len(var.paragraphs) for i in idx):
+                    raise AnnotationError(
+                        f"{ann.where}: paragraphs_{side} {list(idx)} out of range for {var.variant_id}"
+                    )
+            check_annotation(ann, _join(a, ann.paragraphs_a), _join(b, ann.paragraphs_b))
+            replaced.setdefault((ann.variant_a, ann.variant_b), set()).update(
+                {("a", i) for i in ann.paragraphs_a} | {("b", j) for j in ann.paragraphs_b}
+            )
+    for al in alignments:
+        covered = replaced.get((al.variant_a, al.variant_b))
+        touched = covered and (
+            any(("a", i) in covered for i in al.paragraphs_a)
+            or any(("b", j) in covered for j in al.paragraphs_b)
+        )
+        if not touched:
+            result.append(al)
+    for anns in by_pair.values():
+        for ann in anns:
+            a, b = variants[ann.variant_a], variants[ann.variant_b]
+            unit = AlignmentUnit(ann.paragraphs_a, ann.paragraphs_b)
+            result.append(label_unit(a.story_id, a, b, unit, ann.relation))
+    return result
+
+
+def assemble(
+    captures: Sequence[Capture],
+    extractions: dict[str, Extraction],
+    clusters: list[list[str]],
+    registry: StoryRegistry,
+    annotations: Sequence[Annotation],
+) -> tuple[CorpusRecords, list[StoryEvent]]:
+    by_capture = {c.capture_id: c for c in captures}
+    story_ids, events = registry.assign(clusters)
+    records = CorpusRecords()
+    all_variants: dict[str, Variant] = {}
+    all_alignments: list[Alignment] = []
+    stories: list[Story] = []
+    for sid, cluster in zip(story_ids, clusters, strict=True):
+        members = [make_variant(by_capture[c], extractions[c], sid) for c in cluster]
+        story = make_story(sid, members, registry.stories[sid].aliases)
+        stories.append(story)
+        member_map = {v.variant_id: v for v in members}
+        all_variants.update(member_map)
+        all_alignments += run_stage("align", align_story, story, member_map)
+    all_alignments = run_stage("label", apply_annotations, all_alignments, annotations, all_variants)
+    pivots = {s.story_id: s.pivot_variant_id for s in stories}
+    for split in SPLITS:
+        in_split = {s.story_id for s in stories if registry.split_of(s.story_id) == split}
+        records.stories[split] = sorted(
+            (s for s in stories if s.story_id in in_split), key=lambda s: s.story_id
+        )
+        records.variants[split] = sorted(
+            (v for v in all_variants.values() if v.story_id in in_split),
+            key=lambda v: (v.story_id, v.variant_id),
+        )
+        records.alignments[split] = sorted(
+            (a for a in all_alignments if a.story_id in in_split),
+            key=lambda a: (a.story_id, a.variant_b, _unit_sort(a)),
+        )
+        records.pairs[split] = run_stage(
+            "pairs", build_pairs, records.variants[split], records.alignments[split], pivots
+        )
+    return records, events
+
+
+def _unit_sort(al: Alignment) -> tuple[int, int]:
+    if al.paragraphs_a:
+        return (al.paragraphs_a[0], al.paragraphs_b[0] if al.paragraphs_b else -1)
+    return (10**9, al.paragraphs_b[0])
+
+
+# --- inputs digest ----------------------------------------------------------------------------
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_parameters() -> dict[str, Any]:
+    from newsvariants import align, cluster, fingerprint, label, pairs, split
+
+    return {
+        "extractor_version": EXTRACTOR_VERSION,
+        "shingle_size": fingerprint.SHINGLE_SIZE,
+        "num_perm": fingerprint.NUM_PERM,
+        "minhash_seed": fingerprint.MINHASH_SEED,
+        "lsh_threshold": cluster.LSH_THRESHOLD,
+        "min_containment": cluster.MIN_CONTAINMENT,
+        "min_group_link": cluster.MIN_GROUP_LINK,
+        "align_version": align.ALIGN_VERSION,
+        "match_min": align.MATCH_MIN,
+        "move_min": align.MOVE_MIN,
+        "part_min": align.PART_MIN,
+        "label_rule_version": label.LABEL_RULE_VERSION,
+        "minor_edit_max": label.MINOR_EDIT_MAX,
+        "minor_char_min": label.MINOR_CHAR_MIN,
+        "pairs_version": pairs.PAIRS_VERSION,
+        "split_salt": split.SPLIT_SALT,
+    }
+
+
+def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
+    from newsvariants.ingest import CAPTURES_FILE
+
+    raw_manifest = (raw / CAPTURES_FILE).read_bytes() if (raw / CAPTURES_FILE).exists() else b""
+    ann_dir = raw / "annotations"
+    ann = b"".join(
+        p.name.encode() + b"\0" + p.read_bytes() for p in sorted(ann_dir.glob("*.jsonl"))
+    ) if ann_dir.is_dir() else b""
+    inputs: dict[str, Any] = {
+        "raw_manifest_sha256": hashlib.sha256(raw_manifest).hexdigest(),
+        "registry_sha256": _sha256_text(registry_text) if registry_text is not None else None,
+        "annotations_sha256": hashlib.sha256(ann).hexdigest(),
+        "code_version": __version__,
+        "parameters": build_parameters(),
+    }
+    inputs["digest"] = _sha256_text(json.dumps(inputs, sort_keys=True))
+    return {"digest": inputs.pop("digest"), **inputs}
+
+
+# --- the executor -------------------------------------------------------------------------------
+
+
+@contextmanager
+def staging_dir(out: Path) -> Iterator[Path]:
+    """A temporary folder beside `out`; removed unless swapped in."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    try:
+        yield tmp
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` by `tmp` with renames only (the old corpus survives until the last step)."""
+    backup = out.with_name(f".{out.name}-previous")
+    if backup.exists():
+        shutil.rmtree(backup)
+    if out.exists():
+        os.replace(out, backup)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if backup.exists():
+            os.replace(backup, out)
+        raise
+    if backup.exists():
+        shutil.rmtree(backup)
+
+
+def previous_version(registry_path: Path | None) -> str:
+    if registry_path is None:
+        return DEFAULT_VERSION
+    manifest = registry_path.parent / "MANIFEST.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text(encoding="utf-8")).get("version", DEFAULT_VERSION)
+    return DEFAULT_VERSION
+
+
+def build(
+    raw: Path,
+    out: Path,
+    registry_path: Path | None = None,
+    version: str | None = None,
+    progress: Progress = _no_progress,
+) -> BuildResult:
+    """Build the corpus from raw/ into out/ (atomically)."""
+    from newsvariants.card import render_card
+    from newsvariants.validate import validate_corpus
+    from newsvariants.write import write_corpus
+
+    if registry_path is None and (out / REGISTRY_FILE).exists():
+        registry_path = out / REGISTRY_FILE
+    registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None
+    registry = run_stage("registry", StoryRegistry.load, registry_path)
+    version = version or previous_version(registry_path)
+
+    captures = run_stage("ingest", load_captures, raw)
+    extractions, quarantined = run_stage("extract", extract_all, raw, captures, progress)
+    progress("cluster", 0, 1)
+    clusters = run_stage("cluster", cluster_stage, extractions)
+    annotations = run_stage("annotations", load_annotations, raw)
+    records, events = assemble(captures, extractions, clusters, registry, annotations)
+    inputs = inputs_digest(raw, registry_text)
+    report = {
+        "captures": len(captures),
+        "variants": sum(len(v) for v in records.variants.values()),
+        "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
+    }
+    with staging_dir(out) as tmp:
+        progress("write", 0, 1)
+        run_stage(
+            "write", write_corpus, tmp, records, registry, inputs, report, version, SCHEMA_VERSION
+        )
+        run_stage("card", render_card, tmp)
+        run_stage("validate", validate_corpus, tmp, raw)
+        swap_in(tmp, out)
+    return BuildResult(out, records, events, quarantined, len(captures))

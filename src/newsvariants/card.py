@@ -1,0 +1,205 @@
+"""Stage `card`: corpus/README.md = YAML metadata + DATASET_CARD.md with generated sections.
+
+DATASET_CARD.md is hand-written; markers in it are replaced by text generated from the schema and
+the corpus itself, so field lists, split sizes and statistics are never typed twice:
+  <!-- nv:version -->, <!-- nv:splits -->, <!-- nv:statistics -->, <!-- nv:fields KIND -->,
+  <!-- nv:benchmarks -->, <!-- nv:citation -->
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsvariants.schema import describe_fields, hf_features, schema_dir
+from newsvariants.split import SPLITS
+from newsvariants.write import CONFIGS, DEFAULT_CONFIG, shard_name
+
+CARD_METADATA: dict[str, Any] = {
+    "license": "other",
+    "license_name": "per-source",
+    "license_details": "Code MIT; texts remain the property of their outlets (see Licensing).",
+    "language": ["en"],
+    "multilinguality": "monolingual",
+    "task_categories": ["sentence-similarity", "text-classification"],
+    "task_ids": ["semantic-similarity-classification", "semantic-similarity-scoring"],
+    "pretty_name": "NewsVariants",
+    "tags": [
+        "near-duplicate-detection",
+        "paraphrase",
+        "text-reuse",
+        "news",
+        "alignment",
+        "provenance",
+    ],
+}
+_MARKER = re.compile(r"<!-- nv:(\w+)(?: (\w+))? -->")
+
+
+def card_source() -> Path:
+    """DATASET_CARD.md: in the checkout next to schema/, else the copy shipped in the package."""
+    base = schema_dir().parent
+    for candidate in (base / "DATASET_CARD.md", base / "_card" / "DATASET_CARD.md"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("DATASET_CARD.md not found")
+
+
+def benchmarks_table() -> str | None:
+    path = schema_dir().parent / "benchmarks" / "results" / "baselines.md"
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def _size_category(n: int) -> str:
+    for bound, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < bound:
+            return name
+    return "100K<n<1M" if n < 1_000_000 else "n>1M"
+
+
+def split_sizes(manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
+    sizes: dict[str, dict[str, int]] = {c: {} for c in CONFIGS}
+    for entry in manifest["files"]:
+        parts = entry["path"].split("/")
+        if len(parts) == 2 and parts[0] in CONFIGS and entry["rows"]:
+            sizes[parts[0]][parts[1].split("-")[0]] = entry["rows"]
+    return sizes
+
+
+def yaml_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+    sizes = split_sizes(manifest)
+    sizes_by_file = {e["path"]: e["bytes"] for e in manifest["files"]}
+    configs, infos = [], []
+    for config, kind in CONFIGS.items():
+        splits = [s for s in SPLITS if sizes[config].get(s)]
+        if not splits:
+            continue
+        entry: dict[str, Any] = {"config_name": config}
+        if config == DEFAULT_CONFIG:
+            entry["default"] = True
+        entry["data_files"] = [
+            {"split": s, "path": f"{config}/{s}-*.parquet"} for s in splits
+        ]
+        configs.append(entry)
+        info = {"config_name": config, **{"features": hf_features(kind)._to_yaml_list()}}
+        info["splits"] = [
+            {
+                "name": s,
+                "num_bytes": sizes_by_file[f"{config}/{shard_name(s)}"],
+                "num_examples": sizes[config][s],
+            }
+            for s in splits
+        ]
+        infos.append(info)
+    n_variants = sum(sizes["variants"].values())
+    return {
+        **CARD_METADATA,
+        "size_categories": [_size_category(n_variants)],
+        "configs": configs,
+        "dataset_info": infos,
+    }
+
+
+def fields_table(kind: str) -> str:
+    lines = ["| field | type | description |", "|---|---|---|"]
+    for name, typ, desc in describe_fields(kind):
+        lines.append(f"| `{name}` | {typ} | {desc.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def splits_table(manifest: dict[str, Any]) -> str:
+    sizes = split_sizes(manifest)
+    lines = ["| config | " + " | ".join(SPLITS) + " |", "|---|" + "---|" * len(SPLITS)]
+    for config in CONFIGS:
+        lines.append(
+            f"| `{config}` | " + " | ".join(str(sizes[config].get(s, 0)) for s in SPLITS) + " |"
+        )
+    empty = [s for s in SPLITS if not any(sizes[c].get(s) for c in CONFIGS)]
+    if empty:
+        lines.append("")
+        lines.append(
+            "Splits with no rows in this release (" + ", ".join(f"`{s}`" for s in empty) + ") are "
+            "left out of `configs` and `dataset_info`: `datasets` refuses to load an empty split. "
+            "They appear as soon as a story is assigned to them."
+        )
+    return "\n".join(lines)
+
+
+def statistics(corpus: Path) -> str:
+    import pyarrow.parquet as pq
+
+    def read(config: str, columns: list[str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for split in SPLITS:
+            path = corpus / config / shard_name(split)
+            if path.exists():
+                rows += pq.read_table(path, columns=columns).to_pylist()
+        return rows
+
+    stories = read("stories", ["n_variants"])
+    variants = read("variants", ["paragraphs", "source"])
+    aligns = read("alignments", ["relation"])
+    relation_names = hf_features("alignment")["relation"].names
+    relations = Counter(relation_names[a["relation"]] for a in aligns)
+    sizes = Counter(s["n_variants"] for s in stories)
+    n_par = sum(len(v["paragraphs"]) for v in variants)
+    lines = [
+        f"- stories: {len(stories)}",
+        f"- variants: {len(variants)} from {len({v['source'] for v in variants})} sources",
+        "- variants per story: "
+        + ", ".join(f"{k} variant(s): {sizes[k]} stories" for k in sorted(sizes)),
+        f"- body paragraphs: {n_par}",
+        f"- aligned units: {len(aligns)}",
+        "",
+        "| relation | units |",
+        "|---|---|",
+    ]
+    lines += [f"| `{r}` | {relations.get(r, 0)} |" for r in relation_names]
+    return "\n".join(lines)
+
+
+def citation_bibtex(version: str) -> str:
+    return (
+        "```bibtex\n"
+        "@misc{newsvariants,\n"
+        "  title  = {{NewsVariants}: News Stories as Republished Across Outlets, with Story IDs "
+        "and Typed Paragraph Alignments},\n"
+        "  author = {{NewsVariants maintainers}},\n"
+        f"  note   = {{Version {version}}},\n"
+        "  year   = {2026},\n"
+        "  howpublished = {Hugging Face dataset}\n"
+        "}\n```"
+    )
+
+
+def render_card(corpus: Path) -> str:
+    manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
+    version = manifest["version"]
+    body = card_source().read_text(encoding="utf-8")
+
+    def replace(match: re.Match[str]) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name == "version":
+            return version
+        if name == "splits":
+            return splits_table(manifest)
+        if name == "statistics":
+            return statistics(corpus)
+        if name == "fields" and arg:
+            return fields_table(arg)
+        if name == "benchmarks":
+            return benchmarks_table() or "_No baseline results recorded for this release._"
+        if name == "citation":
+            return citation_bibtex(version)
+        raise ValueError(f"DATASET_CARD.md: unknown marker {match.group(0)}")
+
+    text = _MARKER.sub(replace, body)
+    front = yaml.safe_dump(yaml_metadata(manifest), sort_keys=False, allow_unicode=True, width=1000)
+    card = f"---\n{front}---\n\n{text.strip()}\n"
+    (corpus / "README.md").write_text(card, encoding="utf-8")
+    return card

@@ -1,0 +1,174 @@
+"""Story IDs that survive every release.
+
+The previous release's registry (corpus/REGISTRY.json) is an input of the next build. Rules:
+- a cluster holding captures that already had a story keeps that story's ID;
+- a story whose captures now lie in several clusters (a split) keeps its ID on the cluster holding
+  most of them (ties: the cluster with the smallest capture ID); the others get new IDs;
+- a cluster that inherits several IDs (a merge) keeps the oldest (lowest generation, then most
+  captures, then smallest ID); the others become its aliases, marked merged_into;
+- a new ID is derived from the cluster's smallest capture ID, so first builds need no counter;
+- a story keeps the split it was first given; a merged story takes the split of the surviving ID.
+Nothing is renumbered; `newsvariants diff` reports every change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsvariants.errors import NewsVariantsError
+from newsvariants.schema import record_errors
+from newsvariants.split import SPLIT_SALT, hashed_split
+
+REGISTRY_FILE = "REGISTRY.json"
+
+
+@dataclass
+class StoryEntry:
+    split: str
+    generation: int
+    aliases: list[str] = field(default_factory=list)
+    status: str = "active"
+    merged_into: str | None = None
+
+
+@dataclass
+class StoryEvent:
+    kind: str  # new | kept | split | merged | retired
+    story_id: str
+    detail: str
+
+
+@dataclass
+class StoryRegistry:
+    split_salt: str = SPLIT_SALT
+    generation: int = 0
+    stories: dict[str, StoryEntry] = field(default_factory=dict)
+    captures: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> StoryRegistry:
+        if path is None or not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise NewsVariantsError(f"{path}: not JSON: {exc}") from exc
+        problems = record_errors("registry", data)
+        if problems:
+            raise NewsVariantsError(f"{path}: invalid registry: {'; '.join(problems)}")
+        return cls(
+            split_salt=data["split_salt"],
+            generation=data["generation"],
+            stories={k: StoryEntry(**v) for k, v in data["stories"].items()},
+            captures=dict(data["captures"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "split_salt": self.split_salt,
+            "generation": self.generation,
+            "stories": {
+                k: {
+                    "split": v.split,
+                    "generation": v.generation,
+                    "aliases": sorted(v.aliases),
+                    "status": v.status,
+                    "merged_into": v.merged_into,
+                }
+                for k, v in sorted(self.stories.items())
+            },
+            "captures": dict(sorted(self.captures.items())),
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n"
+
+    def resolve(self, story_id: str) -> str:
+        """Follow merged_into links to the story's surviving ID."""
+        seen = set()
+        while self.stories[story_id].merged_into and story_id not in seen:
+            seen.add(story_id)
+            story_id = self.stories[story_id].merged_into  # type: ignore[assignment]
+        return story_id
+
+    def split_of(self, story_id: str) -> str:
+        return self.stories[story_id].split
+
+    def _new_id(self, seed_capture: str) -> str:
+        n = 0
+        while True:
+            salt = "" if n == 0 else f":{n}"
+            sid = "s-" + hashlib.sha256(f"story:{seed_capture}{salt}".encode()).hexdigest()[:12]
+            if sid not in self.stories:
+                return sid
+            n += 1
+
+    def assign(self, clusters: Sequence[Sequence[str]]) -> tuple[list[str], list[StoryEvent]]:
+        """Story ID for each cluster of capture IDs; updates the registry; returns the events."""
+        previous = {c: self.resolve(s) for c, s in self.captures.items() if s in self.stories}
+        heir = self._heirs(clusters, previous)
+        generation = self.generation + 1
+        created = False
+        ids: list[str] = []
+        events: list[StoryEvent] = []
+        for index, cluster in enumerate(clusters):
+            inherited = sorted(sid for sid, idx in heir.items() if idx == index)
+            if not inherited:
+                sid = self._new_id(min(cluster))
+                former = sorted({previous[c] for c in cluster if c in previous})
+                split = hashed_split(sid, self.split_salt)
+                if former:  # split off an existing story: stay in that story's split (no leak)
+                    split = self.stories[former[0]].split
+                    events.append(StoryEvent("split", sid, f"split off {', '.join(former)}"))
+                else:
+                    events.append(StoryEvent("new", sid, f"{len(cluster)} capture(s)"))
+                self.stories[sid] = StoryEntry(split=split, generation=generation)
+                created = True
+            else:
+                sid = self._oldest(inherited, cluster, previous)
+                for other in inherited:
+                    if other != sid:
+                        self._merge(other, sid)
+                        events.append(StoryEvent("merged", sid, f"absorbed {other}"))
+            ids.append(sid)
+        survivors = set(ids)
+        for sid, entry in self.stories.items():
+            if entry.status == "active" and sid not in survivors:
+                entry.status = "retired"
+                events.append(StoryEvent("retired", sid, "no captures left"))
+        for sid in survivors:
+            self.stories[sid].status = "active"
+        self.captures = {c: sid for sid, cluster in zip(ids, clusters, strict=True) for c in cluster}
+        if created:
+            self.generation = generation
+        return ids, events
+
+    def _heirs(
+        self, clusters: Sequence[Sequence[str]], previous: dict[str, str]
+    ) -> dict[str, int]:
+        """For each previous story: the index of the cluster that keeps its ID."""
+        counts: dict[str, Counter[int]] = {}
+        for index, cluster in enumerate(clusters):
+            for capture in cluster:
+                if capture in previous:
+                    counts.setdefault(previous[capture], Counter())[index] += 1
+        heirs = {}
+        for sid, per_cluster in counts.items():
+            heirs[sid] = min(per_cluster, key=lambda i: (-per_cluster[i], min(clusters[i])))
+        return heirs
+
+    def _oldest(self, ids: list[str], cluster: Sequence[str], previous: dict[str, str]) -> str:
+        size = Counter(previous[c] for c in cluster if c in previous)
+        return min(ids, key=lambda s: (self.stories[s].generation, -size[s], s))
+
+    def _merge(self, other: str, into: str) -> None:
+        entry = self.stories[other]
+        entry.status, entry.merged_into = "merged", into
+        target = self.stories[into]
+        target.aliases = sorted({*target.aliases, other, *entry.aliases})

@@ -1,0 +1,142 @@
+"""JSON Schemas in schema/: the single source of field names and types.
+
+Code, Parquet features and the card all derive their field lists from these files, so a field is
+declared once. The schemas ship inside the wheel (``newsvariants/_schema``) and are read from the
+repository's ``schema/`` folder in a source checkout.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import datasets
+from jsonschema import Draft202012Validator
+
+RECORD_KINDS = (
+    "capture",
+    "variant",
+    "story",
+    "alignment",
+    "pair",
+    "manifest",
+    "annotation",
+    "registry",
+)
+SCHEMA_VERSION = "1.0.0"
+CLASS_LABEL_KEY = "x-hf-class-label"
+
+
+def schema_dir() -> Path:
+    """Folder holding the *.schema.json files (source checkout first, then the installed copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parents[1] / "schema", here / "_schema"):
+        if (candidate / "capture.schema.json").is_file():
+            return candidate
+    raise FileNotFoundError("schema/ not found next to the package nor inside it")
+
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    if kind not in RECORD_KINDS:
+        raise KeyError(f"unknown record kind {kind!r}; known: {', '.join(RECORD_KINDS)}")
+    path = schema_dir() / f"{kind}.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(kind))
+
+
+def field_names(kind: str) -> list[str]:
+    """Top-level field names of a record kind, in schema order (= column order)."""
+    return list(load_schema(kind)["properties"])
+
+
+def record_errors(kind: str, record: dict[str, Any]) -> list[str]:
+    """Every schema violation of one record, as `field: message` strings (empty when valid)."""
+    errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}" for e in errors]
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    declared = prop.get("type", "string")
+    types = [declared] if isinstance(declared, str) else list(declared)
+    return [t for t in types if t != "null"]
+
+
+def _feature(prop: dict[str, Any]) -> Any:
+    types = _types(prop)
+    if len(types) != 1:
+        raise ValueError(f"cannot map JSON Schema type {prop.get('type')} to one feature")
+    kind = types[0]
+    if prop.get(CLASS_LABEL_KEY):
+        return datasets.ClassLabel(names=[v for v in prop["enum"] if v is not None])
+    if kind == "string":
+        return datasets.Value("string")
+    if kind == "integer":
+        return datasets.Value("int64")
+    if kind == "number":
+        return datasets.Value("float64")
+    if kind == "boolean":
+        return datasets.Value("bool")
+    if kind == "array":
+        return datasets.List(_feature(prop["items"]))
+    if kind == "object":
+        return {name: _feature(sub) for name, sub in prop["properties"].items()}
+    raise ValueError(f"unsupported JSON Schema type {kind!r}")
+
+
+def hf_features(kind: str) -> datasets.Features:
+    """Hugging Face features of a corpus config, generated from its JSON Schema."""
+    props = load_schema(kind)["properties"]
+    return datasets.Features({name: _feature(prop) for name, prop in props.items()})
+
+
+def class_label_names(kind: str, field: str) -> list[str]:
+    return [v for v in load_schema(kind)["properties"][field]["enum"] if v is not None]
+
+
+def describe_fields(kind: str) -> list[tuple[str, str, str]]:
+    """(name, type, description) rows for the card, nested fields dotted."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(prefix: str, props: dict[str, Any]) -> None:
+        for name, prop in props.items():
+            types = "|".join(
+                [prop["type"]] if isinstance(prop.get("type"), str) else prop.get("type", [])
+            )
+            if prop.get(CLASS_LABEL_KEY):
+                types = "ClassLabel(" + ", ".join(class_label_names(kind, name)) + ")"
+            rows.append((prefix + name, types, prop.get("description", "")))
+            if "properties" in prop:
+                walk(prefix + name + ".", prop["properties"])
+            items = prop.get("items", {})
+            if "properties" in items:
+                walk(prefix + name + "[].", items["properties"])
+
+    walk("", load_schema(kind)["properties"])
+    return rows
+
+
+def class_label_fields(kind: str) -> list[str]:
+    return [n for n, p in load_schema(kind)["properties"].items() if p.get(CLASS_LABEL_KEY)]
+
+
+def decode_class_labels(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A Parquet row with ClassLabel ints turned back into the schema's names."""
+    fields = class_label_fields(kind)
+    if not fields:
+        return row
+    decoded = dict(row)
+    for name in fields:
+        value = row[name]
+        if isinstance(value, int):
+            names = class_label_names(kind, name)
+            decoded[name] = names[value] if 0 <= value < len(names) else value
+    return decoded
