@@ -1,0 +1,42 @@
+"""Shared fixtures. Every test runs offline: no hub, no network."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "raw"
+CORPUS = REPO / "corpus"
+SEED_ORIGINAL = "6a46f5a4e7026b00"  # rt.com, the original outlet's page
+SEED_MIRROR = "aef427151cea1b76"  # the rewording mirror
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def seed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed corpus built from the repository's raw/ into a temporary folder (built once)."""
+    from newsvariants.build import build
+
+    out = tmp_path_factory.mktemp("seed") / "corpus"
+    build(RAW, out, registry_path=CORPUS / "REGISTRY.json")
+    return out
+
+
+@pytest.fixture()
+def raw_copy(tmp_path: Path) -> Path:
+    """A writable copy of the repository's raw/."""
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target

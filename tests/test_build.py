@@ -1,0 +1,115 @@
+"""The build end to end on the seeds: right counts, reproducible, atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from newsvariants import build as build_module
+from newsvariants.build import build
+from newsvariants.errors import StageError
+from newsvariants.ingest import file_inputs, ingest
+
+from .conftest import CORPUS, RAW
+
+
+def _tree_hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _rows(corpus: Path, config: str) -> list[dict]:
+    return pq.read_table(corpus / config / "train-00000-of-00001.parquet").to_pylist()
+
+
+def test_seed_corpus_has_one_story_two_variants_ten_paragraphs_ten_units(
+    seed_corpus: Path,
+) -> None:
+    stories = _rows(seed_corpus, "stories")
+    variants = _rows(seed_corpus, "variants")
+    alignments = _rows(seed_corpus, "alignments")
+    assert len(stories) == 1 and stories[0]["n_variants"] == 2
+    assert [len(v["paragraphs"]) for v in variants] == [10, 10]
+    assert len(alignments) == 10
+    units = sorted((a["paragraphs_a"], a["paragraphs_b"]) for a in alignments)
+    assert units == [([i], [i]) for i in range(10)]
+    assert {v["story_id"] for v in variants} == {stories[0]["story_id"]}
+
+
+def test_two_builds_are_byte_identical(seed_corpus: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    build(RAW, again, registry_path=CORPUS / "REGISTRY.json")
+    assert _tree_hashes(again) == _tree_hashes(seed_corpus)
+
+
+def test_committed_corpus_equals_a_fresh_rebuild(seed_corpus: Path) -> None:
+    assert _tree_hashes(seed_corpus) == _tree_hashes(CORPUS)
+
+
+def test_manifest_lists_every_file_with_checksum_and_rows(seed_corpus: Path) -> None:
+    manifest = json.loads((seed_corpus / "MANIFEST.json").read_text())
+    listed = {f["path"]: f for f in manifest["files"]}
+    for path in seed_corpus.rglob("*.parquet"):
+        entry = listed[path.relative_to(seed_corpus).as_posix()]
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert entry["rows"] == pq.ParquetFile(path).metadata.num_rows
+    assert manifest["build_report"]["captures"] == 2
+    assert len(manifest["inputs"]["digest"]) == 64
+
+
+def test_a_failing_stage_leaves_the_previous_corpus_intact(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, out)
+    before = _tree_hashes(out)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(build_module, "cluster_stage", explode)
+    with pytest.raises(StageError, match="stage 'cluster' failed.*disk on fire"):
+        build(RAW, out)
+    assert _tree_hashes(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus"]  # no half-written folder left
+
+
+def test_an_extraction_crash_names_the_stage_and_the_capture(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, out)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError("bad block")
+
+    monkeypatch.setattr(build_module, "extract_capture", explode)
+    with pytest.raises(StageError) as info:
+        build(RAW, out)
+    assert "stage 'extract'" in str(info.value) and "captures/" in str(info.value)
+    assert _tree_hashes(out) == _tree_hashes(seed_corpus)
+
+
+def test_a_capture_without_a_body_is_quarantined_not_dropped(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("Home\nLogin\nMenu\n", encoding="utf-8")
+    [outcome] = ingest(
+        file_inputs(junk, source="junk.example", captured_at=None, url=None, fmt="text"), raw_copy
+    )
+    out = tmp_path / "out"
+    build(raw_copy, out)
+    report = json.loads((out / "MANIFEST.json").read_text())["build_report"]
+    assert report["captures"] == 3 and report["variants"] == 2
+    [entry] = report["quarantined"]
+    assert entry["capture_id"] == outcome.capture.capture_id
+    assert entry["stage"] == "extract" and entry["reason"]
