@@ -46,8 +46,12 @@ def test_seed_captures_are_stored_byte_for_byte_with_honest_metadata() -> None:
 def test_ingest_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     page = _write(tmp_path / "page.txt", BODY)
-    first = ingest(file_inputs(page, source="example.org", captured_at=None, url=None, fmt=None), raw)
-    again = ingest(file_inputs(page, source="example.org", captured_at=None, url=None, fmt=None), raw)
+    first = ingest(
+        file_inputs(page, source="example.org", captured_at=None, url=None, fmt=None), raw
+    )
+    again = ingest(
+        file_inputs(page, source="example.org", captured_at=None, url=None, fmt=None), raw
+    )
     assert first[0].added and not again[0].added
     assert first[0].capture.sha256 == sha256_bytes(page.read_bytes())
     assert len(read_capture_records(raw)) == 1

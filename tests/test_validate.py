@@ -63,8 +63,12 @@ def _variant(text: str, start: int, end: int) -> dict:
     return {
         "variant_id": "v-0000000000000000",
         "paragraphs": [
-            {"paragraph_id": "v-0000000000000000:p000", "text": text[start:end], "start": start,
-             "end": end}
+            {
+                "paragraph_id": "v-0000000000000000:p000",
+                "text": text[start:end],
+                "start": start,
+                "end": end,
+            }
         ],
         "captions": [],
         "title": None,

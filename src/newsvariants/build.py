@@ -1,8 +1,8 @@
 """The build: raw/ (+ the previous registry) -> corpus/.
 
 Each stage lives in its own module and is a function over records; this module only runs them in
-order (ingest -> extract -> normalize -> fingerprint/cluster -> stories -> align -> label -> split ->
-pairs -> assemble -> validate -> write -> card), names the stage (and capture) when one fails,
+order (ingest -> extract -> normalize -> fingerprint/cluster -> stories -> align -> label ->
+split -> pairs -> assemble -> validate -> write -> card), names the stage (and capture) when one fails,
 writes into a temporary folder and swaps it in only after validation.
 """
 
@@ -33,7 +33,7 @@ from newsvariants.extract import (
 )
 from newsvariants.ingest import decode_capture, load_captures, verify_capture
 from newsvariants.label import LABEL_RULE_VERSION, relation_of, unit_scores
-from newsvariants.pairs import PAIRS_VERSION, build_pairs
+from newsvariants.pairs import build_pairs
 from newsvariants.records import (
     Alignment,
     AlignmentUnit,
@@ -144,7 +144,8 @@ def variant_id_of(capture_id: str) -> str:
 def cluster_stage(extractions: dict[str, Extraction]) -> list[list[str]]:
     """Clusters of capture IDs."""
     items = [
-        ClusterInput(cid, [p.text for p in ex.paragraphs]) for cid, ex in sorted(extractions.items())
+        ClusterInput(cid, [p.text for p in ex.paragraphs])
+        for cid, ex in sorted(extractions.items())
     ]
     return cluster_variants(items)
 
@@ -305,7 +306,9 @@ def assemble(
         member_map = {v.variant_id: v for v in members}
         all_variants.update(member_map)
         all_alignments += run_stage("align", align_story, story, member_map)
-    all_alignments = run_stage("label", apply_annotations, all_alignments, annotations, all_variants)
+    all_alignments = run_stage(
+        "label", apply_annotations, all_alignments, annotations, all_variants
+    )
     pivots = {s.story_id: s.pivot_variant_id for s in stories}
     for split in SPLITS:
         in_split = {s.story_id for s in stories if registry.split_of(s.story_id) == split}
@@ -367,9 +370,11 @@ def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
 
     raw_manifest = (raw / CAPTURES_FILE).read_bytes() if (raw / CAPTURES_FILE).exists() else b""
     ann_dir = raw / "annotations"
-    ann = b"".join(
-        p.name.encode() + b"\0" + p.read_bytes() for p in sorted(ann_dir.glob("*.jsonl"))
-    ) if ann_dir.is_dir() else b""
+    ann = (
+        b"".join(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(ann_dir.glob("*.jsonl")))
+        if ann_dir.is_dir()
+        else b""
+    )
     inputs: dict[str, Any] = {
         "raw_manifest_sha256": hashlib.sha256(raw_manifest).hexdigest(),
         "registry_sha256": _sha256_text(registry_text) if registry_text is not None else None,

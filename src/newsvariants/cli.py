@@ -38,7 +38,8 @@ def ingest(
     raw: RawOption = Path("raw"),
     source: Annotated[str | None, typer.Option(help="Outlet name (e.g. rt.com).")] = None,
     captured_at: Annotated[
-        str | None, typer.Option("--captured-at", help="ISO 8601 date or date-time; omit if unknown.")
+        str | None,
+        typer.Option("--captured-at", help="ISO 8601 date or date-time; omit if unknown."),
     ] = None,
     url: Annotated[str | None, typer.Option(help="URL the page was captured from.")] = None,
     fmt: Annotated[
@@ -50,7 +51,8 @@ def ingest(
     ] = None,
 ) -> None:
     """Store captures in raw/ under their SHA-256 (re-ingesting the same bytes is a no-op)."""
-    from newsvariants.ingest import file_inputs, ingest as ingest_items, manifest_inputs
+    from newsvariants.ingest import file_inputs, manifest_inputs
+    from newsvariants.ingest import ingest as ingest_items
 
     try:
         if manifest is not None:
@@ -111,8 +113,10 @@ def build(
             result = run_build(raw, corpus, registry, progress=report)
         except NewsVariantsError as exc:
             raise _fail(exc) from exc
-    counts = {c: sum(len(v) for v in getattr(result.records, c).values()) for c in (
-        "stories", "variants", "alignments", "pairs")}
+    counts = {
+        c: sum(len(v) for v in getattr(result.records, c).values())
+        for c in ("stories", "variants", "alignments", "pairs")
+    }
     out.print(
         f"built {corpus}: {result.captures} captures -> "
         + ", ".join(f"{n} {c}" for c, n in counts.items())
@@ -162,6 +166,20 @@ def extract(
     except (NewsVariantsError, OSError) as exc:
         raise _fail(exc) from exc
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def explore(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder.")] = Path("corpus"),
+    output: Annotated[Path, typer.Option("--output", help="Folder for the HTML pages.")] = Path(
+        "explore"
+    ),
+) -> None:
+    """Write a static HTML view of every story: variants side by side, relations, diffs."""
+    from newsvariants.explore import write_explorer
+
+    index = write_explorer(corpus, output)
+    out.print(f"wrote {index}", highlight=False)
 
 
 def main() -> None:

@@ -95,7 +95,7 @@ def detect_encoding(data: bytes) -> str:
 
 
 def decode_capture(data: bytes, encoding: str) -> str:
-    """The capture's text: the decoded bytes, newlines unified. Every offset in the corpus indexes it."""
+    """The capture's text: decoded bytes, newlines unified. Every corpus offset indexes it."""
     text = data.decode(encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -306,7 +306,9 @@ MANIFEST_FIELDS = {"path", "source", "captured_at", "url", "format", "rights", "
 
 
 def manifest_inputs(manifest: Path) -> list[CaptureInput]:
-    """Captures listed in a JSONL manifest (paths relative to it); errors name the line and field."""
+    """Captures listed in a JSONL manifest (paths relative to it).
+
+    Errors name the manifest line and the field."""
     try:
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -326,7 +328,9 @@ def manifest_inputs(manifest: Path) -> list[CaptureInput]:
         if unknown:
             raise IngestError(f"{where}: unknown field(s) {', '.join(unknown)}")
         if not isinstance(entry.get("path"), str):
-            raise IngestError(f"{where}: field 'path' is required (a path relative to the manifest)")
+            raise IngestError(
+                f"{where}: field 'path' is required (a path relative to the manifest)"
+            )
         try:
             found = file_inputs(
                 manifest.parent / entry["path"],

@@ -7,7 +7,6 @@ labels). Mojibake is repaired here (ftfy), never in stored text, so offsets stay
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import ftfy
 
@@ -63,9 +62,9 @@ def strip_wrapping_quotes(text: str) -> str:
         if inner.count('"') % 2:
             break
         text = inner
-    if len(text) >= 2 and text[0] in _WRAPPING_QUOTES and text[-2] in _WRAPPING_QUOTES:
-        if text[-1] in ".,;:!?":
-            text = text[1:-2] + text[-1]
+    wrapped_before_stop = text[-1:] in (".", ",", ";", ":", "!", "?")
+    if len(text) >= 3 and text[0] in _WRAPPING_QUOTES and text[-2] in _WRAPPING_QUOTES:
+        text = text[1:-2] + text[-1] if wrapped_before_stop else text
     return text
 
 

@@ -61,7 +61,9 @@ def field_names(kind: str) -> list[str]:
 def record_errors(kind: str, record: dict[str, Any]) -> list[str]:
     """Every schema violation of one record, as `field: message` strings (empty when valid)."""
     errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}" for e in errors]
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}" for e in errors
+    ]
 
 
 def _types(prop: dict[str, Any]) -> list[str]:

@@ -115,7 +115,7 @@ def _check_cross(records: dict[str, dict[str, list[dict[str, Any]]]], problems: 
                     f"variant {v['variant_id']} ({split}) belongs to story {v['story_id']} "
                     f"in split {story_split.get(v['story_id'])}"
                 )
-    for split, rows in records["stories"].items():
+    for rows in records["stories"].values():
         for s in rows:
             if s["n_variants"] != len(s["variant_ids"]):
                 problems.append(f"story {s['story_id']}: n_variants != len(variant_ids)")
@@ -153,9 +153,7 @@ def _check_cross(records: dict[str, dict[str, list[dict[str, Any]]]], problems: 
                     problems.append(f"pair {p['pair_id']}: variant_{side} does not resolve")
 
 
-def _check_offsets(
-    variant: dict[str, Any], text: str, problems: list[str]
-) -> None:
+def _check_offsets(variant: dict[str, Any], text: str, problems: list[str]) -> None:
     where = f"variant {variant['variant_id']}"
     spans: list[tuple[int, int, str]] = []
     for p in variant["paragraphs"]:
