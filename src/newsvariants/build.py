@@ -2,8 +2,8 @@
 
 Each stage lives in its own module and is a function over records; this module only runs them in
 order (ingest -> extract -> normalize -> fingerprint/cluster -> stories -> align -> label ->
-split -> pairs -> assemble -> validate -> write -> card), names the stage (and capture) when one fails,
-writes into a temporary folder and swaps it in only after validation.
+split -> pairs -> assemble -> validate -> write -> card), names the stage (and capture) when one
+fails, writes into a temporary folder and swaps it in only after validation.
 """
 
 from __future__ import annotations
@@ -21,17 +21,16 @@ from typing import Any, TypeVar
 
 from newsvariants import __version__
 from newsvariants.align import ALIGN_VERSION, align_paragraphs
-from newsvariants.annotations import Annotation, check_annotation, load_annotations
-from newsvariants.cluster import ClusterInput, cluster_variants
-from newsvariants.errors import AnnotationError, NewsVariantsError, StageError
-from newsvariants.extract import (
-    EXTRACTOR_VERSION,
-    PageContext,
-    extract_capture,
-    site_templates,
-    split_blocks,
+from newsvariants.annotations import (
+    Annotation,
+    load_annotations,
+    merge_units,
+    resolve_annotations,
 )
-from newsvariants.ingest import decode_capture, load_captures, verify_capture
+from newsvariants.cluster import ClusterInput, cluster_variants
+from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
+from newsvariants.ingest import load_captures
 from newsvariants.label import LABEL_RULE_VERSION, relation_of, unit_scores
 from newsvariants.pairs import build_pairs
 from newsvariants.records import (
@@ -100,51 +99,42 @@ def run_stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T
 
 
 def extract_all(
-    raw: Path, captures: Sequence[Capture], progress: Progress = _no_progress
+    raw: Path,
+    captures: Sequence[Capture],
+    progress: Progress = _no_progress,
+    *,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    engine: str = "local",
 ) -> tuple[dict[str, Extraction], list[Quarantined]]:
-    """Extract every capture; a capture that cannot be read or has no body is quarantined."""
-    texts: dict[str, str] = {}
-    quarantined: list[Quarantined] = []
-    for capture in captures:
-        data = verify_capture(raw, capture)
-        try:
-            texts[capture.capture_id] = decode_capture(data, capture.encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            quarantined.append(
-                Quarantined(capture.capture_id, capture.path, "extract", f"cannot decode: {exc}")
-            )
-    dumps = {c.capture_id: c for c in captures if c.format == "text" and c.capture_id in texts}
-    templates = site_templates(
-        {cid: [b.text for b in split_blocks(texts[cid])] for cid in dumps},
-        {cid: c.source for cid, c in dumps.items()},
+    """Extract every capture; a capture that cannot be read or has no body is quarantined.
+
+    The per-capture work runs in newsvariants.executor: on `workers` processes (or Ray with
+    engine="ray"), cached under `cache_dir` when given; the results never depend on either.
+    """
+    from newsvariants.executor import extract_captures
+
+    return extract_captures(
+        raw,
+        captures,
+        progress,
+        workers=workers,
+        cache_dir=cache_dir,
+        engine=engine,
+        extract=extract_capture,
     )
-    extractions: dict[str, Extraction] = {}
-    for n, capture in enumerate(captures, start=1):
-        progress("extract", n, len(captures))
-        if capture.capture_id not in texts:
-            continue
-        context = PageContext(templates.get(capture.source, frozenset()))
-        try:
-            extraction = extract_capture(capture, verify_capture(raw, capture), context)
-        except Exception as exc:
-            raise StageError("extract", f"{type(exc).__name__}: {exc}", capture.path) from exc
-        if not extraction.paragraphs:
-            quarantined.append(
-                Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
-            )
-            continue
-        extractions[capture.capture_id] = extraction
-    return extractions, quarantined
 
 
 def variant_id_of(capture_id: str) -> str:
     return f"v-{capture_id}"
 
 
-def cluster_stage(extractions: dict[str, Extraction]) -> list[list[str]]:
-    """Clusters of capture IDs."""
+def cluster_stage(
+    extractions: dict[str, Extraction], sources: dict[str, str] | None = None
+) -> list[list[str]]:
+    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter)."""
     items = [
-        ClusterInput(cid, [p.text for p in ex.paragraphs])
+        ClusterInput(cid, [p.text for p in ex.paragraphs], (sources or {}).get(cid))
         for cid, ex in sorted(extractions.items())
     ]
     return cluster_variants(items)
@@ -249,40 +239,47 @@ def align_story(story: Story, members: dict[str, Variant]) -> list[Alignment]:
 def apply_annotations(
     alignments: list[Alignment], annotations: Sequence[Annotation], variants: dict[str, Variant]
 ) -> list[Alignment]:
-    """Replace the rule's units with the annotated ones where a human judged the pair."""
-    by_pair: dict[tuple[str, str], list[Annotation]] = {}
-    for ann in annotations:
-        by_pair.setdefault((ann.variant_a, ann.variant_b), []).append(ann)
-    result: list[Alignment] = []
-    for (va, vb), anns in sorted(by_pair.items()):
-        if va not in variants or vb not in variants:
-            raise AnnotationError(f"{anns[0].where}: variant {va} or {vb} is not in the corpus")
-    replaced: dict[tuple[str, str], set[int]] = {}
-    for anns in by_pair.values():
-        for ann in anns:
-            a, b = variants[ann.variant_a], variants[ann.variant_b]
-            for side, idx, var in (("a", ann.paragraphs_a, a), ("b", ann.paragraphs_b, b)):
-                if any(i >= len(var.paragraphs) for i in idx):
-                    raise AnnotationError(
-                        f"{ann.where}: paragraphs_{side} {list(idx)} out of range for {var.variant_id}"
-                    )
-            check_annotation(ann, _join(a, ann.paragraphs_a), _join(b, ann.paragraphs_b))
-            replaced.setdefault((ann.variant_a, ann.variant_b), set()).update(
-                {("a", i) for i in ann.paragraphs_a} | {("b", j) for j in ann.paragraphs_b}
-            )
+    """Replace the rule's units by the annotated ones (label_source "human") where a human judged.
+
+    Fails (AnnotationError naming file and line) when an annotation no longer matches the corpus;
+    a rule unit partly covered by an annotation is dropped and its other paragraphs become
+    `removed`/`added` units, so every paragraph still lies in exactly one unit.
+    """
+    if not annotations:
+        return alignments
+    pivot_of = {al.variant_b: al.variant_a for al in alignments}
+
+    def text_of(variant_id: str, indexes: Sequence[int]) -> str | None:
+        variant = variants.get(variant_id)
+        if variant is None:
+            return None
+        if any(i >= len(variant.paragraphs) for i in indexes):
+            raise IndexError(variant_id)
+        return _join(variant, indexes)
+
+    by_pair = resolve_annotations(annotations, pivot_of, text_of)
+    result = [al for al in alignments if (al.variant_a, al.variant_b) not in by_pair]
+    rule_of: dict[tuple[str, str], list[Alignment]] = {pair: [] for pair in by_pair}
     for al in alignments:
-        covered = replaced.get((al.variant_a, al.variant_b))
-        touched = covered and (
-            any(("a", i) in covered for i in al.paragraphs_a)
-            or any(("b", j) in covered for j in al.paragraphs_b)
+        if (al.variant_a, al.variant_b) in rule_of:
+            rule_of[(al.variant_a, al.variant_b)].append(al)
+    for (va, vb), anns in sorted(by_pair.items()):
+        a, b = variants[va], variants[vb]
+        rule = rule_of[(va, vb)]
+        kept, leftover = merge_units(
+            [AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) for al in rule],
+            [ann.unit for ann in anns],
+            len(a.paragraphs),
+            len(b.paragraphs),
         )
-        if not touched:
-            result.append(al)
-    for anns in by_pair.values():
-        for ann in anns:
-            a, b = variants[ann.variant_a], variants[ann.variant_b]
-            unit = AlignmentUnit(ann.paragraphs_a, ann.paragraphs_b)
-            result.append(label_unit(a.story_id, a, b, unit, ann.relation))
+        kept_units = set(kept)
+        result += [
+            al
+            for al in rule
+            if AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) in kept_units
+        ]
+        result += [label_unit(b.story_id, a, b, unit) for unit in leftover]
+        result += [label_unit(b.story_id, a, b, ann.unit, ann.relation) for ann in anns]
     return result
 
 
@@ -350,9 +347,7 @@ def build_parameters() -> dict[str, Any]:
         "shingle_size": fingerprint.SHINGLE_SIZE,
         "num_perm": fingerprint.NUM_PERM,
         "minhash_seed": fingerprint.MINHASH_SEED,
-        "lsh_threshold": cluster.LSH_THRESHOLD,
-        "min_containment": cluster.MIN_CONTAINMENT,
-        "min_group_link": cluster.MIN_GROUP_LINK,
+        **cluster.parameters(),
         "align_version": align.ALIGN_VERSION,
         "match_min": align.MATCH_MIN,
         "move_min": align.MOVE_MIN,
@@ -433,8 +428,16 @@ def build(
     registry_path: Path | None = None,
     version: str | None = None,
     progress: Progress = _no_progress,
+    *,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    engine: str = "local",
 ) -> BuildResult:
-    """Build the corpus from raw/ into out/ (atomically)."""
+    """Build the corpus from raw/ into out/ (atomically).
+
+    `workers` processes extract captures (0: one per core), `cache_dir` keeps per-capture work
+    between builds, `engine="ray"` runs it on Ray Data; none of them changes a byte of the output.
+    """
     from newsvariants.card import render_card
     from newsvariants.validate import validate_corpus
     from newsvariants.write import write_corpus
@@ -446,9 +449,19 @@ def build(
     version = version or previous_version(registry_path)
 
     captures = run_stage("ingest", load_captures, raw)
-    extractions, quarantined = run_stage("extract", extract_all, raw, captures, progress)
+    extractions, quarantined = run_stage(
+        "extract",
+        extract_all,
+        raw,
+        captures,
+        progress,
+        workers=workers,
+        cache_dir=cache_dir,
+        engine=engine,
+    )
     progress("cluster", 0, 1)
-    clusters = run_stage("cluster", cluster_stage, extractions)
+    sources = {c.capture_id: c.source for c in captures}
+    clusters = run_stage("cluster", cluster_stage, extractions, sources)
     annotations = run_stage("annotations", load_annotations, raw)
     records, events = assemble(captures, extractions, clusters, registry, annotations)
     inputs = inputs_digest(raw, registry_text)

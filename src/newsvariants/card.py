@@ -2,8 +2,9 @@
 
 DATASET_CARD.md is hand-written; markers in it are replaced by text generated from the schema and
 the corpus itself, so field lists, split sizes and statistics are never typed twice:
-  <!-- nv:version -->, <!-- nv:splits -->, <!-- nv:statistics -->, <!-- nv:fields KIND -->,
-  <!-- nv:benchmarks -->, <!-- nv:citation -->
+  <!-- nv:version -->, <!-- nv:repo -->, <!-- nv:splits -->, <!-- nv:statistics -->,
+  <!-- nv:sources -->, <!-- nv:pairs -->, <!-- nv:fields KIND -->, <!-- nv:benchmarks -->,
+  <!-- nv:citation -->
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from newsvariants.schema import describe_fields, hf_features, schema_dir
 from newsvariants.split import SPLITS
 from newsvariants.write import CONFIGS, DEFAULT_CONFIG, shard_name
 
+HUB_REPO = "newsvariants/newsvariants"  # the dataset repo the card's loading examples name
 CARD_METADATA: dict[str, Any] = {
     "license": "other",
     "license_name": "per-source",
     "license_details": "Code MIT; texts remain the property of their outlets (see Licensing).",
     "language": ["en"],
     "multilinguality": "monolingual",
+    "annotations_creators": ["machine-generated", "expert-generated"],
+    "language_creators": ["found"],
+    "source_datasets": ["original"],
     "task_categories": ["sentence-similarity", "text-classification"],
     "task_ids": ["semantic-similarity-classification", "semantic-similarity-scoring"],
     "pretty_name": "NewsVariants",
@@ -82,9 +87,7 @@ def yaml_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
         entry: dict[str, Any] = {"config_name": config}
         if config == DEFAULT_CONFIG:
             entry["default"] = True
-        entry["data_files"] = [
-            {"split": s, "path": f"{config}/{s}-*.parquet"} for s in splits
-        ]
+        entry["data_files"] = [{"split": s, "path": f"{config}/{s}-*.parquet"} for s in splits]
         configs.append(entry)
         info = {"config_name": config, **{"features": hf_features(kind)._to_yaml_list()}}
         info["splits"] = [
@@ -130,20 +133,25 @@ def splits_table(manifest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def statistics(corpus: Path) -> str:
+def read_columns(corpus: Path, config: str, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """{split: rows} with only the given columns (absent splits: [])."""
     import pyarrow.parquet as pq
 
-    def read(config: str, columns: list[str]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for split in SPLITS:
-            path = corpus / config / shard_name(split)
-            if path.exists():
-                rows += pq.read_table(path, columns=columns).to_pylist()
-        return rows
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for split in SPLITS:
+        path = corpus / config / shard_name(split)
+        rows[split] = pq.read_table(path, columns=columns).to_pylist() if path.exists() else []
+    return rows
 
-    stories = read("stories", ["n_variants"])
-    variants = read("variants", ["paragraphs", "source"])
-    aligns = read("alignments", ["relation"])
+
+def _all(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [r for split in SPLITS for r in rows[split]]
+
+
+def statistics(corpus: Path) -> str:
+    stories = _all(read_columns(corpus, "stories", ["n_variants"]))
+    variants = _all(read_columns(corpus, "variants", ["paragraphs", "source"]))
+    aligns = _all(read_columns(corpus, "alignments", ["relation"]))
     relation_names = hf_features("alignment")["relation"].names
     relations = Counter(relation_names[a["relation"]] for a in aligns)
     sizes = Counter(s["n_variants"] for s in stories)
@@ -156,11 +164,56 @@ def statistics(corpus: Path) -> str:
         f"- body paragraphs: {n_par}",
         f"- aligned units: {len(aligns)}",
         "",
-        "| relation | units |",
-        "|---|---|",
+        "| relation | units | share |",
+        "|---|---|---|",
     ]
-    lines += [f"| `{r}` | {relations.get(r, 0)} |" for r in relation_names]
+    total = max(len(aligns), 1)
+    lines += [
+        f"| `{r}` | {relations.get(r, 0)} | {relations.get(r, 0) / total:.1%} |"
+        for r in relation_names
+    ]
     return "\n".join(lines)
+
+
+def sources_table(corpus: Path) -> str:
+    """Variants and stories per source outlet (the licensing section refers to it)."""
+    variants = _all(read_columns(corpus, "variants", ["source", "story_id"]))
+    counts = Counter(v["source"] for v in variants)
+    stories = {s: len({v["story_id"] for v in variants if v["source"] == s}) for s in counts}
+    lines = ["| source | variants | stories |", "|---|---|---|"]
+    lines += [f"| `{s}` | {counts[s]} | {stories[s]} |" for s in sorted(counts)]
+    return "\n".join(lines)
+
+
+def pairs_table(corpus: Path) -> str:
+    """The composition of the pairs config per split: positives by relation, negatives by kind."""
+    rows = read_columns(corpus, "pairs", ["granularity", "label", "relation", "negative_kind"])
+    label_names = hf_features("pair")["label"].names
+    kinds: list[tuple[str, str]] = [
+        ("same_source", r) for r in load_pair_enum("relation") if r is not None
+    ] + [("unrelated", k) for k in load_pair_enum("negative_kind") if k is not None]
+    lines = ["| granularity | label | relation / negative_kind | " + " | ".join(SPLITS) + " |"]
+    lines.append("|---|---|---|" + "---|" * len(SPLITS))
+    for granularity in ("paragraph", "document"):
+        counts = {
+            split: Counter(
+                (label_names[r["label"]], r["relation"] or r["negative_kind"])
+                for r in rows[split]
+                if r["granularity"] == granularity
+            )
+            for split in SPLITS
+        }
+        for label, kind in kinds:
+            cells = [str(counts[s].get((label, kind), 0)) for s in SPLITS]
+            if any(c != "0" for c in cells):
+                lines.append(f"| {granularity} | {label} | `{kind}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def load_pair_enum(field: str) -> list[str | None]:
+    from newsvariants.schema import load_schema
+
+    return list(load_schema("pair")["properties"][field]["enum"])
 
 
 def citation_bibtex(version: str) -> str:
@@ -186,6 +239,12 @@ def render_card(corpus: Path) -> str:
         name, arg = match.group(1), match.group(2)
         if name == "version":
             return version
+        if name == "repo":
+            return HUB_REPO
+        if name == "sources":
+            return sources_table(corpus)
+        if name == "pairs":
+            return pairs_table(corpus)
         if name == "splits":
             return splits_table(manifest)
         if name == "statistics":

@@ -25,6 +25,7 @@ out = Console()
 
 RawOption = Annotated[Path, typer.Option("--raw", help="raw/ folder (captures + metadata).")]
 CorpusOption = Annotated[Path, typer.Option("--out", help="Corpus folder to write.")]
+DEFAULT_CACHE_DIR = Path(".cache/newsvariants")  # gitignored
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -97,6 +98,16 @@ def build(
         Path | None,
         typer.Option(help="Previous release's REGISTRY.json (default: the one in --out)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Processes for per-capture work (0: one per core).")
+    ] = 1,
+    cache: Annotated[
+        bool, typer.Option("--cache", help="Reuse per-capture work of earlier builds.")
+    ] = False,
+    cache_dir: Annotated[
+        Path, typer.Option("--cache-dir", help="Where --cache keeps per-capture work.")
+    ] = DEFAULT_CACHE_DIR,
+    engine: Annotated[str, typer.Option(help="local (process pool) or ray (extra).")] = "local",
 ) -> None:
     """Build the corpus from raw/ (every stage), validate it, then swap it in."""
     from newsvariants.build import build as run_build
@@ -110,7 +121,15 @@ def build(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            result = run_build(raw, corpus, registry, progress=report)
+            result = run_build(
+                raw,
+                corpus,
+                registry,
+                progress=report,
+                workers=workers,
+                cache_dir=cache_dir if cache else None,
+                engine=engine,
+            )
         except NewsVariantsError as exc:
             raise _fail(exc) from exc
     counts = {
@@ -180,6 +199,151 @@ def explore(
 
     index = write_explorer(corpus, output)
     out.print(f"wrote {index}", highlight=False)
+
+
+@app.command()
+def bench(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder.")] = Path("corpus"),
+    output: Annotated[
+        Path, typer.Option("--output", help="Folder for baselines.json and baselines.md.")
+    ] = Path("benchmarks/results"),
+    embeddings: Annotated[
+        bool, typer.Option(help="Run the sentence-embedding baseline when it is installed.")
+    ] = True,
+) -> None:
+    """Run the baselines on validation and test; print the table, write JSON and markdown."""
+    from newsvariants.bench import default_baselines, markdown_table, run_bench, write_results
+
+    baselines, status = default_baselines(with_embeddings=embeddings)
+    try:
+        report = run_bench(corpus, baselines, status, progress=lambda n: err.print(f"bench {n}"))
+    except (NewsVariantsError, OSError) as exc:
+        raise _fail(exc) from exc
+    sys.stdout.write(markdown_table(report))
+    for path in write_results(report, output):
+        err.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def score(
+    predictions: Annotated[Path, typer.Argument(help="Predictions JSONL.")],
+    config: Annotated[str, typer.Option(help="pairs or stories.")] = "pairs",
+    split: Annotated[str, typer.Option(help="train, validation or test.")] = "test",
+    corpus: Annotated[Path, typer.Option("--corpus", help="Corpus folder.")] = Path("corpus"),
+    threshold: Annotated[
+        float, typer.Option(help="pairs given only scores: same_source when score >= this.")
+    ] = 0.5,
+    validation: Annotated[
+        Path | None,
+        typer.Option(help="Validation predictions: choose the threshold there (best F1)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Score your predictions (pair_id + score/label, or variant_id + cluster) on one split."""
+    from newsvariants.score import format_report, score_file
+
+    try:
+        report = score_file(corpus, predictions, config, split, threshold, validation)
+    except NewsVariantsError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(format_report(report) + "\n")
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="The release version, X.Y.Z.")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="Built corpus folder.")] = Path("corpus"),
+    date: Annotated[
+        str | None, typer.Option(help="Release date YYYY-MM-DD (default: today, UTC).")
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="The previous release's corpus folder (default: from git tag vOLD)."),
+    ] = None,
+    changelog: Annotated[Path, typer.Option(help="CHANGELOG.md to add the entry to.")] = Path(
+        "CHANGELOG.md"
+    ),
+    citation: Annotated[Path, typer.Option(help="CITATION.cff to rewrite.")] = Path("CITATION.cff"),
+) -> None:
+    """Release the built corpus: MANIFEST version, card, CHANGELOG entry, CITATION.cff."""
+    import datetime
+
+    from newsvariants.release import CorpusState, previous_from_git
+    from newsvariants.release import release as run_release
+
+    day = date or datetime.datetime.now(datetime.UTC).date().isoformat()
+    try:
+        current = CorpusState.read(corpus).manifest["version"]
+        if previous is None and current != "0.0.0":
+            with previous_from_git(Path.cwd(), f"v{current}", corpus.as_posix()) as found:
+                if found is None:
+                    raise NewsVariantsError(
+                        f"no git tag v{current} to diff against: give --previous"
+                    )
+                result = run_release(corpus, version, day, changelog, citation, found)
+        else:
+            result = run_release(corpus, version, day, changelog, citation, previous)
+    except (NewsVariantsError, OSError) as exc:
+        raise _fail(exc) from exc
+    kind = result.diff.required if result.diff.previous_version else "first release"
+    out.print(f"released {corpus} as {result.version} ({kind})", highlight=False)
+    for line in result.diff.lines:
+        out.print(f"  {line}", highlight=False)
+    out.print("wrote " + ", ".join(str(p) for p in result.written), highlight=False)
+    out.print(f"next: git tag v{result.version}; newsvariants publish --repo ORG/NAME")
+
+
+@app.command()
+def publish(
+    repo: Annotated[str, typer.Option("--repo", help="Hugging Face dataset repo, ORG/NAME.")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="Released corpus folder.")] = Path(
+        "corpus"
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the exact operations; upload nothing.")
+    ] = False,
+) -> None:
+    """Upload the released corpus as a Hugging Face dataset repo and tag it vX.Y.Z."""
+    from newsvariants.publish import plan_publish
+    from newsvariants.publish import publish as run_publish
+
+    try:
+        plan = plan_publish(corpus, repo)
+    except NewsVariantsError as exc:
+        raise _fail(exc) from exc
+    heading = "dry run: would run" if dry_run else "publishing"
+    out.print(f"{heading} {plan.repo} {plan.tag}:", highlight=False)
+    for line in plan.describe():
+        out.print(line, highlight=False, soft_wrap=True)
+    if dry_run:
+        return
+    try:
+        commit = run_publish(plan)
+    except Exception as exc:  # hub errors come in many types; all end the command the same way
+        raise _fail(exc) from exc
+    out.print(f"published {plan.repo} at {commit}, tagged {plan.tag}", highlight=False)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older corpus folder.")],
+    new: Annotated[Path, typer.Argument(help="The newer corpus folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Stories and variants added, removed, merged, split or changed between two releases."""
+    from newsvariants.diff import diff_corpora, render_text
+
+    try:
+        report = diff_corpora(old, new)
+    except (NewsVariantsError, OSError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_text(report))
 
 
 def main() -> None:

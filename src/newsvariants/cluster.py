@@ -1,33 +1,83 @@
 """Stage `cluster`: variants -> stories.
 
-Candidates from MinHash LSH banding (datasketch), a verification score on every candidate pair
-(shingle containment both ways and paragraph matches), then union-find with a linkage check that
-refuses to merge two groups through one weak bridge (no chaining).
+A story is the set of variants that reproduce one source text (verbatim copies, excerpts, edited
+mirrors). The decision rule, with every parameter below, is documented in DATASET_CARD.md
+("Stories"):
+
+1. Shingles: word 3-grams of each body paragraph's comparison form, hashed to 64 bits
+   (fingerprint.py). Text on TEMPLATE_MIN_PAGES or more pages, and TEMPLATE_SHARE of the pages,
+   of one source is site template (chrome the extractor missed) and is left out of that source's
+   bodies, unless that would leave fewer than MIN_SHARED shingles (a page the source republished).
+2. Candidates: MinHash LSH banding (LSH_BANDS bands of LSH_ROWS rows) over each *paragraph* of at
+   least MIN_PARAGRAPH_SHINGLES shingles: two variants are candidates when their paragraphs
+   collide in at least MIN_COLLISIONS bands. Paragraph-level banding finds an excerpt a third as
+   long as its source (its document Jaccard is ~0.33, below any usable document threshold, but its
+   paragraphs are identical) and a rewording mirror (most of its paragraphs keep a high Jaccard)
+   while keeping unrelated pairs rare. Buckets larger than MAX_BUCKET (a story syndicated hundreds
+   of times, a boilerplate paragraph) are linked as a star plus a path, not all pairs.
+3. Verification: an edge is kept when the two bodies share at least MIN_SHARED shingles and the
+   smaller body's shingles are at least MIN_CONTAINMENT inside the larger one.
+4. Linkage without chaining: edges are taken strongest first into a union-find; two groups merge
+   only when at least MIN_GROUP_LINK of their member pairs (deterministic samples of each group)
+   reach MIN_CONTAINMENT too, so one bridge between two dense groups does not merge them.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from datasketch import MinHashLSH
+import numpy as np
 
-from newsvariants.fingerprint import NUM_PERM, body_shingles, minhash
+from newsvariants.fingerprint import NUM_PERM, ShingleTable, segment_signatures, shingle_table
 
-# LSH banding tuned for a low Jaccard: a rewording mirror's 3-gram Jaccard is ~0.4 and an excerpt
-# a third as long as its source has Jaccard ~0.33; verification below removes the false positives.
-LSH_THRESHOLD = 0.2
-# An edge is kept when the smaller body's shingles are mostly in the larger one (excerpts, mirrors).
+LSH_BANDS = 16
+LSH_ROWS = 4
+assert LSH_BANDS * LSH_ROWS <= NUM_PERM
+# The Jaccard at which a paragraph pair becomes a candidate with probability ~1/2 per paragraph.
+LSH_THRESHOLD = round((1 / LSH_BANDS) ** (1 / LSH_ROWS), 3)
+MIN_PARAGRAPH_SHINGLES = 5  # shorter paragraphs (datelines, "Read more") give no candidates
+MAX_BUCKET = 50
+# A pair must collide in at least two bands: one identical paragraph collides in all 16, while
+# two unrelated paragraphs that share a stock sentence (J ~ 0.4) collide in about one.
+MIN_COLLISIONS = 2
 MIN_CONTAINMENT = 0.5
-# Two groups merge only if their members agree on average, not through one bridge.
-MIN_GROUP_LINK = 0.4
+MIN_SHARED = 10
+MIN_GROUP_LINK = 0.5
 LINK_SAMPLE = 8
+TEMPLATE_MIN_PAGES = 3
+# ... and on at least this share of the source's pages: chrome is on (nearly) every page, while
+# common phrases ("one of the", "told reporters that") are on fewer; removing those from one
+# source's bodies and not another's would lower the containment of true pairs.
+TEMPLATE_SHARE = 0.8
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def parameters() -> dict[str, float | int]:
+    """Every parameter of the decision rule (recorded in MANIFEST.json by the build)."""
+    return {
+        "lsh_bands": LSH_BANDS,
+        "lsh_rows": LSH_ROWS,
+        "lsh_threshold": LSH_THRESHOLD,
+        "min_paragraph_shingles": MIN_PARAGRAPH_SHINGLES,
+        "min_collisions": MIN_COLLISIONS,
+        "max_bucket": MAX_BUCKET,
+        "min_containment": MIN_CONTAINMENT,
+        "min_shared": MIN_SHARED,
+        "min_group_link": MIN_GROUP_LINK,
+        "link_sample": LINK_SAMPLE,
+        "template_min_pages": TEMPLATE_MIN_PAGES,
+        "template_share": TEMPLATE_SHARE,
+    }
 
 
 @dataclass(frozen=True)
 class ClusterInput:
     variant_id: str
     paragraphs: Sequence[str]
+    source: str | None = None  # enables the per-source template filter
 
 
 @dataclass(frozen=True)
@@ -37,32 +87,168 @@ class Edge:
     score: float
 
 
-def containment(a: set[str], b: set[str]) -> float:
-    """|a & b| / min(|a|, |b|): 1.0 when one body is inside the other."""
-    if not a or not b:
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / min(|a|, |b|) of sorted unique hash arrays: 1.0 when one is inside the other."""
+    if len(a) == 0 or len(b) == 0:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    return _shared(a, b) / min(len(a), len(b))
 
 
-def candidate_pairs(shingle_sets: Mapping[str, set[str]]) -> list[tuple[str, str]]:
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    signatures = {vid: minhash(s) for vid, s in shingle_sets.items()}
-    for vid in sorted(signatures):
-        lsh.insert(vid, signatures[vid])
-    pairs: set[tuple[str, str]] = set()
-    for vid in sorted(signatures):
-        for other in lsh.query(signatures[vid]):
-            if other != vid:
-                pairs.add((min(vid, other), max(vid, other)))
-    return sorted(pairs)
+def _shared(a: np.ndarray, b: np.ndarray) -> int:
+    """|a & b| for sorted unique arrays by binary search (no concatenate-and-sort per pair)."""
+    if len(a) > len(b):
+        a, b = b, a
+    found = np.searchsorted(b, a)
+    found[found == len(b)] = 0
+    return int(np.count_nonzero(b[found] == a))
 
 
-def verified_edges(shingle_sets: Mapping[str, set[str]]) -> list[Edge]:
+# --- shingles ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Bodies:
+    """Per variant (in sorted ID order): its paragraphs' shingles and its body's shingle array."""
+
+    ids: list[str]
+    table: ShingleTable
+    body: list[np.ndarray]
+
+
+def body_fingerprints(items: Sequence[ClusterInput]) -> Bodies:
+    ordered = sorted(items, key=lambda item: item.variant_id)
+    table = shingle_table([item.paragraphs for item in ordered])
+    body = [table.body(d) for d in range(len(ordered))]
+    sources = [item.source for item in ordered]
+    return Bodies([item.variant_id for item in ordered], table, drop_templates(body, sources))
+
+
+def drop_templates(body: list[np.ndarray], sources: Sequence[str | None]) -> list[np.ndarray]:
+    """Remove shingles found on most pages of one source (site template): on at least
+    TEMPLATE_MIN_PAGES pages and TEMPLATE_SHARE of them."""
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, source in enumerate(sources):
+        if source is not None:
+            by_source[source].append(index)
+    result = list(body)
+    for source in sorted(by_source):
+        pages = by_source[source]
+        if len(pages) < TEMPLATE_MIN_PAGES:
+            continue
+        values, counts = np.unique(np.concatenate([body[i] for i in pages]), return_counts=True)
+        template = values[counts >= max(TEMPLATE_MIN_PAGES, TEMPLATE_SHARE * len(pages))]
+        if template.size == 0:
+            continue
+        for i in pages:
+            kept = body[i][~np.isin(body[i], template, assume_unique=True)]
+            if kept.size >= MIN_SHARED:  # else the page is mostly text the source repeats
+                result[i] = kept
+    return result
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+
+def _band_keys(sigs: np.ndarray) -> np.ndarray:
+    """(n, LSH_BANDS) keys: each band's LSH_ROWS signature values combined into one uint64."""
+    keys = np.zeros((sigs.shape[0], LSH_BANDS), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(LSH_BANDS):
+            key = np.full(sigs.shape[0], np.uint64(band + 1), dtype=np.uint64)
+            for row in range(LSH_ROWS):
+                key = (key * _GOLDEN) ^ sigs[:, band * LSH_ROWS + row]
+            keys[:, band] = key
+    return keys
+
+
+def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, width: int) -> np.ndarray:
+    """Codes i * width + j (i < j) of the owner pairs that share a key in one band, one per
+    shared key: all pairs in buckets of at most MAX_BUCKET entries, a star (first entry to each)
+    plus a path in bigger ones. Work is proportional to the pairs emitted."""
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    fresh = np.r_[True, keys[1:] != keys[:-1]]
+    shared = ~fresh | ~np.r_[fresh[1:], True]  # same key as the previous or the next entry
+    keys, owners = keys[shared], owners[shared].astype(np.int64)  # lone entries pair with nothing
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(owners)])
+    bucket_of = np.repeat(np.arange(len(starts)), sizes)
+    position = np.arange(len(owners))
+    size_of = sizes[bucket_of]
+    big = size_of > MAX_BUCKET
+    # how many later entries of its bucket each entry pairs with (one, the path, in big buckets)
+    after = size_of - 1 - (position - starts[bucket_of])
+    after[big] = np.minimum(after[big], 1)
+    by_after = np.argsort(-after, kind="stable")
+    after_sorted = after[by_after]
+    found = []
+    for offset in range(1, int(after.max(initial=0)) + 1):
+        left = by_after[: np.searchsorted(-after_sorted, -offset, side="right")]
+        found.append((owners[left], owners[left + offset]))
+    star = np.flatnonzero(big & (position != starts[bucket_of]))
+    found.append((owners[starts[bucket_of[star]]], owners[star]))
+    first = np.concatenate([a for a, _ in found])
+    second = np.concatenate([b for _, b in found])
+    distinct = first != second
+    low, high = np.minimum(first, second)[distinct], np.maximum(first, second)[distinct]
+    return np.unique(low * width + high)
+
+
+def candidate_pairs(bodies: Bodies, chunk_paragraphs: int = 20_000) -> np.ndarray:
+    """(i, j) index pairs of variants whose paragraphs collide in at least MIN_COLLISIONS bands.
+
+    Signatures are made and turned into band keys a chunk of paragraphs at a time, and pairs are
+    counted one band at a time, so memory follows the number of distinct candidate pairs."""
+    table = bodies.table
+    sizes = np.diff(table.para_start)
+    owner = np.repeat(np.arange(len(bodies.ids), dtype=np.int32), np.diff(table.doc_start))
+    usable = np.flatnonzero(sizes >= MIN_PARAGRAPH_SHINGLES)
+    if usable.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = np.empty((len(usable), LSH_BANDS), dtype=np.uint64)
+    for begin in range(0, len(usable), chunk_paragraphs):
+        chunk = usable[begin : begin + chunk_paragraphs]
+        lengths = table.para_start[chunk + 1] - table.para_start[chunk]
+        segments = np.r_[0, np.cumsum(lengths)]
+        # the chunk's paragraphs gathered as consecutive segments of one array
+        gather = np.repeat(table.para_start[chunk] - segments[:-1], lengths) + np.arange(
+            segments[-1]
+        )
+        keys[begin : begin + len(chunk)] = _band_keys(
+            segment_signatures(table.hashes[gather], segments)
+        )
+    width = len(bodies.ids)
+    codes = np.zeros(0, dtype=np.int64)
+    hits = np.zeros(0, dtype=np.int64)
+    for band in range(LSH_BANDS):
+        band_codes = _bucket_pairs(np.ascontiguousarray(keys[:, band]), owner[usable], width)
+        codes, inverse = np.unique(np.r_[codes, band_codes], return_inverse=True)
+        hits = np.bincount(inverse, weights=np.r_[hits, np.ones(len(band_codes))]).astype(np.int64)
+    kept = codes[hits >= MIN_COLLISIONS]
+    return np.stack([kept // width, kept % width], axis=1)
+
+
+# --- verification and linkage -----------------------------------------------------------------
+
+
+def verify(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The edge score (containment) of two bodies, or None when the pair is not one story."""
+    if len(a) == 0 or len(b) == 0:
+        return None
+    shared = _shared(a, b)
+    score = shared / min(len(a), len(b))
+    if shared < MIN_SHARED or score < MIN_CONTAINMENT:
+        return None
+    return score
+
+
+def verified_edges(bodies: Bodies, pairs: np.ndarray | None = None) -> list[Edge]:
+    """Candidate pairs that pass verification, strongest first."""
     edges = []
-    for a, b in candidate_pairs(shingle_sets):
-        score = containment(shingle_sets[a], shingle_sets[b])
-        if score >= MIN_CONTAINMENT:
-            edges.append(Edge(a, b, score))
+    for i, j in (candidate_pairs(bodies) if pairs is None else pairs).tolist():
+        score = verify(bodies.body[i], bodies.body[j])
+        if score is not None:
+            edges.append(Edge(bodies.ids[i], bodies.ids[j], score))
     return sorted(edges, key=lambda e: (-e.score, e.a, e.b))
 
 
@@ -86,21 +272,41 @@ class _UnionFind:
         self.members[keep].extend(self.members.pop(drop))
 
 
-def _group_link(a: list[str], b: list[str], shingle_sets: Mapping[str, set[str]]) -> float:
-    """Mean containment between (deterministic samples of) two groups' members."""
-    sa, sb = sorted(a)[:LINK_SAMPLE], sorted(b)[:LINK_SAMPLE]
-    scores = [containment(shingle_sets[x], shingle_sets[y]) for x in sa for y in sb]
-    return sum(scores) / len(scores)
+def _sample(members: list[str]) -> list[str]:
+    """Up to LINK_SAMPLE members spread over the group (sorted IDs, so deterministic)."""
+    ordered = sorted(members)
+    if len(ordered) <= LINK_SAMPLE:
+        return ordered
+    step = len(ordered) / LINK_SAMPLE
+    return [ordered[int(k * step)] for k in range(LINK_SAMPLE)]
+
+
+def group_link(a: list[str], b: list[str], body: Mapping[str, np.ndarray]) -> float:
+    """Share of member pairs across two groups (deterministic samples of each) whose containment
+    reaches MIN_CONTAINMENT: the groups merge only if most of those pairs would be edges too.
+
+    (A mean containment was measured too: it lets a short excerpt made of the quote two sibling
+    articles share bridge them; the share of agreeing pairs does not.)"""
+    pairs = [(x, y) for x in _sample(a) for y in _sample(b)]
+    agree = sum(containment(body[x], body[y]) >= MIN_CONTAINMENT for x, y in pairs)
+    return agree / len(pairs)
+
+
+def link(
+    ids: Sequence[str], edges: Sequence[Edge], body: Mapping[str, np.ndarray]
+) -> list[list[str]]:
+    uf = _UnionFind(sorted(ids))
+    for edge in edges:
+        ra, rb = uf.find(edge.a), uf.find(edge.b)
+        if ra == rb:
+            continue
+        if group_link(uf.members[ra], uf.members[rb], body) >= MIN_GROUP_LINK:
+            uf.union(ra, rb)
+    return sorted(sorted(m) for m in uf.members.values())
 
 
 def cluster_variants(items: Sequence[ClusterInput]) -> list[list[str]]:
     """Groups of variant IDs (each sorted; groups sorted by their first member)."""
-    shingle_sets = {item.variant_id: body_shingles(item.paragraphs) for item in items}
-    uf = _UnionFind(sorted(shingle_sets))
-    for edge in verified_edges(shingle_sets):
-        ra, rb = uf.find(edge.a), uf.find(edge.b)
-        if ra == rb:
-            continue
-        if _group_link(uf.members[ra], uf.members[rb], shingle_sets) >= MIN_GROUP_LINK:
-            uf.union(ra, rb)
-    return sorted(sorted(m) for m in uf.members.values())
+    bodies = body_fingerprints(items)
+    body = dict(zip(bodies.ids, bodies.body, strict=True))
+    return link(bodies.ids, verified_edges(bodies), body)

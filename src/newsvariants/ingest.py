@@ -8,11 +8,13 @@ raw/ layout:
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -88,10 +90,42 @@ def detect_encoding(data: bytes) -> str:
         return "utf_8"
     except UnicodeDecodeError:
         pass
+    declared = _declared_charset(data)
+    if declared:
+        return declared
     best = from_bytes(data).best()
     if best is None:
         raise IngestError("cannot detect the character encoding (not text?)")
     return best.encoding
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in a <meta> tag, when its bytes decode with it (the
+    HTML standard puts the declaration before sniffing; a page that lies about it is sniffed)."""
+    match = _META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    # Browsers read a "latin-1" or "ascii" label as windows-1252 (WHATWG Encoding), and pages
+    # so labelled use its curly quotes; plain latin-1 stays the fallback for its 5 unused bytes.
+    for candidate in (_WHATWG_ALIAS.get(name), name):
+        if candidate is None:
+            continue
+        try:
+            data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    return None
+
+
+_WHATWG_ALIAS = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252"}
 
 
 def decode_capture(data: bytes, encoding: str) -> str:
@@ -215,8 +249,10 @@ def iter_warc_html(data: bytes, origin: str) -> Iterator[tuple[bytes, str, str, 
     """(payload, target URI, WARC-Date, record ID) of every HTML response record of a WARC file."""
     from warcio.archiveiterator import ArchiveIterator
 
+    records = 0
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
+            records += record.rec_type is not None
             if record.rec_type != "response":
                 continue
             content_type = (record.http_headers.get_header("Content-Type") or "").lower()
@@ -233,6 +269,8 @@ def iter_warc_html(data: bytes, origin: str) -> Iterator[tuple[bytes, str, str, 
             )
     except Exception as exc:  # warcio raises several unrelated types on corrupt input
         raise IngestError(f"{origin}: not a readable WARC file: {exc}") from exc
+    if records == 0:  # warcio accepts some garbage that starts "WARC/" as one untyped record
+        raise IngestError(f"{origin}: not a readable WARC file: no records in it")
 
 
 def source_from_url(url: str | None) -> str | None:

@@ -1,13 +1,20 @@
 """Stage `pairs`: benchmark pairs from the alignments, inside one split only.
 
-Positives: every aligned unit whose relation is not added/removed gives a paragraph pair; every
-non-pivot variant gives a document pair with its pivot. For each positive, up to one negative of
-each kind, all drawn from the positive's split (negatives never cross splits):
-- `same_story`: the pivot's text paired with a paragraph of the variant it is NOT aligned to
-  (hardest: same topic, same names); documents have none;
+Positives (label `same_source`):
+- paragraph: every aligned unit whose relation is not added/removed (`relation` = the unit's);
+- document: every non-pivot variant with its pivot (`relation` = the most frequent relation over
+  its units, ties broken by the order identical < formatting < minor_edit < major_edit < ...).
+Negatives (label `unrelated`), all drawn from the positive's split, so negatives never cross splits.
+For each positive, at most one of each kind, with the positive's text_a as their text_a:
+- `same_story` (paragraphs only): a paragraph of the same variant_b that is NOT aligned to text_a
+  (the hardest: same topic, same names); none when every paragraph of variant_b is aligned to it;
 - `nearest_other`: the most similar text (TF-IDF cosine) of another story in the same split;
-- `random_other`: a text of another story in the same split, chosen by hash rank.
-Sampling is deterministic: choices are ranked by SHA-256 of the pair key, never by a random seed.
+- `random_other`: a text of another story in the same split, chosen by hash.
+So the ratio is at most 3 negatives per paragraph positive (1 per kind) and 2 per document
+positive; a negative drawn twice (e.g. the nearest text of a pivot paragraph aligned to several
+variants) is kept once, and a split with a single story has no `*_other` negatives.
+Sampling is deterministic: choices are ranked by SHA-256 of the pair key, never by a random seed,
+and cost O(1) per positive for `random_other` and one sparse product per block for `nearest_other`.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ import numpy as np
 from newsvariants.label import POSITIVE_RELATIONS
 from newsvariants.records import Alignment, Pair, Variant
 
-PAIRS_VERSION = "1"
+PAIRS_VERSION = "2"  # 2: random_other drawn by hashed offset (O(1) per positive)
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
+DENSE_BLOCK_CELLS = 1 << 24  # at most 16M similarities (128 MB) densified at once
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,9 @@ def _hash(*parts: object) -> str:
 
 
 def pair_id(granularity: str, a: TextRef, b: TextRef, kind: str) -> str:
-    return "p-" + _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs, kind)[:16]
+    return (
+        "p-" + _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs, kind)[:16]
+    )
 
 
 def _pair(granularity: str, a: TextRef, b: TextRef, relation: str | None, kind: str | None) -> Pair:
@@ -69,22 +79,40 @@ def _nearest(queries: Sequence[TextRef], pool: Sequence[TextRef]) -> list[TextRe
     vectorizer = TfidfVectorizer(lowercase=True, sublinear_tf=True)
     matrix = vectorizer.fit_transform([r.text for r in pool])
     query_matrix = vectorizer.transform([q.text for q in queries])
-    stories = np.array([r.story_id for r in pool])
+    codes = {sid: n for n, sid in enumerate(sorted({r.story_id for r in pool}))}
+    stories = np.array([codes[r.story_id] for r in pool])
     found: list[TextRef | None] = []
-    for start in range(0, len(queries), 512):
-        sims = (query_matrix[start : start + 512] @ matrix.T).toarray()
-        for row, query in enumerate(queries[start : start + 512]):
-            scores = np.where(stories == query.story_id, -1.0, sims[row])
-            best = int(np.argmax(scores))  # argmax takes the first of equal scores: deterministic
-            found.append(pool[best] if scores[best] >= 0 else None)
+    block = max(1, min(512, DENSE_BLOCK_CELLS // len(pool)))  # bounded memory on a large pool
+    for start in range(0, len(queries), block):
+        sims = (query_matrix[start : start + block] @ matrix.T).toarray()
+        own = np.array([codes.get(q.story_id, -1) for q in queries[start : start + block]])
+        sims[own[:, None] == stories[None, :]] = -1.0  # never a text of the query's own story
+        best = np.argmax(sims, axis=1)  # the first of equal scores: deterministic
+        found += [pool[b] if sims[i, b] >= 0 else None for i, b in enumerate(best)]
     return found
 
 
-def _random_other(query: TextRef, pool: Sequence[TextRef], key: str) -> TextRef | None:
-    others = [r for r in pool if r.story_id != query.story_id]
-    if not others:
+class RandomOther:
+    """Draws a text of another story: the pool in a fixed hashed order, entered at a hashed offset.
+
+    Walking from the offset to the first text of another story is O(1) per query in practice (it
+    skips at most the texts of the query's own story, which the hashed order scatters), instead
+    of ranking the whole pool for every query.
+    """
+
+    def __init__(self, pool: Sequence[TextRef]) -> None:
+        self.pool = sorted(pool, key=lambda r: _hash("order", r.variant_id, r.paragraphs))
+
+    def draw(self, query: TextRef, key: str) -> TextRef | None:
+        n = len(self.pool)
+        if n == 0:
+            return None
+        start = int(_hash("offset", key)[:15], 16) % n
+        for step in range(n):
+            candidate = self.pool[(start + step) % n]
+            if candidate.story_id != query.story_id:
+                return candidate
         return None
-    return min(others, key=lambda r: _hash(key, r.variant_id, r.paragraphs))
 
 
 def build_pairs(
@@ -153,20 +181,21 @@ def _negatives(
 ) -> list[Pair]:
     pairs: list[Pair] = []
     nearest = _nearest([a for a, _ in positives], pool)
+    random_other = RandomOther(pool)
     for (a, b), near in zip(positives, nearest, strict=True):
         key = _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs)
         if aligned_b is not None:
             taken = set().union(*(aligned_b.get((b.variant_id, i), set()) for i in a.paragraphs))
-            options = [
-                j for j in range(len(by_id[b.variant_id].paragraphs)) if j not in taken
-            ]
+            options = [j for j in range(len(by_id[b.variant_id].paragraphs)) if j not in taken]
             if options:
                 j = min(options, key=lambda x: _hash(key, x))
-                other = TextRef(b.story_id, b.variant_id, (j,), by_id[b.variant_id].paragraphs[j].text)
+                other = TextRef(
+                    b.story_id, b.variant_id, (j,), by_id[b.variant_id].paragraphs[j].text
+                )
                 pairs.append(_pair(granularity, a, other, None, "same_story"))
         if near is not None:
             pairs.append(_pair(granularity, a, near, None, "nearest_other"))
-        rand = _random_other(a, pool, key)
+        rand = random_other.draw(a, key)
         if rand is not None:
             pairs.append(_pair(granularity, a, rand, None, "random_other"))
     return pairs

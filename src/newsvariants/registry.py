@@ -7,7 +7,9 @@ The previous release's registry (corpus/REGISTRY.json) is an input of the next b
 - a cluster that inherits several IDs (a merge) keeps the oldest (lowest generation, then most
   captures, then smallest ID); the others become its aliases, marked merged_into;
 - a new ID is derived from the cluster's smallest capture ID, so first builds need no counter;
-- a story keeps the split it was first given; a merged story takes the split of the surviving ID.
+- a story keeps the split it was first given; a merged story takes the split of the surviving ID;
+- a story whose captures all left raw/ is retired (its ID is never given to anything else); the
+  registry remembers the captures that left, so a capture that comes back returns to its story.
 Nothing is renumbered; `newsvariants diff` reports every change.
 """
 
@@ -144,14 +146,15 @@ class StoryRegistry:
                 events.append(StoryEvent("retired", sid, "no captures left"))
         for sid in survivors:
             self.stories[sid].status = "active"
-        self.captures = {c: sid for sid, cluster in zip(ids, clusters, strict=True) for c in cluster}
+        current = {c: sid for sid, cluster in zip(ids, clusters, strict=True) for c in cluster}
+        # a capture taken out of raw/ (a takedown) is remembered: if it returns, so does its story
+        absent = {c: sid for c, sid in self.captures.items() if c not in current}
+        self.captures = {**absent, **current}
         if created:
             self.generation = generation
         return ids, events
 
-    def _heirs(
-        self, clusters: Sequence[Sequence[str]], previous: dict[str, str]
-    ) -> dict[str, int]:
+    def _heirs(self, clusters: Sequence[Sequence[str]], previous: dict[str, str]) -> dict[str, int]:
         """For each previous story: the index of the cluster that keeps its ID."""
         counts: dict[str, Counter[int]] = {}
         for index, cluster in enumerate(clusters):

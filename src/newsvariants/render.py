@@ -9,6 +9,7 @@ as strong evidence.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import lxml.html
@@ -20,22 +21,76 @@ from newsvariants.extract import (
     PageContext,
     block_key,
     classify_blocks,
+    dateline_of,
     detect_language,
     extraction_from_blocks,
 )
 from newsvariants.records import Extraction
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: XHTML pages with an <?xml ...?> declaration render (were empty)
 
-_SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas",
-         "select", "option", "button", "form-hidden"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "head",
+    "iframe",
+    "object",
+    "canvas",
+    "select",
+    "option",
+    "button",
+    "form-hidden",
+}
 _BLOCK = {
-    "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "h1", "h2",
-    "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
-    "blockquote", "pre", "figure", "figcaption", "address", "form", "fieldset", "legend",
-    "details", "summary", "caption", "hr", "br", "body", "html", "label", "time-block",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "address",
+    "form",
+    "fieldset",
+    "legend",
+    "details",
+    "summary",
+    "caption",
+    "hr",
+    "br",
+    "body",
+    "html",
+    "label",
+    "time-block",
 }
 _SPACE = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 @dataclass(frozen=True)
@@ -94,6 +149,9 @@ def render_html(html: str) -> RenderedPage:
     """Visible text blocks of a page, one a line, with offsets into the joined text."""
     if not html.strip():
         return RenderedPage("", [])
+    # lxml refuses a str that carries an encoding declaration (XHTML's <?xml ... ?>); the text is
+    # already decoded, so the declaration says nothing and is dropped before parsing.
+    html = _XML_DECLARATION.sub("", html, count=1)
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
@@ -111,44 +169,87 @@ def render_html(html: str) -> RenderedPage:
     return RenderedPage("\n".join(pieces), blocks)
 
 
-def _trafilatura_judgement(html: str) -> tuple[set[str], dict[str, str | None]]:
+_NGRAM = 3
+
+
+def _ngrams(key: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(key)
+    return {tuple(words[i : i + _NGRAM]) for i in range(max(len(words) - _NGRAM + 1, 0))}
+
+
+def _match_lines(blocks: list[Block], lines: list[str]) -> None:
+    """Exact matches first (each of trafilatura's lines used once); then the rest by word
+    trigrams against the lines left over, so a summary bullet that repeats a body sentence is not
+    taken for the sentence it repeats."""
+    left = Counter(lines)
+    keys = [block_key(b.text) for b in blocks]
+    for block, key in zip(blocks, keys, strict=True):
+        block.extractor_body = left[key] > 0
+        if block.extractor_body:
+            left[key] -= 1
+    left_grams = set().union(*(_ngrams(line) for line, n in left.items() if n > 0))
+    for block, key in zip(blocks, keys, strict=True):
+        if block.extractor_body:
+            continue
+        grams = _ngrams(key)
+        block.extractor_body = bool(grams) and sum(g in left_grams for g in grams) >= len(grams) / 2
+
+
+def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | None]:
+    """Mark the blocks trafilatura keeps as the article (comments excluded) and return its
+    metadata. A block is kept when it is one of trafilatura's lines or when half its word
+    trigrams occur in trafilatura's text (the two renderings split some elements differently).
+    Blocks stay unjudged (None) when trafilatura finds no article at all."""
     import trafilatura
 
     body = trafilatura.extract(
-        html, include_comments=False, include_tables=False, favor_precision=False, deduplicate=False
+        html, include_comments=False, include_tables=True, favor_precision=False, deduplicate=False
     )
-    keys = {block_key(line) for line in (body or "").split("\n") if line.strip()}
-    meta = trafilatura.extract_metadata(html)
-    info = {
+    if body and body.strip():
+        _match_lines(blocks, [block_key(line) for line in body.split("\n") if line.strip()])
+    # extensive=False: dates only from the page's markup (meta tags, JSON-LD, <time>, URL), never
+    # guessed from free text, where a page-render date ("Thursday, April 25 2024") would be found.
+    meta = trafilatura.extract_metadata(html, extensive=False)
+    return {
         "title": getattr(meta, "title", None) if meta else None,
         "author": getattr(meta, "author", None) if meta else None,
         "date": getattr(meta, "date", None) if meta else None,
     }
-    return keys, info
 
 
 def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction:
-    """Extract the article from an HTML page: render, add trafilatura's evidence, classify."""
+    """Extract the article from an HTML page: render, add trafilatura's evidence, classify with
+    the same block classifier as text dumps."""
     page = render_html(html)
-    keys, meta = _trafilatura_judgement(html)
-    for block in page.blocks:
-        block.extractor_body = block_key(block.text) in keys
+    meta = _trafilatura_evidence(html, page.blocks)
     decisions = classify_blocks(page.blocks, context)
-    title_key = block_key(meta["title"]) if meta["title"] else None
-    for i, block in enumerate(page.blocks):
-        key = block_key(block.text)
-        if block.extractor_body and decisions[i].kind != "body":
-            if decisions[i].reason not in ("ad", "template", "share", "comments", "related"):
-                decisions[i] = Decision("body", evidence=["trafilatura keeps it"])
-        elif decisions[i].kind == "body" and keys and not block.extractor_body:
-            decisions[i] = Decision("removed", "boilerplate", ["trafilatura drops it"])
-        if title_key and key == title_key and decisions[i].kind != "body":
-            decisions[i] = Decision("title", "title")
+    _mark_meta_title(page.blocks, decisions, meta["title"])
+    published_at = dateline_of(page.blocks, decisions)  # also labels the dateline block
+    published_at = meta["date"] or published_at
     body = [b.text for b, d in zip(page.blocks, decisions, strict=True) if d.kind == "body"]
     return extraction_from_blocks(
         capture_id,
         page.blocks,
         decisions,
         language=detect_language(body),
-        published_at=meta["date"],
+        published_at=published_at,
     )
+
+
+def _mark_meta_title(blocks: list[Block], decisions: list[Decision], title: str | None) -> None:
+    """The page's own headline (trafilatura's title metadata) wins over the shape-based guess."""
+    if not title:
+        return
+    title_key = block_key(title)
+    matches = [
+        i
+        for i, b in enumerate(blocks)
+        if block_key(b.text) == title_key and decisions[i].kind != "body"
+    ]
+    if not matches:
+        return
+    for i, decision in enumerate(decisions):
+        if decision.kind == "title":
+            decisions[i] = Decision("removed", "title", ["another copy of the headline"])
+    chosen = next((i for i in matches if blocks[i].tag == "h1"), matches[-1])
+    decisions[chosen] = Decision("title", "title", ["trafilatura's title metadata"])

@@ -1,0 +1,237 @@
+"""`newsvariants diff OLD NEW`: what changed between two corpus releases.
+
+Stories: added (a new ID with no captures from an old story), removed (an old ID gone without being
+merged: retired), merged (an old ID now an alias of a surviving story), split (an old story whose
+variants now lie in several stories: the ID stays on the larger part, the other parts are new IDs)
+and changed (same ID, different variants, pivot or title). Variants: added, removed, moved (same
+variant in another story) and changed (same variant, different paragraphs or title).
+
+Everything is read from the two corpus folders (the `stories` and `variants` configs and NEW's
+REGISTRY.json, which records merges), so it works on any two releases, in either order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from newsvariants.errors import NewsVariantsError
+from newsvariants.registry import REGISTRY_FILE
+
+STORY_KINDS = ("added", "removed", "merged", "split", "changed")
+VARIANT_KINDS = ("added", "removed", "moved", "changed")
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str | None
+    stories: dict[str, dict[str, Any]]  # story_id -> {variant_ids, pivot_variant_id, title}
+    variants: dict[str, dict[str, Any]]  # variant_id -> {story_id, digest, title}
+    merged_into: dict[str, str]  # alias -> surviving story ID (from the registry)
+
+
+def _rows(corpus: Path, config: str, columns: list[str]) -> list[dict[str, Any]]:
+    files = sorted((corpus / config).glob("*.parquet"))
+    if not files:
+        raise NewsVariantsError(f"{corpus}: no {config}/*.parquet files (is it a corpus folder?)")
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        rows.extend(pq.read_table(path, columns=columns).to_pylist())
+    return rows
+
+
+def _digest(paragraphs: list[dict[str, Any]]) -> str:
+    text = "\n\n".join(p["text"] for p in paragraphs)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_release(corpus: Path) -> Release:
+    """The parts of a corpus folder that the diff compares."""
+    if not corpus.is_dir():
+        raise NewsVariantsError(f"{corpus}: not a folder")
+    manifest = corpus / "MANIFEST.json"
+    version = json.loads(manifest.read_text("utf-8")).get("version") if manifest.exists() else None
+    stories = {
+        r["story_id"]: {
+            "variant_ids": sorted(r["variant_ids"]),
+            "pivot_variant_id": r["pivot_variant_id"],
+            "title": r["title"],
+            "n": len(r["variant_ids"]),
+        }
+        for r in _rows(corpus, "stories", ["story_id", "variant_ids", "pivot_variant_id", "title"])
+    }
+    variants = {
+        r["variant_id"]: {
+            "story_id": r["story_id"],
+            "digest": _digest(r["paragraphs"]),
+            "title": r["title"],
+        }
+        for r in _rows(corpus, "variants", ["variant_id", "story_id", "paragraphs", "title"])
+    }
+    merged_into: dict[str, str] = {}
+    registry = corpus / REGISTRY_FILE
+    if registry.exists():
+        for sid, entry in json.loads(registry.read_text("utf-8"))["stories"].items():
+            if entry.get("merged_into"):
+                merged_into[sid] = entry["merged_into"]
+    return Release(version, stories, variants, merged_into)
+
+
+def _survivor(release: Release, story_id: str) -> str | None:
+    seen = set()
+    while story_id in release.merged_into and story_id not in seen:
+        seen.add(story_id)
+        story_id = release.merged_into[story_id]
+    return story_id if story_id in release.stories else None
+
+
+def _story_changes(old: Release, new: Release) -> dict[str, list[dict[str, Any]]]:
+    changes: dict[str, list[dict[str, Any]]] = {kind: [] for kind in STORY_KINDS}
+    # where each old story's variants went (variants that still exist)
+    destinations: dict[str, set[str]] = defaultdict(set)
+    for vid, variant in old.variants.items():
+        if vid in new.variants:
+            destinations[variant["story_id"]].add(new.variants[vid]["story_id"])
+    split_parts: dict[str, str] = {}  # new story ID -> the old story it split off
+    for sid in sorted(old.stories):
+        parts = destinations.get(sid, set())
+        if sid in new.stories and len(parts) > 1:
+            others = sorted(p for p in parts if p != sid and p not in old.stories)
+            if others:
+                changes["split"].append({"story_id": sid, "parts": [sid, *others]})
+                split_parts.update({p: sid for p in others})
+        if sid in new.stories:
+            continue
+        survivor = _survivor(new, sid)
+        if survivor is not None and survivor != sid:
+            changes["merged"].append({"story_id": sid, "into": survivor})
+        else:
+            changes["removed"].append({"story_id": sid, "variants": old.stories[sid]["n"]})
+    for sid in sorted(set(new.stories) - set(old.stories)):
+        if sid not in split_parts:
+            changes["added"].append({"story_id": sid, "variants": new.stories[sid]["n"]})
+    for sid in sorted(set(old.stories) & set(new.stories)):
+        before, after = old.stories[sid], new.stories[sid]
+        detail: dict[str, Any] = {}
+        gained = sorted(set(after["variant_ids"]) - set(before["variant_ids"]))
+        lost = sorted(set(before["variant_ids"]) - set(after["variant_ids"]))
+        if gained:
+            detail["variants_added"] = gained
+        if lost:
+            detail["variants_removed"] = lost
+        for field in ("pivot_variant_id", "title"):
+            if before[field] != after[field]:
+                detail[field] = [before[field], after[field]]
+        if detail:
+            changes["changed"].append({"story_id": sid, **detail})
+    return changes
+
+
+def _variant_changes(old: Release, new: Release) -> dict[str, list[dict[str, Any]]]:
+    changes: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VARIANT_KINDS}
+    for vid in sorted(set(new.variants) - set(old.variants)):
+        changes["added"].append({"variant_id": vid, "story_id": new.variants[vid]["story_id"]})
+    for vid in sorted(set(old.variants) - set(new.variants)):
+        changes["removed"].append({"variant_id": vid, "story_id": old.variants[vid]["story_id"]})
+    for vid in sorted(set(old.variants) & set(new.variants)):
+        before, after = old.variants[vid], new.variants[vid]
+        if before["story_id"] != after["story_id"]:
+            moved = {"variant_id": vid, "from": before["story_id"], "to": after["story_id"]}
+            changes["moved"].append(moved)
+        if before["digest"] != after["digest"] or before["title"] != after["title"]:
+            what = [f for f in ("digest", "title") if before[f] != after[f]]
+            changes["changed"].append(
+                {"variant_id": vid, "fields": ["paragraphs" if f == "digest" else f for f in what]}
+            )
+    return changes
+
+
+def diff_corpora(old_path: Path, new_path: Path) -> dict[str, Any]:
+    """Every story and variant change from OLD to NEW, as plain data (sorted, deterministic)."""
+    old, new = load_release(old_path), load_release(new_path)
+    stories = _story_changes(old, new)
+    variants = _variant_changes(old, new)
+    return {
+        "old": {
+            "path": str(old_path),
+            "version": old.version,
+            "stories": len(old.stories),
+            "variants": len(old.variants),
+        },
+        "new": {
+            "path": str(new_path),
+            "version": new.version,
+            "stories": len(new.stories),
+            "variants": len(new.variants),
+        },
+        "summary": {
+            "stories": {kind: len(stories[kind]) for kind in STORY_KINDS},
+            "variants": {kind: len(variants[kind]) for kind in VARIANT_KINDS},
+        },
+        "stories": stories,
+        "variants": variants,
+    }
+
+
+def _story_line(kind: str, item: dict[str, Any]) -> str:
+    sid = item["story_id"]
+    if kind == "merged":
+        return f"  {sid} merged into {item['into']} (now its alias)"
+    if kind == "split":
+        return f"  {sid} split: kept on {sid}, new {', '.join(item['parts'][1:])}"
+    if kind in ("added", "removed"):
+        return f"  {sid} ({item['variants']} variant(s))"
+    parts = []
+    if "variants_added" in item:
+        parts.append(f"+{len(item['variants_added'])} variant(s)")
+    if "variants_removed" in item:
+        parts.append(f"-{len(item['variants_removed'])} variant(s)")
+    for field in ("pivot_variant_id", "title"):
+        if field in item:
+            parts.append(f"{field.split('_')[0]} {item[field][0]!r} -> {item[field][1]!r}")
+    return f"  {sid}: {'; '.join(parts)}"
+
+
+def _variant_line(kind: str, item: dict[str, Any]) -> str:
+    vid = item["variant_id"]
+    if kind == "moved":
+        return f"  {vid}: {item['from']} -> {item['to']}"
+    if kind == "changed":
+        return f"  {vid}: {', '.join(item['fields'])}"
+    return f"  {vid} ({item['story_id']})"
+
+
+def render_text(report: dict[str, Any], limit: int = 50) -> str:
+    """A readable report; each section lists at most `limit` items (the JSON has them all)."""
+    old, new = report["old"], report["new"]
+    lines = [
+        f"old: {old['path']} (version {old['version']}): "
+        f"{old['stories']} stories, {old['variants']} variants",
+        f"new: {new['path']} (version {new['version']}): "
+        f"{new['stories']} stories, {new['variants']} variants",
+    ]
+    for section, kinds, line in (
+        ("stories", STORY_KINDS, _story_line),
+        ("variants", VARIANT_KINDS, _variant_line),
+    ):
+        counts = report["summary"][section]
+        lines.append(f"{section}: " + ", ".join(f"{counts[k]} {k}" for k in kinds))
+        for kind in kinds:
+            items = report[section][kind]
+            if not items:
+                continue
+            lines.append(f"{section} {kind}:")
+            lines.extend(line(kind, item) for item in items[:limit])
+            if len(items) > limit:
+                lines.append(f"  ... and {len(items) - limit} more (see --json)")
+    if not any(report["summary"]["stories"].values()) and not any(
+        report["summary"]["variants"].values()
+    ):
+        lines.append("no changes")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Distributed engines that run the build's stage functions (optional extras)."""

@@ -1,0 +1,435 @@
+"""Per-capture work at scale: a process pool (or another engine) and an incremental cache.
+
+`extract_all` of the build runs here. Its work has two per-capture phases around one global step:
+
+1. *scan*: verify and decode every capture; a text dump also yields the keys of its blocks;
+2. *templates* (global): blocks that recur across captures of one source (`site_templates`);
+3. *extract*: `extract_capture` with the site templates of the capture's source.
+
+Phases 1 and 3 are pure functions of one capture's bytes (plus, for phase 3, its source's
+templates), so they run in chunks on any `Mapper` (in-process, a process pool, Ray Data) and their
+results are cached under a key made of the capture's SHA-256, the code that computes them and, for
+phase 3, a digest of the templates it saw. Results are consumed in capture order whatever the
+engine, so the build's outputs are byte-identical with any number of workers, cache or no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import multiprocessing
+import os
+import pickle
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property, partial
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.extract import (
+    EXTRACTOR_VERSION,
+    PageContext,
+    block_key,
+    extract_capture,
+    site_templates,
+    split_blocks,
+)
+from newsvariants.ingest import decode_capture, verify_capture
+from newsvariants.records import Capture, Extraction, Quarantined
+
+DEFAULT_CACHE_DIR = Path(".cache/newsvariants")
+CACHE_FILE = "captures.sqlite"
+# Bump when the layout of cached values changes (the code digest below covers everything else).
+CACHE_FORMAT = "1"
+# Modules whose code decides what phases 1 and 3 return: any edit to them invalidates the cache,
+# even when nobody bumped EXTRACTOR_VERSION.
+_STAGE_MODULES = (
+    "newsvariants.executor",
+    "newsvariants.extract",
+    "newsvariants.render",
+    "newsvariants.ingest",
+    "newsvariants.normalize",
+    "newsvariants.records",
+)
+_STAGE_LIBRARIES = ("trafilatura", "lxml", "py3langid", "ftfy", "charset-normalizer")
+# Chunks small enough to balance two workers, large enough that pickling costs little.
+MIN_CHUNK, MAX_CHUNK, CHUNKS_PER_WORKER = 16, 256, 8
+# Starting the pool (a forkserver importing the extractor and trafilatura, then the workers) costs
+# seconds, ~10 ms of extraction per capture: fewer tasks than this run faster in-process (an
+# incremental rebuild that adds a few hundred captures).
+POOL_MIN_TASKS = 400
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+# --- engines --------------------------------------------------------------------------------
+
+
+class Mapper(Protocol):
+    """Runs `func` on every chunk and yields the results in the chunks' order."""
+
+    def map(
+        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+    ) -> Iterator[list[R]]: ...
+
+
+class InProcessMapper:
+    """No parallelism: today's behaviour, and the reference the other engines must equal."""
+
+    def map(
+        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+    ) -> Iterator[list[R]]:
+        return (func(chunk) for chunk in chunks)
+
+
+class PoolMapper:
+    """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    @cached_property
+    def pool(self) -> ProcessPoolExecutor:
+        # forkserver, not fork: the build may run inside a process with threads (pyarrow, rich)
+        # and forking those can deadlock; the server imports the stage modules once.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["newsvariants.executor"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    def map(
+        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+    ) -> Iterator[list[R]]:
+        if sum(len(chunk) for chunk in chunks) < POOL_MIN_TASKS:  # not worth starting processes
+            return (func(chunk) for chunk in chunks)
+        return self.pool.map(func, chunks)
+
+    def close(self) -> None:
+        if "pool" in self.__dict__:
+            self.pool.shutdown()
+
+
+def make_mapper(workers: int = 1, engine: str = "local") -> Mapper:
+    """The engine that runs per-capture work: `local` (workers processes) or `ray`."""
+    if engine == "ray":
+        from newsvariants.engines.ray_engine import RayMapper
+
+        return RayMapper()
+    if engine != "local":
+        raise NewsVariantsError(f"unknown engine {engine!r} (choose local or ray)")
+    workers = resolve_workers(workers)
+    return InProcessMapper() if workers == 1 else PoolMapper(workers)
+
+
+def resolve_workers(workers: int) -> int:
+    """`0` means one per core; anything else must be positive."""
+    if workers == 0:
+        return os.cpu_count() or 1
+    if workers < 0:
+        raise NewsVariantsError(f"--workers must be 0 (all cores) or positive, not {workers}")
+    return workers
+
+
+def chunked(items: Sequence[T], workers: int) -> list[list[T]]:
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-len(items) // max(1, workers * CHUNKS_PER_WORKER))))
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+
+
+class CaptureCache:
+    """Key -> value store in one SQLite file (one writer: the driver); values are pickled and
+    zlib-compressed. A cache never changes results: a key names everything its value depends on.
+
+    SQLite rather than a file per key: 100k captures would be 200k small files, and SQLite gives
+    atomic batched writes and safe concurrent readers for free (standard library).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / CACHE_FILE
+        self.db = sqlite3.connect(self.path, timeout=60)
+        self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
+            batch = keys[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT key, value FROM entry WHERE key IN ({marks})", batch)
+            for key, value in rows:
+                found[key] = pickle.loads(zlib.decompress(value))
+        self.hits += len(found)
+        self.misses += len(set(keys)) - len(found)
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
+        rows = [
+            (key, zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1))
+            for key, value in items
+        ]
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", rows)
+
+    def stats(self) -> CacheStats:
+        return CacheStats(self.hits, self.misses)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class NoCache:
+    """Stands in for CaptureCache when caching is off."""
+
+    hits = misses = 0
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        return {}
+
+    def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
+        for _ in items:
+            pass
+
+    def close(self) -> None:
+        return None
+
+
+def stage_fingerprint() -> str:
+    """Digest of the code and library versions that phases 1 and 3 depend on."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{EXTRACTOR_VERSION}".encode())
+    for name in _STAGE_MODULES:
+        module = importlib.import_module(name)
+        digest.update(Path(module.__file__ or "").read_bytes())
+    for library in _STAGE_LIBRARIES:
+        try:
+            version = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"|{library}={version}".encode())
+    return digest.hexdigest()[:24]
+
+
+def templates_digest(templates: frozenset[str]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(templates):
+        digest.update(key.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def _capture_key(phase: str, capture: Capture, fingerprint: str, extra: str = "") -> str:
+    return f"{phase}|{fingerprint}|{capture.sha256}|{capture.format}|{capture.encoding}|{extra}"
+
+
+# --- phase workers (module level: they are pickled to other processes) ---------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Phase 1 of one capture: a decode error, or (text dumps) its blocks' template keys."""
+
+    decode_error: str | None
+    template_texts: tuple[str, ...] = ()
+
+
+def scan_capture(raw: Path, capture: Capture) -> Scan:
+    data = verify_capture(raw, capture)
+    try:
+        text = decode_capture(data, capture.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        return Scan(f"cannot decode: {exc}")
+    if capture.format != "text":
+        return Scan(None)
+    return Scan(None, template_texts(b.text for b in split_blocks(text)))
+
+
+def template_texts(texts: Iterable[str]) -> tuple[str, ...]:
+    """One text per distinct block key: the key itself where `block_key` gives it back (so the
+    cache holds short normalised keys), else an original text with that key; `site_templates`
+    keys them again and so counts exactly what it would count on the full texts."""
+    chosen: dict[str, str] = {}
+    for text in texts:
+        key = block_key(text)
+        if key not in chosen:
+            chosen[key] = key if block_key(key) == key else text
+    return tuple(sorted(chosen.values()))
+
+
+def scan_chunk(raw: Path, chunk: list[Capture]) -> list[tuple[str, Any]]:
+    return [_attempt(scan_capture, raw, capture) for capture in chunk]
+
+
+ExtractFunction = Callable[[Capture, bytes, PageContext], Extraction]
+
+
+def extract_one(
+    raw: Path, capture: Capture, templates: frozenset[str], extract: ExtractFunction
+) -> Extraction:
+    return extract(capture, verify_capture(raw, capture), PageContext(templates))
+
+
+def extract_chunk(
+    raw: Path, extract: ExtractFunction, chunk: list[tuple[Capture, frozenset[str]]]
+) -> list[tuple[str, Any]]:
+    return [_attempt(extract_one, raw, c, templates, extract) for c, templates in chunk]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exception of a worker, sent back to the driver (exception objects may not pickle)."""
+
+    kind: str
+    message: str
+    ours: bool  # a NewsVariantsError (its message already names the file)
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _attempt(func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    """("ok", value) or ("error", Failure): the driver raises failures in task order."""
+    try:
+        return "ok", func(*args)
+    except Exception as exc:
+        return "error", Failure(type(exc).__name__, str(exc), isinstance(exc, NewsVariantsError))
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseRunner:
+    """Runs one phase over captures: cache lookups, the misses on the mapper, cache writes."""
+
+    mapper: Mapper
+    cache: CaptureCache | NoCache
+    workers: int
+
+    def run(
+        self,
+        keys: Sequence[str],
+        tasks: Sequence[T],
+        worker: Callable[[list[T]], list[tuple[str, Any]]],
+        on_error: Callable[[int, Failure], Exception],
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> list[Any]:
+        """Results of every task in task order; raises on_error(index, message) for the first
+        task (in order) that failed, as the sequential loop would."""
+        cached = self.cache.get_many(list(keys))
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        computed: dict[int, Any] = {}
+        pending: list[tuple[str, Any]] = []
+        chunks = chunked(missing, self.workers)
+        results = self.mapper.map(worker, [[tasks[i] for i in chunk] for chunk in chunks])
+        done = len(keys) - len(missing)
+        progress(done)
+        for chunk, outcomes in zip(chunks, results, strict=True):
+            for index, (status, value) in zip(chunk, outcomes, strict=True):
+                if status == "error":  # results arrive in task order: this is the first failure
+                    raise on_error(index, value)
+                computed[index] = value
+                pending.append((keys[index], value))
+            done += len(chunk)
+            progress(done)
+            if len(pending) >= 2048:
+                self.cache.put_many(pending)
+                pending = []
+        self.cache.put_many(pending)
+        return [cached[key] if i not in computed else computed[i] for i, key in enumerate(keys)]
+
+
+def extract_captures(
+    raw: Path,
+    captures: Sequence[Capture],
+    progress: Progress = _no_progress,
+    *,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    engine: str = "local",
+    extract: ExtractFunction = extract_capture,
+) -> tuple[dict[str, Extraction], list[Quarantined]]:
+    """Extract every capture; a capture that cannot be decoded or has no body is quarantined.
+
+    Same results as running `extract` (a module-level function, so workers can unpickle it) on
+    each capture in turn, whatever `workers`, `cache_dir` and `engine` are.
+    """
+    mapper = make_mapper(workers, engine)
+    cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
+    runner = PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)
+    try:
+        return _extract_with(runner, raw, list(captures), progress, extract)
+    finally:
+        cache.close()
+        close = getattr(mapper, "close", None)
+        if close:
+            close()
+
+
+def _extract_with(
+    runner: PhaseRunner,
+    raw: Path,
+    captures: list[Capture],
+    progress: Progress,
+    extract: ExtractFunction,
+) -> tuple[dict[str, Extraction], list[Quarantined]]:
+    fingerprint = stage_fingerprint()
+    scans: list[Scan] = runner.run(
+        [_capture_key("scan", c, fingerprint) for c in captures],
+        captures,
+        partial(scan_chunk, raw),
+        # as run_stage reports a verification failure of the sequential loop
+        lambda i, failure: StageError(
+            "extract", failure.message if failure.ours else failure.describe()
+        ),
+        lambda n: progress("scan", n, len(captures)),
+    )
+    quarantined = [
+        Quarantined(c.capture_id, c.path, "extract", scan.decode_error)
+        for c, scan in zip(captures, scans, strict=True)
+        if scan.decode_error is not None
+    ]
+    decoded = [
+        (c, scan) for c, scan in zip(captures, scans, strict=True) if scan.decode_error is None
+    ]
+    dumps = {c.capture_id: (c, scan) for c, scan in decoded if c.format == "text"}
+    templates = site_templates(
+        {cid: scan.template_texts for cid, (_, scan) in dumps.items()},
+        {cid: c.source for cid, (c, _) in dumps.items()},
+    )
+    del scans, dumps
+    digests = {source: templates_digest(keys) for source, keys in templates.items()}
+    todo = [c for c, _ in decoded]
+    extractions_in_order: list[Extraction] = runner.run(
+        [_capture_key("extract", c, fingerprint, digests.get(c.source, "")) for c in todo],
+        [(c, templates.get(c.source, frozenset())) for c in todo],
+        partial(extract_chunk, raw, extract),
+        lambda i, failure: StageError("extract", failure.describe(), todo[i].path),
+        lambda n: progress("extract", n, len(todo)),
+    )
+    extractions: dict[str, Extraction] = {}
+    for capture, extraction in zip(todo, extractions_in_order, strict=True):
+        if not extraction.paragraphs:
+            quarantined.append(
+                Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
+            )
+            continue
+        extractions[capture.capture_id] = extraction
+    return extractions, quarantined

@@ -1,0 +1,164 @@
+"""The dataset card: complete YAML metadata, every schema field described, generated sections
+that match the corpus, and example code that runs."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from newsvariants import card as card_module
+from newsvariants.card import render_card
+from newsvariants.schema import describe_fields, hf_features
+from newsvariants.split import SPLITS
+from newsvariants.write import CONFIGS
+
+from .multistory import read_rows, shared_corpus
+
+SECTIONS = [
+    "## Dataset summary",
+    "## Supported tasks and leaderboards",
+    "## Languages",
+    "## Splits",
+    "## Statistics",
+    "## Data fields",
+    "## Dataset creation",
+    "### Source data",
+    "### Extraction",
+    "### Stories",
+    "### Alignment",
+    "### Annotations",
+    "## Personal and sensitive information",
+    "### Biases and limitations",
+    "## Licensing information",
+    "## Benchmarks",
+    "## Versioning",
+    "## Citation",
+]
+
+
+@pytest.fixture()
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_corpus(tmp_path_factory)
+
+
+def _split_card(corpus: Path) -> tuple[dict, str]:
+    text = (corpus / "README.md").read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def test_yaml_metadata_has_every_hub_field(corpus: Path) -> None:
+    meta, _ = _split_card(corpus)
+    for key in ("license", "language", "task_categories", "task_ids", "size_categories"):
+        assert meta[key], key
+    for key in ("pretty_name", "tags", "configs", "dataset_info", "annotations_creators"):
+        assert meta[key], key
+    assert {c["config_name"] for c in meta["configs"]} == set(CONFIGS)
+    assert [c["config_name"] for c in meta["configs"] if c.get("default")] == ["variants"]
+
+
+def test_dataset_info_declares_the_features_and_exact_split_sizes(corpus: Path) -> None:
+    meta, _ = _split_card(corpus)
+    for info in meta["dataset_info"]:
+        config = info["config_name"]
+        assert info["features"] == hf_features(CONFIGS[config])._to_yaml_list()
+        rows = read_rows(corpus, config)
+        assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
+            split: len(rows[split]) for split in SPLITS if rows[split]
+        }
+
+
+def test_the_card_has_every_section_and_no_marker_left(corpus: Path) -> None:
+    _, body = _split_card(corpus)
+    headings = [line for line in body.splitlines() if line.startswith("#")]
+    for section in SECTIONS:
+        assert section in headings, section
+    assert "<!-- nv:" not in body
+
+
+def test_every_schema_field_is_described(corpus: Path) -> None:
+    _, body = _split_card(corpus)
+    for kind in CONFIGS.values():
+        for name, _, description in describe_fields(kind):
+            assert description.strip(), f"{kind}.{name} has no description in schema/"
+            assert f"| `{name}` |" in body
+
+
+def test_statistics_and_pair_composition_match_the_corpus(corpus: Path) -> None:
+    _, body = _split_card(corpus)
+    stories = [s for rows in read_rows(corpus, "stories").values() for s in rows]
+    assert f"- stories: {len(stories)}" in body
+    relations = Counter(a["relation"] for r in read_rows(corpus, "alignments").values() for a in r)
+    for relation, n in relations.items():
+        assert re.search(rf"\| `{relation}` \| {n} \| ", body), relation
+    pairs = read_rows(corpus, "pairs")
+    table = [line for line in body.splitlines() if re.match(r"\| (paragraph|document) \|", line)]
+    totals = [sum(int(line.split("|")[4 + i]) for line in table) for i in range(len(SPLITS))]
+    assert totals == [len(pairs[s]) for s in SPLITS]
+
+
+def test_the_card_shows_how_to_pin_the_version(corpus: Path) -> None:
+    _, body = _split_card(corpus)
+    assert 'revision="v0.0.0"' in body and "Release 0.0.0." in body
+    for word in ("major", "minor", "patch", "split salt", "new captures"):
+        assert word in body
+    assert "state media and their mirrors are in it" in body.lower()
+
+
+def test_the_task_examples_in_the_card_run_on_the_corpus(corpus: Path) -> None:
+    """The near-duplicate and paraphrase recipes, pointed at the local corpus, give the filters."""
+    _, body = _split_card(corpus)
+    blocks = re.findall(r"```python\n(.*?)```", body, re.S)
+    recipe = next(b for b in blocks if "paraphrase" in b)
+    recipe = re.sub(r', revision="[^"]+"', "", recipe).replace(card_module.HUB_REPO, str(corpus))
+    scope: dict = {}
+    exec(compile(recipe, "card-recipe", "exec"), scope)  # noqa: S102 - the card's own example
+    rows = read_rows(corpus, "pairs")["test"]
+    near = sorted(r["near_duplicate"] for r in scope["near_dup"]["test"])
+    expected = [int(r["relation"] in {"identical", "formatting", "minor_edit"}) for r in rows]
+    assert near == sorted(expected) and 0 < sum(near) < len(near)
+    para = scope["paraphrase"]["test"]
+    assert len(para) > 0
+    assert all(
+        r["granularity"] == "paragraph"
+        and (r["relation"] == "major_edit" or r["negative_kind"] in ("same_story", "nearest_other"))
+        for r in para
+    )
+
+
+def test_the_benchmark_table_is_embedded_when_results_exist(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "corpus"
+    import shutil
+
+    shutil.copytree(corpus, copy)
+    results = tmp_path / "repo" / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    monkeypatch.setattr(card_module, "schema_dir", lambda: tmp_path / "repo" / "schema")
+    monkeypatch.setattr(card_module, "card_source", lambda: card_module.Path(_card_path()))
+    assert "_No baseline results recorded" in render_card(copy)
+    (results / "baselines.md").write_text("| baseline | x |\n|---|---|\n| tfidf | 1 |\n")
+    assert "| tfidf | 1 |" in render_card(copy)
+
+
+def _card_path() -> str:
+    return str(Path(__file__).resolve().parents[1] / "DATASET_CARD.md")
+
+
+def test_an_unknown_marker_is_an_error(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    copy = tmp_path / "corpus"
+    shutil.copytree(corpus, copy)
+    source = tmp_path / "CARD.md"
+    source.write_text("# x\n<!-- nv:nonsense -->\n", encoding="utf-8")
+    monkeypatch.setattr(card_module, "card_source", lambda: source)
+    with pytest.raises(ValueError, match="unknown marker"):
+        render_card(copy)

@@ -1,0 +1,168 @@
+"""The executor: per-capture work on a process pool gives exactly the sequential results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from newsvariants import executor
+from newsvariants.build import build
+from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.executor import (
+    PoolMapper,
+    chunked,
+    extract_captures,
+    resolve_workers,
+    template_texts,
+)
+from newsvariants.extract import block_key, site_templates
+from newsvariants.ingest import CAPTURES_FILE, file_inputs, ingest, load_captures
+from newsvariants.records import Capture, Extraction
+
+from .multistory import write_captures
+
+
+@pytest.fixture(autouse=True)
+def pool_for_small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executor runs small inputs in-process; these tests need the pool itself."""
+    monkeypatch.setattr(executor, "POOL_MIN_TASKS", 0)
+
+
+def worker_pids(chunk: list[int]) -> list[int]:
+    return [os.getpid() for _ in chunk]
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def make_raw(root: Path, stories: tuple[int, ...] = (0, 1, 2, 3, 4, 8)) -> Path:
+    """Multi-story text dumps, plus one capture without a body and one that cannot decode."""
+    raw = root / "raw"
+    items = []
+    for path in write_captures(root / "pages", stories):
+        story, copy = path.stem.removeprefix("story").split("-")
+        source = "origin.example" if copy == "0" else f"mirror{copy}.example"
+        items += file_inputs(path, source=source, captured_at="2024-01-02", url=None, fmt="text")
+    junk = root / "junk.txt"
+    junk.write_text("Home\nLogin\nMenu\n", encoding="utf-8")
+    items += file_inputs(junk, source="junk.example", captured_at=None, url=None, fmt="text")
+    cafe = root / "cafe.txt"
+    cafe.write_text("Caf\u00e9 story\n\nA paragraph about the caf\u00e9.\n", encoding="utf-8")
+    items += file_inputs(cafe, source="junk.example", captured_at=None, url=None, fmt="text")
+    ingest(items, raw)
+    # Metadata that names the wrong encoding: the build must quarantine the capture, not crash.
+    manifest = raw / CAPTURES_FILE
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    patched = [
+        json.dumps({**json.loads(line), "encoding": "ascii"})
+        if '"source": "junk.example"' in line and json.loads(line)["bytes"] > 20
+        else line
+        for line in lines
+    ]
+    manifest.write_text("\n".join(patched) + "\n", encoding="utf-8")
+    return raw
+
+
+def explode_on_story_three(capture: Capture, data: bytes, context: object) -> Extraction:
+    """An extractor that fails on some captures (module level: workers must unpickle it)."""
+    if b"Dresden" in data:
+        raise ValueError("bad block")
+    from newsvariants.extract import extract_capture
+
+    return extract_capture(capture, data, context)  # type: ignore[arg-type]
+
+
+def test_two_workers_give_the_sequential_extractions_and_quarantine(tmp_path: Path) -> None:
+    raw = make_raw(tmp_path)
+    captures = load_captures(raw)
+    one = extract_captures(raw, captures, workers=1)
+    two = extract_captures(raw, captures, workers=2)
+    assert two == one
+    extractions, quarantined = one
+    assert len(extractions) + len(quarantined) == len(captures)
+    reasons = sorted(q.reason.split(":")[0] for q in quarantined)
+    assert reasons == ["cannot decode", "no body paragraphs found"]
+
+
+def test_a_build_with_two_workers_is_byte_identical(tmp_path: Path) -> None:
+    raw = make_raw(tmp_path)
+    build(raw, tmp_path / "one", workers=1)
+    build(raw, tmp_path / "two", workers=2)
+    assert tree_hashes(tmp_path / "two") == tree_hashes(tmp_path / "one")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_worker_crash_names_the_stage_and_the_first_failing_capture(
+    tmp_path: Path, workers: int
+) -> None:
+    raw = make_raw(tmp_path)
+    captures = load_captures(raw)
+    failing = [c for c in captures if b"Dresden" in (raw / c.path).read_bytes()]
+    assert failing
+    with pytest.raises(StageError) as info:
+        extract_captures(raw, captures, workers=workers, extract=explode_on_story_three)
+    assert "stage 'extract'" in str(info.value) and "ValueError: bad block" in str(info.value)
+    assert info.value.capture == failing[0].path
+
+
+def test_chunks_cover_every_item_once_in_order() -> None:
+    items = list(range(1001))
+    for workers in (1, 2, 7):
+        chunks = chunked(items, workers)
+        assert [i for chunk in chunks for i in chunk] == items
+        assert all(chunk for chunk in chunks)
+
+
+def test_template_texts_count_exactly_what_site_templates_counts() -> None:
+    # "ﬁ" (a ligature) and double spaces change under block_key; the chosen texts must give the
+    # same keys, so the templates learnt from them equal those learnt from the full pages.
+    pages = {
+        "a": ["Menu  Home", "Ｓｈａｒｅ this", "\ufb01rst news", "Story A body."],
+        "b": ["menu home", "Share this", "first news", "Story B body."],
+        "c": ["MENU HOME", "Story C body."],
+    }
+    sources = dict.fromkeys(pages, "site.example")
+    chosen = {cid: template_texts(texts) for cid, texts in pages.items()}
+    assert site_templates(chosen, sources) == site_templates(pages, sources)
+    assert {block_key(t) for t in chosen["a"]} == {block_key(t) for t in pages["a"]}
+
+
+def test_workers_must_be_zero_or_positive() -> None:
+    assert resolve_workers(0) >= 1
+    assert resolve_workers(3) == 3
+    with pytest.raises(NewsVariantsError):
+        resolve_workers(-1)
+
+
+def test_an_unknown_engine_is_refused(tmp_path: Path) -> None:
+    raw = make_raw(tmp_path, stories=(0,))
+    with pytest.raises(NewsVariantsError, match="unknown engine"):
+        extract_captures(raw, load_captures(raw), engine="spark")
+
+
+def test_two_workers_run_in_other_processes_and_keep_the_order() -> None:
+    mapper = PoolMapper(2)
+    try:
+        chunks = [[i] * 3 for i in range(12)]
+        pids = [pid for chunk in mapper.map(worker_pids, chunks) for pid in chunk]
+        echoed = [item for chunk in mapper.map(sorted, chunks) for item in chunk]
+    finally:
+        mapper.close()
+    assert os.getpid() not in pids and len(pids) == 36
+    assert echoed == [i for i in range(12) for _ in range(3)]
+
+
+def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor, "POOL_MIN_TASKS", 100)
+    mapper = PoolMapper(2)
+    pids = [pid for chunk in mapper.map(worker_pids, [[1, 2], [3]]) for pid in chunk]
+    assert pids == [os.getpid()] * 3 and "pool" not in mapper.__dict__

@@ -1,0 +1,331 @@
+"""Extraction of plain-text page dumps: the seeds exactly, provenance of every character, the
+evidence the block classifier uses, and `newsvariants extract FILE`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsvariants.cli import app
+from newsvariants.extract import (
+    REMOVAL_REASONS,
+    PageContext,
+    extract_capture,
+    extract_text_dump,
+    site_templates,
+    split_blocks,
+    text_of_capture,
+)
+from newsvariants.ingest import load_captures, verify_capture
+from newsvariants.records import Extraction
+from newsvariants.schema import load_schema
+
+from .conftest import RAW, SEED_MIRROR, SEED_ORIGINAL
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+HARBOUR_DUMP = FIXTURES / "harbour_dump.txt"
+runner = CliRunner()
+
+
+def seed(capture_id: str) -> tuple[str, Extraction]:
+    """A seed capture of the repository's raw/ (via raw/captures.jsonl): its text, extracted."""
+    capture = next(c for c in load_captures(RAW) if c.capture_id == capture_id)
+    data = verify_capture(RAW, capture)
+    return text_of_capture(capture, data), extract_capture(capture, data)
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, offset) + 1
+
+
+def lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def assert_full_provenance(text: str, extraction: Extraction) -> None:
+    """Every span slices the text; every non-blank character lies in exactly one span."""
+    spans: list[tuple[int, int]] = []
+    for span in [*extraction.paragraphs, *extraction.captions]:
+        assert text[span.start : span.end] == span.text
+        spans.append((span.start, span.end))
+    for name, span in (("title", extraction.title_span), ("byline", extraction.byline_span)):
+        if span is not None:
+            assert text[span.start : span.end] == getattr(extraction, name)
+            spans.append((span.start, span.end))
+    for removed in extraction.removed:
+        assert removed.reason in REMOVAL_REASONS
+        spans.append((removed.start, removed.end))
+    covered = [0] * len(text)
+    for start, end in spans:
+        assert 0 <= start < end <= len(text)
+        for i in range(start, end):
+            covered[i] += 1
+    for i, char in enumerate(text):
+        if char.strip():
+            assert covered[i] == 1, f"character {i} ({char!r}) lies in {covered[i]} spans"
+        else:
+            assert covered[i] <= 1
+
+
+def removed_lines(text: str, extraction: Extraction) -> dict[int, str]:
+    return {line_of(text, r.start): r.reason for r in extraction.removed}
+
+
+def test_mirror_seed_is_extracted_exactly() -> None:
+    text, ex = seed(SEED_MIRROR)  # 000_1de075c5d75d8acb.txt
+    source = lines(text)
+    assert ex.title == source[4] and line_of(text, ex.title_span.start) == 5
+    assert [line_of(text, p.start) for p in ex.paragraphs] == [7, 9, 13, 15, 17, 19, 21, 23, 25, 27]
+    assert [p.text for p in ex.paragraphs] == [
+        source[n - 1] for n in (7, 9, 13, 15, 17, 19, 21)
+    ] + [source[n - 1] for n in (23, 25, 27)]
+    assert "“We believe it’s unacceptable" in ex.paragraphs[2].text  # curly quotes kept
+    assert removed_lines(text, ex) == {
+        1: "date_header",
+        2: "ad",
+        3: "breadcrumb",
+        11: "ad",
+        29: "copyright",
+        31: "related",
+        33: "related",
+        35: "related",
+        37: "comments",
+        39: "comments",
+    }
+    assert ex.captions == [] and ex.byline is None
+    assert ex.language == "en"
+
+
+def test_render_date_never_becomes_published_at() -> None:
+    text, ex = seed(SEED_MIRROR)
+    assert lines(text)[0].startswith("Thursday , April 25 2024")
+    assert ex.published_at is None  # the article is from 2022; 2024-04-25 is the render date
+
+
+def test_original_seed_is_extracted_exactly() -> None:
+    text, ex = seed(SEED_ORIGINAL)  # 002_5764e84423007ba7.txt
+    source = lines(text)
+    assert ex.title is None and ex.title_span is None
+    assert [line_of(text, p.start) for p in ex.paragraphs] == list(range(3, 22, 2))
+    assert [p.text for p in ex.paragraphs] == [source[n - 1] for n in range(3, 22, 2)]
+    # Line 1 is the image's label, line 2 a photo credit glued to the caption: neither is body.
+    assert [(line_of(text, c.start), c.text) for c in ex.captions] == [
+        (1, "Chuck Hagel"),
+        (2, "US Secretary of Defense Chuck Hagel at the Manas Air Force Base in Kyrgyzstan, 2013"),
+    ]
+    assert [(text[r.start : r.end], r.reason) for r in ex.removed] == [
+        ("© Jason Reed-Pool/Getty Images", "credit")
+    ]
+    assert ex.published_at is None
+
+
+@pytest.mark.parametrize("capture_id", [SEED_MIRROR, SEED_ORIGINAL])
+def test_every_character_of_a_seed_lies_in_exactly_one_span(capture_id: str) -> None:
+    text, ex = seed(capture_id)
+    assert_full_provenance(text, ex)
+
+
+def test_hand_made_dump_furniture_is_removed_with_its_reason() -> None:
+    text = HARBOUR_DUMP.read_text(encoding="utf-8")
+    ex = extract_text_dump(text, "harbour")
+    assert_full_provenance(text, ex)
+    assert [p.text[:40] for p in ex.paragraphs] == [
+        "The harbour ferry will run every twenty ",
+        "Officials said two additional boats had ",
+        "Commuters who cross daily welcomed the c",
+        "The authority will review the timetable ",
+    ]
+    assert ex.title == "Harbour ferry timetable to change in spring"
+    assert ex.byline == "By Mara Linde"
+    reasons = {text[r.start : r.end]: r.reason for r in ex.removed}
+    assert reasons["Harbour ferry timetable to change in spring | Coastline Gazette"] == "title"
+    assert reasons["Monday, March 3 2025"] == "date_header"
+    assert reasons["Markets: FTSE 100 7,612 +0.4% | DAX 17,250 -0.2% | Brent $81.20 +1.1%"] == (
+        "ticker"
+    )
+    assert reasons["Home / Local / Harbour ferry timetable to change in spring"] == "breadcrumb"
+    assert reasons["Advertisement"] == "ad"
+    assert reasons["Купите квартиру у моря со скидкой до 30 процентов сегодня"] == "ad"
+    assert reasons["Share this article"] == "share" and reasons["Facebook"] == "share"
+    assert reasons["© 2025 Coastline Gazette. All rights reserved."] == "copyright"
+    assert reasons["Related Stories"] == "related"
+    assert reasons["Fishing fleet returns early after storm warning …"] == "related"
+    assert reasons["Leave a Reply"] == "comments"
+    assert reasons["Subscribe"] == "subscribe"
+    assert reasons["Home"] == "navigation"
+
+
+def test_dateline_below_the_headline_is_the_publication_date() -> None:
+    ex = extract_text_dump(HARBOUR_DUMP.read_text(encoding="utf-8"), "harbour")
+    assert ex.published_at == "2025-03-01"  # "March 1, 2025" under the byline, not "March 3"
+
+
+def test_short_line_repeated_in_the_page_is_an_ad() -> None:
+    body = [
+        f"Paragraph {n} of the report explains what the council decided and why it matters now."
+        for n in range(1, 7)
+    ]
+    promo = "Get fresh meal kits delivered weekly"
+    text = "\n".join([body[0], body[1], promo, body[2], body[3], promo, body[4], body[5]])
+    ex = extract_text_dump(text, "promo")
+    assert [p.text for p in ex.paragraphs] == body
+    assert [r.reason for r in ex.removed] == ["ad", "ad"]
+
+
+def test_second_copy_of_a_paragraph_is_not_body_twice() -> None:
+    body = [
+        f"Sentence number {n} of this article is long enough to be a real paragraph."
+        for n in "abcde"
+    ]
+    text = "\n".join([*body, "Photos", body[0], body[1]])
+    ex = extract_text_dump(text, "dup")
+    assert [p.text for p in ex.paragraphs] == body
+
+
+def test_blocks_recurring_across_captures_of_a_source_are_site_template() -> None:
+    footer = "Support independent journalism with a monthly gift to the newsroom today."
+    pages = {
+        f"c{n}": [
+            f"Story {n} begins with a sentence about the town council and its budget.",
+            footer,
+        ]
+        for n in range(3)
+    }
+    templates = site_templates(pages, {cid: "example.org" for cid in pages})
+    assert len(templates["example.org"]) == 1
+    lone = site_templates({"c0": pages["c0"]}, {"c0": "example.org"})
+    assert lone["example.org"] == frozenset()  # one capture says nothing about a template
+    text = "\n".join(
+        [
+            "The town council approved its budget on Monday after a long debate in the hall.",
+            "Members argued over the library hours and the cost of repairing the old bridge.",
+            footer,
+        ]
+    )
+    context = PageContext(templates["example.org"])
+    ex = extract_text_dump(text, "c9", context)
+    assert len(ex.paragraphs) == 2
+    assert [(text[r.start : r.end], r.reason) for r in ex.removed] == [(footer, "template")]
+    assert len(extract_text_dump(text, "c9").paragraphs) == 3  # without the site's evidence
+
+
+def test_split_blocks_offsets_index_the_stripped_lines() -> None:
+    text = "  first line  \n\n\tsecond\r\nthird"
+    blocks = split_blocks(text)
+    assert [b.text for b in blocks] == ["first line", "second", "third"]
+    assert all(text[b.start : b.end] == b.text for b in blocks)
+
+
+def test_language_is_detected_deterministically() -> None:
+    russian = "\n".join(
+        [
+            "Министр иностранных дел России заявил в четверг, что присутствие НАТО недопустимо.",
+            "Он добавил, что это противоречит интересам безопасности стран региона и всего мира.",
+        ]
+    )
+    first = extract_text_dump(russian, "ru")
+    assert first.language == "ru"
+    assert extract_text_dump(russian, "ru") == first
+    assert extract_text_dump("Home\nMenu", "empty").language == "und"
+
+
+def test_extract_command_prints_the_documented_json(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["extract", str(HARBOUR_DUMP), "--source", "coastline"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    for key in ("title", "byline", "published_at", "language", "paragraphs", "captions", "removed"):
+        assert key in printed
+    text = HARBOUR_DUMP.read_text(encoding="utf-8")
+    for paragraph in printed["paragraphs"]:
+        assert set(paragraph) == {"text", "start", "end"}
+        assert text[paragraph["start"] : paragraph["end"]] == paragraph["text"]
+    for removed in printed["removed"]:
+        assert set(removed) == {"start", "end", "reason"}
+    assert printed["title"] == "Harbour ferry timetable to change in spring"
+
+
+def test_extract_command_learns_site_templates_from_raw() -> None:
+    mirror = next(c for c in load_captures(RAW) if c.capture_id == SEED_MIRROR)
+    result = runner.invoke(
+        app, ["extract", str(RAW / mirror.path), "--source", mirror.source, "--raw", str(RAW)]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["paragraphs"]) == 10
+
+
+def test_removal_reasons_are_the_schema_vocabulary() -> None:
+    enum = load_schema("variant")["properties"]["removed"]["items"]["properties"]["reason"]["enum"]
+    assert tuple(enum) == REMOVAL_REASONS
+
+
+FERRY = [
+    "The harbour ferry will run every twenty minutes from April, the port authority said Friday.",
+    "Officials said two additional ferry boats had been leased for the season at the harbour.",
+    "Commuters who cross the harbour daily welcomed the change to the ferry timetable this week.",
+    "The port authority will review the ferry timetable again in September, a spokesperson said.",
+    "Fares on the harbour ferry rise by ten pence in May, the port authority added on Friday.",
+]
+
+
+def teaser_card(n: int) -> list[str]:
+    return [
+        f"Council votes on school budget number {n}",
+        "Jane Doe",
+        "March 2, 2025",
+        f"Teachers and parents gathered at the town hall to debate plan {n} for the new school "
+        "budget, which cuts music lessons and raises the cost of lunches for pupils.",
+    ]
+
+
+def test_body_resumes_after_an_inline_box_but_not_after_teaser_cards() -> None:
+    lines = [
+        "Ferry timetable to change | Coastline Gazette",
+        "Home",
+        "Local",
+        "Ferry timetable to change",
+        *FERRY[:3],
+        "Related articles",
+        "Lifeboat crew rescues two sailors off the point",
+        "Storm closes coastal road for a second day",
+        *FERRY[3:],
+        "Share this article",
+        "More Coastline Gazette",
+        *(line for n in range(4) for line in teaser_card(n)),
+        "© 2025 Coastline Gazette. All rights reserved.",
+    ]
+    text = "\n".join(lines)
+    ex = extract_text_dump(text, "cards")
+    assert [p.text for p in ex.paragraphs] == FERRY
+    assert ex.title == "Ferry timetable to change"
+    assert_full_provenance(text, ex)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t\n",
+        "One line only.",
+        "東京都は月曜日、新しい防災計画を発表した。計画では地震に備えて避難所を増やす。\n"
+        "知事は記者会見で、住民の安全を最優先にすると述べた。",
+        "Home\nNews\n© 2025 Example\nLeave a Reply",
+    ],
+)
+def test_every_character_is_accounted_for_on_odd_pages(text: str) -> None:
+    assert_full_provenance(text, extract_text_dump(text, "odd"))
+
+
+def test_sentences_about_something_else_after_a_share_marker_are_not_body() -> None:
+    elsewhere = [
+        "Teachers and parents gathered at the town hall to debate the new school budget.",
+        "The budget cuts music lessons and raises the cost of lunches for pupils next year.",
+    ]
+    text = "\n".join(["Ferry timetable to change", *FERRY, "Share this article", *elsewhere])
+    ex = extract_text_dump(text, "tail")
+    assert [p.text for p in ex.paragraphs] == FERRY
+    resumed = "\n".join(["Ferry timetable to change", *FERRY[:3], "Share", *FERRY[3:]])
+    assert [p.text for p in extract_text_dump(resumed, "resumed").paragraphs] == FERRY

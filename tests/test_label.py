@@ -1,0 +1,136 @@
+"""The relation rule, step by step, and the unit scores and token diff."""
+
+from __future__ import annotations
+
+import pytest
+from rapidfuzz.distance import Indel
+
+from newsvariants.label import (
+    MINOR_CHAR_MIN,
+    MINOR_EDIT_MAX,
+    RELATIONS,
+    allowed_relations,
+    edit_share,
+    relation_of,
+    token_diff,
+    unit_scores,
+)
+from newsvariants.normalize import tokens
+
+BASE = (
+    "Mayor Ana Ruiz said the closure would last at least six months while the supports are "
+    "replaced, and that buses would be diverted through the northern ring road."
+)
+
+
+def _relation(a: str, b: str, n_a: int = 1, n_b: int = 1) -> str:
+    scores, _ = unit_scores(a, b)
+    return relation_of(n_a, n_b, a, b, scores)
+
+
+def test_one_side_empty_is_added_or_removed() -> None:
+    assert _relation("", BASE, 0, 1) == "added"
+    assert _relation(BASE, "", 1, 0) == "removed"
+
+
+def test_several_paragraphs_on_one_side_are_merge_or_split_whatever_the_text() -> None:
+    assert _relation(BASE, BASE, 2, 1) == "merge"
+    assert _relation(BASE, BASE, 1, 3) == "split"
+
+
+def test_identical_means_equal_character_for_character() -> None:
+    assert _relation(BASE, BASE) == "identical"
+    assert _relation(BASE, BASE + " ") != "identical"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        BASE.replace("Mayor", "\u201cMayor") + "\u201d",  # wrapped in curly quotes
+        "  " + BASE.replace(" said ", "\n said  "),  # whitespace and wrapping
+        BASE.replace("six months", "six\u00a0months"),  # no-break space
+    ],
+)
+def test_formatting_is_equal_after_folding_quotes_whitespace_and_wrapping_marks(
+    variant: str,
+) -> None:
+    assert _relation(BASE, variant) == "formatting"
+
+
+def test_dash_and_apostrophe_styles_are_formatting() -> None:
+    a = "It\u2019s a long road \u2013 the mayor said \u2018no\u2019."
+    b = "It's a long road - the mayor said 'no'."
+    assert _relation(a, b) == "formatting"
+
+
+def test_a_changed_case_is_not_formatting() -> None:
+    assert _relation(BASE, BASE.replace("Mayor", "mayor")) == "minor_edit"
+
+
+def test_a_word_swap_is_a_minor_edit() -> None:
+    variant = BASE.replace("would last", "will last")
+    scores, _ = unit_scores(BASE, variant)
+    assert (scores.tokens_inserted, scores.tokens_deleted) == (1, 1)
+    assert _relation(BASE, variant) == "minor_edit"
+
+
+def test_edit_share_threshold_separates_minor_from_major() -> None:
+    words = BASE.split()
+    n = len(tokens(BASE))
+    # Replacing k words costs 2k edits out of 2n tokens: share k / n.
+    k_minor = int(MINOR_EDIT_MAX * n)
+    k_major = k_minor + 1
+    for k, expected in ((k_minor, "minor_edit"), (k_major, "major_edit")):
+        variant = " ".join(w if i >= k else f"zz{i}" for i, w in enumerate(words))
+        scores, _ = unit_scores(BASE, variant)
+        assert scores.char_ratio >= MINOR_CHAR_MIN  # only the edit share decides here
+        assert (edit_share(BASE, variant, scores) <= MINOR_EDIT_MAX) == (expected == "minor_edit")
+        assert _relation(BASE, variant) == expected
+
+
+def test_character_ratio_guards_edits_the_token_count_misses() -> None:
+    # two long codes rewritten: few tokens change (edit share small), most characters do
+    a = "Reference codes ABCDEFGHIJKLMNOPQRST and UVWXYZABCDEFGHIJKL in the report were fixed."
+    b = "Reference codes QWERTYUIOPASDFGHJKLZ and XCVBNMQWERTYUIOPAS in the report were fixed."
+    scores, _ = unit_scores(a, b)
+    assert edit_share(a, b, scores) <= MINOR_EDIT_MAX and scores.char_ratio < MINOR_CHAR_MIN
+    assert _relation(a, b) == "major_edit"
+    c = a.replace("were fixed", "were fixed today")
+    scores, _ = unit_scores(a, c)
+    assert edit_share(a, c, scores) <= MINOR_EDIT_MAX and scores.char_ratio >= MINOR_CHAR_MIN
+    assert _relation(a, c) == "minor_edit"
+
+
+def test_scores_count_tokens_and_containment_both_ways() -> None:
+    variant = BASE.replace(", and that buses would be diverted through the northern ring road", "")
+    scores, diff = unit_scores(BASE, variant)
+    dropped = len(tokens(BASE)) - len(tokens(variant))
+    assert scores.tokens_deleted == dropped and scores.tokens_inserted == 0
+    assert scores.containment_b_in_a == 1.0
+    assert scores.containment_a_in_b == pytest.approx(len(tokens(variant)) / len(tokens(BASE)))
+    assert 0 < scores.token_jaccard < 1 and 0 < scores.char_ratio < 1
+    assert [op.op for op in diff] == ["equal", "delete"]  # the clause ran to the end
+
+
+def test_token_diff_rebuilds_both_sides() -> None:
+    a = tokens(BASE)
+    b = tokens("The mayor said closure will last six months, and buses go via the ring road.")
+    diff = token_diff(a, b)
+    rebuilt_a = " ".join(op.text for op in diff if op.op in ("equal", "delete")).split()
+    rebuilt_b = " ".join(op.text for op in diff if op.op in ("equal", "insert")).split()
+    assert rebuilt_a == a and rebuilt_b == b
+    # minimal: the unchanged tokens are a longest common subsequence
+    lcs = (len(a) + len(b) - Indel.distance(a, b)) // 2
+    assert sum(len(op.text.split()) for op in diff if op.op == "equal") == lcs
+
+
+def test_allowed_relations_by_unit_shape() -> None:
+    assert allowed_relations(0, 1) == ("added",)
+    assert allowed_relations(1, 0) == ("removed",)
+    assert allowed_relations(2, 1) == ("merge",)
+    assert allowed_relations(1, 2) == ("split",)
+    assert allowed_relations(2, 2) == () and allowed_relations(0, 0) == ()
+    assert set(allowed_relations(1, 1)) == {"identical", "formatting", "minor_edit", "major_edit"}
+    assert set(RELATIONS) == {
+        r for shape in ((0, 1), (1, 0), (2, 1), (1, 2), (1, 1)) for r in allowed_relations(*shape)
+    }

@@ -1,0 +1,65 @@
+"""`--engine ray`: Ray Data in local mode gives the local engine's corpus, byte for byte.
+
+Ray is an optional extra (pip install -e ".[ray]"); without it the engine must refuse with a
+message that names the extra, and this test checks that instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsvariants.build import build
+from newsvariants.errors import NewsVariantsError
+
+from .conftest import RAW
+from .test_executor import make_raw, tree_hashes
+
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    """One small local Ray instance for the module, shut down afterwards."""
+    if HAVE_RAY:
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    if HAVE_RAY:
+        import ray
+
+        ray.shutdown()
+
+
+def seeds_and_generated(root: Path) -> Path:
+    """The repository's seed captures plus a small generated multi-story set, in one raw/."""
+    raw = make_raw(root)
+    seeds = RAW / "captures.jsonl"
+    lines = seeds.read_text(encoding="utf-8").splitlines()
+    with (raw / "captures.jsonl").open("a", encoding="utf-8") as out:
+        for line in lines:
+            out.write(line + "\n")
+    for path in (RAW / "captures").rglob("*"):
+        if path.is_file():
+            target = raw / path.relative_to(RAW)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    return raw
+
+
+def test_the_ray_engine_builds_the_local_engines_corpus(tmp_path: Path, ray_local: None) -> None:
+    raw = seeds_and_generated(tmp_path)
+    build(raw, tmp_path / "local")
+    if not HAVE_RAY:
+        with pytest.raises(NewsVariantsError, match=r"newsvariants\[ray\]"):
+            build(raw, tmp_path / "ray", engine="ray")
+        return
+    build(raw, tmp_path / "ray", engine="ray")
+    local, distributed = tree_hashes(tmp_path / "local"), tree_hashes(tmp_path / "ray")
+    assert distributed == local
+    assert any(path.startswith("variants/") for path in local)

@@ -1,0 +1,163 @@
+"""`newsvariants score` and the metrics it shares with the bench."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsvariants.cli import app
+from newsvariants.errors import NewsVariantsError
+from newsvariants.score import (
+    PredictionError,
+    best_threshold,
+    cluster_metrics,
+    prf,
+    score_file,
+)
+
+from .multistory import read_rows, shared_corpus
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_corpus(tmp_path_factory)
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _oracle_pairs(corpus: Path, split: str = "test") -> list[dict]:
+    return [
+        {"pair_id": p["pair_id"], "score": 1.0 if p["label"] == "same_source" else 0.0}
+        for p in read_rows(corpus, "pairs")[split]
+    ]
+
+
+def test_prf_and_cluster_metrics_on_hand_computed_cases() -> None:
+    assert prf([1, 1, 0, 0], [1, 0, 1, 0]) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    perfect = cluster_metrics(["a", "a", "b"], [7, 7, 3])
+    assert perfect["ari"] == 1.0 and perfect["pairwise_f1"] == 1.0
+    # gold pairs: (0,1); predicted pairs: (0,1), (0,2), (1,2) -> precision 1/3, recall 1
+    lumped = cluster_metrics(["a", "a", "b"], [1, 1, 1])
+    assert lumped["pairwise_precision"] == pytest.approx(1 / 3)
+    assert lumped["pairwise_recall"] == 1.0
+    assert lumped["ari"] == 0.0
+
+
+def test_best_threshold_maximizes_f1_and_never_splits_equal_scores() -> None:
+    assert best_threshold([1, 1, 0, 0], [0.9, 0.8, 0.3, 0.1]) == 0.8
+    assert best_threshold([1, 0, 1], [0.5, 0.5, 0.2]) == 0.2  # f1 at 0.5: 0.5; at 0.2: 0.8
+    assert best_threshold([0, 0], [0.4, 0.6]) is None
+
+
+def test_perfect_pair_scores_get_auc_and_f1_of_one(corpus: Path, tmp_path: Path) -> None:
+    preds = _write(tmp_path / "p.jsonl", _oracle_pairs(corpus))
+    report = score_file(corpus, preds, "pairs", "test")
+    overall = report["groups"]["all"]
+    assert overall["roc_auc"] == 1.0 and overall["f1"] == 1.0
+    assert set(report["groups"]) == {"all", "paragraph", "document"}
+    assert all(v == 1.0 for v in overall["recall_by_relation"].values())
+    assert all(v == 0.0 for v in overall["accepted_by_negative_kind"].values())
+
+
+def test_inverted_scores_get_auc_of_zero_and_labels_are_accepted(
+    corpus: Path, tmp_path: Path
+) -> None:
+    rows = [{"pair_id": r["pair_id"], "score": 1.0 - r["score"]} for r in _oracle_pairs(corpus)]
+    report = score_file(corpus, _write(tmp_path / "p.jsonl", rows), "pairs", "test")
+    assert report["groups"]["all"]["roc_auc"] == 0.0
+    labels = [
+        {"pair_id": p["pair_id"], "label": "same_source"}
+        for p in read_rows(corpus, "pairs")["test"]
+    ]
+    report = score_file(corpus, _write(tmp_path / "l.jsonl", labels), "pairs", "test")
+    overall = report["groups"]["all"]
+    assert overall["recall"] == 1.0 and overall["roc_auc"] is None
+    assert overall["precision"] == pytest.approx(overall["positives"] / overall["n"])
+
+
+def test_missing_duplicate_and_unknown_ids_are_named(corpus: Path, tmp_path: Path) -> None:
+    rows = _oracle_pairs(corpus)
+    with pytest.raises(PredictionError, match=rf"1 missing pair_id\(s\): {rows[0]['pair_id']}"):
+        score_file(corpus, _write(tmp_path / "a.jsonl", rows[1:]), "pairs", "test")
+    with pytest.raises(PredictionError, match=r"1 duplicate pair_id\(s\).*lines 1 and 2"):
+        score_file(corpus, _write(tmp_path / "b.jsonl", [rows[0], *rows]), "pairs", "test")
+    other = read_rows(corpus, "pairs")["train"][0]["pair_id"]
+    unknown = [*rows, {"pair_id": other, "score": 0.3}]
+    with pytest.raises(PredictionError, match=rf"1 unknown pair_id\(s\): {other}"):
+        score_file(corpus, _write(tmp_path / "c.jsonl", unknown), "pairs", "test")
+
+
+def test_bad_lines_are_reported_with_their_line_number(corpus: Path, tmp_path: Path) -> None:
+    rows = _oracle_pairs(corpus)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(rows[0]) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(PredictionError, match=r"bad.jsonl:2: not JSON"):
+        score_file(corpus, bad, "pairs", "test")
+    rows[3] = {"pair_id": rows[3]["pair_id"], "score": "high"}
+    with pytest.raises(PredictionError, match=r":4: score must be a finite number"):
+        score_file(corpus, _write(tmp_path / "s.jsonl", rows), "pairs", "test")
+    rows[3] = {"pair_id": rows[3]["pair_id"]}
+    with pytest.raises(PredictionError, match=r":4: needs a 'score' or a 'label'"):
+        score_file(corpus, _write(tmp_path / "t.jsonl", rows), "pairs", "test")
+
+
+def test_story_clusterings_are_scored_against_story_ids(corpus: Path, tmp_path: Path) -> None:
+    variants = read_rows(corpus, "variants")["validation"]
+    exact = [{"variant_id": v["variant_id"], "cluster": v["story_id"]} for v in variants]
+    report = score_file(corpus, _write(tmp_path / "s.jsonl", exact), "stories", "validation")
+    assert report["ari"] == 1.0 and report["pairwise_f1"] == 1.0
+    singletons = [{"variant_id": v["variant_id"], "cluster": n} for n, v in enumerate(variants)]
+    report = score_file(corpus, _write(tmp_path / "t.jsonl", singletons), "stories", "validation")
+    assert report["pairwise_recall"] == 0.0 and report["clusters"] == len(variants)
+
+
+def test_an_empty_split_or_unknown_config_is_a_clear_error(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    preds = _write(tmp_path / "p.jsonl", [])
+    with pytest.raises(NewsVariantsError, match="test split of pairs has no rows"):
+        score_file(seed_corpus, preds, "pairs", "test")
+    with pytest.raises(NewsVariantsError, match="cannot score config 'alignments'"):
+        score_file(seed_corpus, preds, "alignments", "train")
+
+
+def test_the_cli_prints_the_metrics_and_fails_cleanly(corpus: Path, tmp_path: Path) -> None:
+    preds = _write(tmp_path / "p.jsonl", _oracle_pairs(corpus))
+    result = runner.invoke(app, ["score", str(preds), "--corpus", str(corpus), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["groups"]["all"]["f1"] == 1.0
+    table = runner.invoke(app, ["score", str(preds), "--corpus", str(corpus)])
+    assert "| all |" in table.stdout
+    _write(preds, _oracle_pairs(corpus)[2:])
+    failed = runner.invoke(app, ["score", str(preds), "--corpus", str(corpus)])
+    assert failed.exit_code == 1 and "2 missing pair_id(s)" in failed.output
+
+
+def test_the_threshold_can_be_chosen_on_validation_predictions(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Scores squeezed into [0.1, 0.2]: 0.5 accepts nothing, the validation threshold separates."""
+
+    def squeezed(split: str) -> list[dict]:
+        return [
+            {"pair_id": p["pair_id"], "score": 0.1 + 0.1 * (p["label"] == "same_source")}
+            for p in read_rows(corpus, "pairs")[split]
+        ]
+
+    test = _write(tmp_path / "test.jsonl", squeezed("test"))
+    val = _write(tmp_path / "val.jsonl", squeezed("validation"))
+    fixed = score_file(corpus, test, "pairs", "test")
+    assert fixed["groups"]["all"]["recall"] == 0.0 and "(given)" in fixed["decision"]
+    chosen = score_file(corpus, test, "pairs", "test", validation_predictions=val)
+    assert chosen["groups"]["all"]["f1"] == 1.0
+    assert chosen["decision"] == "score >= 0.2 (chosen on validation)"
+    with pytest.raises(PredictionError, match="missing pair_id"):
+        score_file(corpus, test, "pairs", "test", validation_predictions=test)

@@ -1,0 +1,178 @@
+"""WARC ingest (one capture per HTML response record) and character encodings: legacy encodings
+decoded and recorded, mojibake repaired only in the comparison form."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from newsvariants.errors import IngestError
+from newsvariants.extract import extract_capture, extract_text_dump, text_of_capture
+from newsvariants.ingest import (
+    capture_text,
+    decode_capture,
+    detect_encoding,
+    file_inputs,
+    ingest,
+    iter_warc_html,
+    sniff_format,
+    warc_inputs,
+)
+from newsvariants.normalize import comparison_form, fold
+
+ARTICLE_HTML = (
+    "<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+    "<p>{title} was announced on Monday by the regional council after a long public debate.</p>"
+    "<p>Residents said the decision would change how they travel to work every single day.</p>"
+    "</body></html>"
+)
+RUSSIAN = (
+    "Министр иностранных дел России Сергей Лавров заявил в четверг, что любое военное "
+    "присутствие НАТО в Центральной Азии подорвёт безопасность региона.\n\n"
+    "Он добавил, что существование западных военных объектов противоречило бы интересам "
+    "Организации Договора о коллективной безопасности.\n"
+)
+
+
+def _response(writer: WARCWriter, url: str, date: str, body: bytes, content_type: str) -> None:
+    http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": date},
+    )
+    writer.write_record(record)
+
+
+def build_warc(gzip: bool = True) -> bytes:
+    """A WARC with two HTML responses, an image response and a request record."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=gzip)
+    _response(
+        writer,
+        "https://www.example.org/news/bridge",
+        "2025-02-01T10:00:00Z",
+        ARTICLE_HTML.format(title="The new bridge").encode("utf-8"),
+        "text/html; charset=utf-8",
+    )
+    _response(
+        writer, "https://www.example.org/logo.png", "2025-02-01T10:00:01Z", b"\x89PNG", "image/png"
+    )
+    request = writer.create_warc_record(
+        "https://www.example.org/news/bridge",
+        "request",
+        payload=io.BytesIO(b"GET /news/bridge HTTP/1.1\r\nHost: www.example.org\r\n\r\n"),
+        warc_headers_dict={"WARC-Date": "2025-02-01T10:00:00Z"},
+    )
+    writer.write_record(request)
+    _response(
+        writer,
+        "https://news.example.com/2025/ferry",
+        "2025-02-02T08:30:00Z",
+        ARTICLE_HTML.format(title="The ferry timetable").encode("utf-8"),
+        "text/html",
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_warc_gives_one_capture_per_html_response(gzip: bool) -> None:
+    data = build_warc(gzip)
+    assert sniff_format(data) == "warc"
+    records = list(iter_warc_html(data, "test.warc"))
+    assert [(url, date) for _, url, date, _ in records] == [
+        ("https://www.example.org/news/bridge", "2025-02-01T10:00:00Z"),
+        ("https://news.example.com/2025/ferry", "2025-02-02T08:30:00Z"),
+    ]
+    assert records[0][0].startswith(b"<html>")  # the HTTP payload, without its headers
+    inputs = list(warc_inputs(data, "test.warc", None, "rights"))
+    assert [(i.url, i.captured_at, i.source, i.format) for i in inputs] == [
+        ("https://www.example.org/news/bridge", "2025-02-01T10:00:00Z", "example.org", "html"),
+        ("https://news.example.com/2025/ferry", "2025-02-02T08:30:00Z", "news.example.com", "html"),
+    ]
+    assert all(i.container and i.container["record_id"] for i in inputs)
+
+
+def test_warc_file_is_ingested_and_extracted(tmp_path: Path) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    warc.write_bytes(build_warc())
+    items = file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)
+    outcomes = ingest(items, tmp_path / "raw")
+    assert len(outcomes) == 2 and all(o.added for o in outcomes)
+    capture = outcomes[0].capture
+    assert capture.format == "html" and capture.url == "https://www.example.org/news/bridge"
+    data = (tmp_path / "raw" / capture.path).read_bytes()
+    ex = extract_capture(capture, data)
+    assert ex.title == "The new bridge"
+    assert [p.text[:30] for p in ex.paragraphs] == [
+        "The new bridge was announced o",
+        "Residents said the decision wo",
+    ]
+    text = text_of_capture(capture, data)
+    assert all(text[p.start : p.end] == p.text for p in ex.paragraphs)
+
+
+def test_unreadable_warc_is_an_ingest_error() -> None:
+    with pytest.raises(IngestError, match="not a readable WARC"):
+        list(iter_warc_html(b"WARC/1.0\r\nthis is not a record", "broken.warc"))
+
+
+def test_cp1251_dump_is_decoded_and_its_encoding_recorded(tmp_path: Path) -> None:
+    data = RUSSIAN.encode("cp1251")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert detect_encoding(data) == "cp1251"
+    page = tmp_path / "lavrov.txt"
+    page.write_bytes(data)
+    (outcome,) = ingest(
+        file_inputs(page, source="ria", captured_at=None, url=None, fmt=None), tmp_path / "raw"
+    )
+    assert outcome.capture.encoding == "cp1251"
+    assert capture_text(tmp_path / "raw", outcome.capture) == RUSSIAN
+    assert (tmp_path / "raw" / outcome.capture.path).read_bytes() == data  # bytes kept as is
+    ex = extract_capture(outcome.capture, data)
+    assert [p.text for p in ex.paragraphs] == [line for line in RUSSIAN.splitlines() if line]
+    assert ex.language == "ru"
+
+
+def test_cp1251_html_is_decoded_with_its_declared_charset() -> None:
+    html = (
+        '<html><head><meta charset="windows-1251"></head><body>'
+        + "".join(f"<p>{line}</p>" for line in RUSSIAN.splitlines() if line)
+        + "</body></html>"
+    )
+    data = html.encode("cp1251")
+    encoding = detect_encoding(data)
+    assert decode_capture(data, encoding) == html
+
+
+def test_utf8_with_bom_and_crlf_are_decoded_consistently() -> None:
+    data = "\ufeffFirst line\r\nSecond line\r\n".encode()
+    assert detect_encoding(data) == "utf_8_sig"
+    assert decode_capture(data, "utf_8_sig") == "First line\nSecond line\n"
+
+
+def test_mojibake_is_repaired_only_in_the_comparison_form() -> None:
+    mojibake = "The minister said â€œwe will not accept itâ€\x9d and left the summit early today."
+    text = "\n".join([mojibake, "He added that talks would continue next week in the capital."])
+    ex = extract_text_dump(text, "moji")
+    stored = ex.paragraphs[0]
+    assert stored.text == mojibake  # the stored text keeps the bytes' meaning, mojibake and all
+    assert text[stored.start : stored.end] == mojibake  # so offsets stay exact
+    assert fold(stored.text) == (
+        'The minister said "we will not accept it" and left the summit early today.'
+    )
+    assert "â€" not in comparison_form(stored.text)
+
+
+def test_latin1_label_is_read_as_windows_1252_like_browsers_do() -> None:
+    html = '<html><head><meta charset="iso-8859-1"></head><body><p>“Café crème”</p></body></html>'
+    data = html.encode("cp1252")
+    assert detect_encoding(data) == "cp1252"
+    assert decode_capture(data, detect_encoding(data)) == html
