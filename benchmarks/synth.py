@@ -32,6 +32,16 @@ is the pivot) plus variants:
   occasional heavy rewrite (`major_edit`), a dropped paragraph, an added one;
 - `edited`: structural edits - paragraph drops, insertions, merges of two neighbours, splits of a
   paragraph at a sentence boundary, a paragraph moved elsewhere, a few minor edits.
+Gold ops say what was done to the text, and the text always bears it out (fixed in this version):
+- a `major_edit` keeps at least one of its base paragraph's sentences (edited) next to new ones;
+  before, a paragraph of one or two sentences lost every original sentence (one dropped, the other
+  replaced) and was still called a rewrite of its base;
+- a dropped clause is a trailing clause: four or more words of its sentence stay before the comma
+  and quotations are not cut; before, "However, the minister urged ... ." could shrink to
+  "However." (so a "minor" edit removed a whole sentence and a rewrite kept nothing);
+- a `minor_edit` always changes the text; before, a paragraph ending in a quoted sentence (`.'`
+  or `."`) could come out byte-identical and still be called a minor edit.
+These fixes change which random draws are made: outputs differ from earlier versions for a seed.
 About a fifth of the stories are near-miss negatives: a distinct article on the same event as the
 previous story (same people, places, organisation and topic vocabulary, often the same quote), which
 is its own story. Sizes are skewed like real syndication: many single captures, a few big families.
@@ -353,9 +363,21 @@ def _substitute(text: str, rng: random.Random, count: int) -> str:
     return text
 
 
+_CLAUSE = re.compile(r", [^,.\"'\u201c\u201d\u2018\u2019]{8,}(?=\.)")
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019]? ")
+
+
 def _drop_clause(text: str, rng: random.Random) -> str:
-    """Remove one ', clause' ending a sentence (the seed mirror drops 'and would not be ...')."""
-    spots = [m for m in re.finditer(r", [^,.\"\u201c\u201d]{8,}(?=\.)", text)]
+    """Remove one ', clause' ending a sentence (the seed mirror drops 'and would not be ...').
+
+    Only a trailing clause goes: at least four words of the sentence stay before its comma, and no
+    quotation is cut (else "However, the minister urged ..." would shrink to "However.").
+    """
+    spots = [
+        m
+        for m in _CLAUSE.finditer(text)
+        if len(_SENTENCE_END.split(text[: m.start()])[-1].split()) >= 4
+    ]
     if not spots:
         return text
     spot = rng.choice(spots)
@@ -363,11 +385,17 @@ def _drop_clause(text: str, rng: random.Random) -> str:
 
 
 def _add_clause(text: str, rng: random.Random) -> str:
-    ends = [m.start() for m in re.finditer(r"\.(?= |$)", text)]
+    """Insert ', clause' before a sentence's full stop (inside a closing quote if there is one).
+
+    A text with no full stop at all (a headline-like line, a question) gets the clause at its end,
+    so the text always changes: `minor_edit` relies on it.
+    """
+    ends = [m.start() for m in re.finditer(r"\.(?=[\"'\u201d\u2019]?(?: |$))", text)]
+    clause = rng.choice(ADDED_CLAUSES)
     if not ends:
-        return text
+        return f"{text.rstrip()}, {clause}"
     at = rng.choice(ends)
-    return f"{text[:at]}, {rng.choice(ADDED_CLAUSES)}{text[at:]}"
+    return f"{text[:at]}, {clause}{text[at:]}"
 
 
 def minor_edit(text: str, rng: random.Random) -> str:
@@ -385,11 +413,17 @@ def minor_edit(text: str, rng: random.Random) -> str:
 
 
 def major_edit(sentences: list[str], cast: Cast, rng: random.Random) -> str:
-    """A heavy rewrite: many substitutions, a sentence dropped or replaced, a new one added."""
+    """A heavy rewrite: many substitutions, a sentence dropped or replaced, a new one added.
+
+    At least one original sentence (edited) always survives: a rewrite of a paragraph keeps some
+    of it, otherwise the result is a new paragraph, not a version of the old one. A sentence is
+    dropped only when two or more are left, and replaced only when another original stays.
+    """
     kept = [_substitute(s, rng, 3) for s in sentences]
     if len(kept) > 1:
         kept.pop(rng.randrange(len(kept)))
-    kept[rng.randrange(len(kept))] = _sentence(cast, rng)
+    if len(kept) > 1:
+        kept[rng.randrange(len(kept))] = _sentence(cast, rng)
     kept.insert(rng.randrange(len(kept) + 1), _sentence(cast, rng))
     return " ".join(_drop_clause(s, rng) for s in kept)
 
