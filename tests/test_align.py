@@ -13,10 +13,11 @@ from newsvariants import build as build_module
 from newsvariants.align import (
     GAP_MIN,
     MATCH_MIN,
-    _Para,
-    _swap_parts,
+    _pivot,
+    _Side,
     align_paragraphs,
     pair_score,
+    swap_in,
 )
 from newsvariants.build import build
 from newsvariants.label import RELATIONS
@@ -282,10 +283,11 @@ def test_a_merge_of_three_pivot_paragraphs() -> None:
 def test_a_superfluous_piece_is_dropped_from_its_unit() -> None:
     # a split unit as an earlier step may leave it: the full copy plus a pull quote of it
     pieces = [ARTICLE[1], ARTICLE[1].split(", and")[0] + "."]
-    pa, pb = [_Para.of(ARTICLE[1])], [_Para.of(t) for t in pieces]
-    units, free_a, free_b = [([0], [0, 1])], set(), set()
-    _swap_parts(pa, pb, units, free_a, free_b)
-    assert units == [([0], [0])] and free_b == {1}
+    pivot = _pivot((ARTICLE[1],))
+    side = _Side(pivot.codes[0], [pivot.encode(t) for t in pieces], [True, True])
+    unit, free = [0, 1], set()
+    swap_in(side, unit, free)
+    assert unit == [0] and free == {1}
 
 
 def test_a_pull_quote_repeating_part_of_its_paragraph_is_added_not_a_split() -> None:
