@@ -13,14 +13,17 @@ from newsvariants import build as build_module
 from newsvariants.align import (
     GAP_MIN,
     MATCH_MIN,
+    _longest_chain,
     _pivot,
+    _scores,
     _Side,
     align_paragraphs,
+    clear_feature_cache,
     pair_score,
     swap_in,
 )
 from newsvariants.build import build
-from newsvariants.label import RELATIONS
+from newsvariants.label import RELATIONS, relation_of, unit_scores
 from newsvariants.records import AlignmentUnit
 
 from .conftest import CORPUS, SEED_MIRROR, SEED_ORIGINAL
@@ -361,3 +364,133 @@ def test_a_story_of_n_variants_costs_n_minus_one_alignments(
     assert len(calls) == 39
     assert len(found) == 39 * len(ARTICLE)
     assert {a.variant_a for a in found} == {"v-0000000000000000"}
+
+
+# --- copies, anchors and the position prior (ALIGN_VERSION 3) ----------------------------------
+
+
+def test_copies_are_found_by_text_or_by_tokens_and_anchor_the_order() -> None:
+    restyled = ARTICLE[1].replace("would", "\u201cwould\u201d")  # quotes only: equal tokens
+    variant = [ARTICLE[0], restyled, UNRELATED[0], *ARTICLE[2:]]
+    assert align_paragraphs(ARTICLE, variant) == _units(
+        *(((i,), (i + (i >= 2),)) for i in range(len(ARTICLE))), ((), (2,))
+    )
+
+
+def test_longest_chain_keeps_the_most_copies_in_order() -> None:
+    pairs = [(0, 0), (4, 1), (1, 2), (2, 3), (5, 4), (3, 5)]  # sorted by variant index
+    assert _longest_chain(pairs) == [(0, 0), (1, 2), (2, 3), (3, 5)]
+    assert _longest_chain([]) == []
+
+
+def test_position_prior_pairs_a_rewrite_between_anchors_beside_a_removal() -> None:
+    # paragraph 2 removed, paragraph 3 heavily rewritten in place: the gap between the copies of
+    # paragraphs 1 and 4 holds two pivot paragraphs and one variant paragraph
+    rewrite = (
+        "Built in 1962, the bridge takes some 40,000 cars daily; its last check, in 2019, "
+        "found it sound."
+    )
+    assert GAP_MIN <= pair_score(ARTICLE[3], rewrite) < MATCH_MIN
+    assert pair_score(ARTICLE[2], rewrite) < GAP_MIN
+    variant = [ARTICLE[0], ARTICLE[1], rewrite, ARTICLE[4], ARTICLE[5]]
+    units = align_paragraphs(ARTICLE, variant)
+    assert AlignmentUnit((3,), (2,)) in units and AlignmentUnit((2,), ()) in units
+
+
+def test_a_rewrite_is_not_paired_across_an_anchor() -> None:
+    # the same rewrite, printed after the copy of paragraph 4: out of its place, it is added
+    rewrite = (
+        "Built in 1962, the bridge takes some 40,000 cars daily; its last check, in 2019, "
+        "found it sound."
+    )
+    variant = [ARTICLE[0], ARTICLE[1], ARTICLE[2], ARTICLE[4], rewrite, ARTICLE[5]]
+    units = align_paragraphs(ARTICLE, variant)
+    assert AlignmentUnit((3,), ()) in units and AlignmentUnit((), (4,)) in units
+
+
+def test_two_rewrites_in_one_gap_pair_in_order() -> None:
+    first = "Shopkeepers in the old town fear fewer customers, as visitors come from the station."
+    second = (
+        "Built in 1962, the bridge takes some 40,000 cars daily; its last check, in 2019, "
+        "found it sound."
+    )
+    variant = [ARTICLE[0], ARTICLE[1], first, second, ARTICLE[4], ARTICLE[5]]
+    units = align_paragraphs(ARTICLE, variant)
+    assert AlignmentUnit((2,), (2,)) in units and AlignmentUnit((3,), (3,)) in units
+
+
+def test_a_merge_of_a_paragraph_and_one_moved_away_is_found_by_containment() -> None:
+    # the variant joins paragraphs 1 and 4 into one, printed where paragraph 1 stood
+    variant = [ARTICLE[0], ARTICLE[1] + " " + ARTICLE[4], ARTICLE[2], ARTICLE[3], ARTICLE[5]]
+    units = align_paragraphs(ARTICLE, variant)
+    assert AlignmentUnit((1, 4), (1,)) in units
+    _assert_partition(units, len(ARTICLE), len(variant))
+
+
+def test_repeated_paragraphs_pair_in_order() -> None:
+    repeated = "The council did not respond to a request for comment."
+    pivot = [ARTICLE[0], repeated, ARTICLE[1], repeated, ARTICLE[2]]
+    edited = repeated.replace("did not respond", "declined to respond")
+    variant = [ARTICLE[0], edited, ARTICLE[1], repeated, ARTICLE[2]]
+    units = align_paragraphs(pivot, variant)
+    assert units == _units(*(((i,), (i,)) for i in range(5)))
+
+
+def test_identical_is_given_to_equal_texts_only() -> None:
+    variant = [
+        ARTICLE[0],
+        ARTICLE[1].replace(" at least ", "\u00a0at least\u00a0"),  # no-break spaces
+        ARTICLE[2] + " ",  # a copy by tokens, one character longer
+        ARTICLE[3].replace("vehicles", "Vehicles"),  # a copy by tokens, case changed
+        *ARTICLE[4:],
+    ]
+    for unit in align_paragraphs(ARTICLE, variant):
+        text_a = "\n\n".join(ARTICLE[i] for i in unit.paragraphs_a)
+        text_b = "\n\n".join(variant[j] for j in unit.paragraphs_b)
+        scores, _ = unit_scores(text_a, text_b)
+        relation = relation_of(
+            len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores
+        )
+        assert (relation == "identical") == (text_a == text_b), unit
+    assert [
+        relation_of(1, 1, a, b, unit_scores(a, b)[0])
+        for a, b in zip(ARTICLE[1:4], variant[1:4], strict=True)
+    ] == [
+        "formatting",
+        "formatting",
+        "minor_edit",
+    ]
+
+
+def test_the_same_input_gives_the_same_units_whatever_came_before() -> None:
+    variant = [ARTICLE[5], ARTICLE[0], *_first_sentence_split(ARTICLE[1]), UNRELATED[0], ARTICLE[3]]
+    clear_feature_cache()
+    first = align_paragraphs(ARTICLE, variant)
+    align_paragraphs(list(reversed(ARTICLE)), UNRELATED + ARTICLE[:2])  # other work in between
+    assert align_paragraphs(ARTICLE, variant) == first
+    clear_feature_cache()
+    assert align_paragraphs(ARTICLE, variant) == first
+
+
+def test_pair_scores_do_not_depend_on_the_other_paragraphs() -> None:
+    # codes come from the whole pivot's vocabulary: the score of a pair must not change with it
+    pivot = [*UNRELATED, *ARTICLE]
+    variant = [ARTICLE[2][:90], ARTICLE[4].replace("sensors", "drones")]
+    pv = _pivot(tuple(pivot))
+    codes = [pv.encode(t) for t in variant]
+    s = _scores(pv, codes, list(range(len(pivot))), [0, 1])
+    for i, text_a in enumerate(pivot):
+        for j, text_b in enumerate(variant):
+            assert s.score[i][j] == pytest.approx(pair_score(text_a, text_b), abs=1e-12)
+
+
+def test_bigram_codes_are_exact_for_pivots_of_up_to_1023_distinct_words() -> None:
+    words = [f"w{k}" for k in range(1023)]
+    pivot = _pivot((" ".join(words),))
+    variant = " ".join(words[::-1][:50] + ["unknown", "x"] + words[:50])
+    (bigrams,) = pivot.encode_bigrams([pivot.encode(variant)])
+    # a bigram code occurs in the pivot exactly when the variant's bigram occurs in its text
+    pivot_pairs = set(zip(words, words[1:], strict=False))
+    toks = variant.split()
+    known = [(x, y) in pivot_pairs for x, y in zip(toks, toks[1:], strict=False)]
+    assert [code in set(pivot.bigrams[0]) for code in bigrams] == known

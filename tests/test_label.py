@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import string
+from collections import Counter
+
+import ftfy
 import pytest
 from rapidfuzz.distance import Indel
 
@@ -15,7 +20,8 @@ from newsvariants.label import (
     token_diff,
     unit_scores,
 )
-from newsvariants.normalize import tokens
+from newsvariants.normalize import _FOLD, _TOKEN, FTFY_INERT, _ascii_tokens, fold, tokens
+from newsvariants.records import DiffOp, Scores
 
 BASE = (
     "Mayor Ana Ruiz said the closure would last at least six months while the supports are "
@@ -134,3 +140,102 @@ def test_allowed_relations_by_unit_shape() -> None:
     assert set(RELATIONS) == {
         r for shape in ((0, 1), (1, 0), (2, 1), (1, 2), (1, 1)) for r in allowed_relations(*shape)
     }
+
+
+# --- the fast paths compute exactly what the plain definitions say ----------------------------
+
+
+def _reference_scores(text_a: str, text_b: str) -> tuple[Scores, list[DiffOp]]:
+    """The scores as the card defines them, computed the plain way (Counters, difflib-free)."""
+    a, b = tokens(text_a), tokens(text_b)
+    counts_a, counts_b = Counter(a), Counter(b)
+    shared = sum((counts_a & counts_b).values())
+    lcs = (len(a) + len(b) - Indel.distance(a, b)) // 2
+    union = set(a) | set(b)
+    scores = Scores(
+        char_ratio=round(Indel.normalized_similarity(fold(text_a), fold(text_b)), 6),
+        token_jaccard=round(len(set(a) & set(b)) / len(union), 6) if union else 1.0,
+        containment_a_in_b=round(shared / len(a), 6) if a else 0.0,
+        containment_b_in_a=round(shared / len(b), 6) if b else 0.0,
+        tokens_inserted=len(b) - lcs,
+        tokens_deleted=len(a) - lcs,
+    )
+    return scores, token_diff(a, b)
+
+
+def _random_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)  # fixed seed: the same texts every run
+    words = ["the", "mayor", "said", "bridge", "it's", "well-known", "6", "road", "and", "road"]
+    return [" ".join(rng.choices(words, k=rng.randint(0, 14))) for _ in range(count)]
+
+
+def test_unit_scores_equal_the_plain_definitions() -> None:
+    texts = [
+        BASE,
+        BASE.replace("would last", "will last"),
+        "",
+        "Six months.",
+        *_random_texts(3, 40),
+    ]
+    for text_a in texts:
+        for text_b in texts[:12]:
+            assert unit_scores(text_a, text_b) == _reference_scores(text_a, text_b)
+
+
+def test_equal_texts_get_the_general_scores_without_comparing() -> None:
+    for text in [BASE, "", "...", "Six  months.", *_random_texts(4, 20)]:
+        assert unit_scores(text, text) == _reference_scores(text, text)
+        # the same text under another object identity takes the same shortcut
+        assert unit_scores(text, "".join(list(text))) == unit_scores(text, text)
+
+
+# Characters ftfy provably leaves alone (normalize.FTFY_INERT) and some it does not.
+_INERT = (
+    string.ascii_letters
+    + string.digits
+    + " .,;:!?'\"()-/\t\n"
+    + "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0"
+)
+_NOT_INERT = [
+    "&amp;",
+    "\u00e2\u20ac\u2122",
+    "caf\u00e9",
+    "\x1b[1m",
+    "\u00c3\u00a9",
+    "x\x00y",
+    "\u201e",
+]
+
+
+def test_fold_skips_ftfy_only_where_ftfy_would_change_nothing() -> None:
+    rng = random.Random(7)  # fixed seed: the same strings every run
+    for _ in range(3000):
+        text = "".join(rng.choice(_INERT) for _ in range(rng.randint(0, 40)))
+        assert FTFY_INERT.fullmatch(text)
+        slow = " ".join(ftfy.fix_text(text, normalization="NFC").translate(_FOLD).split())
+        assert fold(text) == slow
+    for piece in _NOT_INERT:
+        text = f"Prices at the {piece} rose"
+        assert not FTFY_INERT.fullmatch(text)
+        assert fold(text) == " ".join(
+            ftfy.fix_text(text, normalization="NFC").translate(_FOLD).split()
+        )
+    assert fold("It\u00e2\u20ac\u2122s") == "It's"  # mojibake still repaired
+
+
+def test_ascii_tokens_equal_the_token_pattern() -> None:
+    rng = random.Random(11)  # fixed seed: the same strings every run
+    alphabet = "ab z09_-'" + "-'" * 3 + " .,\t\n"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert _ascii_tokens(text) == _TOKEN.findall(text), text
+    assert tokens("It's a well-known 40,000-seat hall_2") == [
+        "it's",
+        "a",
+        "well-known",
+        "40",
+        "000-seat",
+        "hall_2",
+    ]
+    # non-ASCII text goes through the pattern itself
+    assert tokens("Caf\u00e9 \u00fcber-cool") == ["caf\u00e9", "\u00fcber-cool"]

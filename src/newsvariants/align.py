@@ -539,6 +539,26 @@ def _fuzzy_units(
     return units
 
 
+def _repeats_in_order(units: list[Group], texts: Sequence[str], side: int) -> None:
+    """Re-pair, in order, units whose only paragraph on `side` is a repeated text.
+
+    Paragraphs of one side with the same text are interchangeable (every unit keeps its texts
+    whichever it gets); copies pair repeats in order, but a repeat edited in one place and copied
+    in another can leave two units crossing.
+    """
+    if len(set(texts)) == len(texts):
+        return
+    for where in _index(texts).values():
+        members = [u for u in units if len(u[side]) == 1 and u[side][0] in where and u[1 - side]]
+        if len(members) < 2:
+            continue
+        mine = sorted(u[side][0] for u in members)
+        partners = sorted((list(u[1 - side]) for u in members), key=min)
+        for unit, index, partner in zip(members, mine, partners, strict=True):
+            unit[side][:] = [index]
+            unit[1 - side][:] = partner
+
+
 def align_paragraphs(a: Sequence[str], b: Sequence[str]) -> list[AlignmentUnit]:
     """Units aligning variant b's paragraphs to pivot a's, ordered by pivot paragraph.
 
@@ -559,6 +579,8 @@ def align_paragraphs(a: Sequence[str], b: Sequence[str]) -> list[AlignmentUnit]:
             b_codes[j] = coded[j] if j in coded else pivot.encode(b[j])
         anchors = [([i], [j]) for i, j in _longest_chain(copies)]
         units += _fuzzy_units(pivot, b_codes, anchors, free_a, free_b)
+    _repeats_in_order(units, a, 0)
+    _repeats_in_order(units, b, 1)
     result = [AlignmentUnit(tuple(sorted(x)), tuple(sorted(y))) for x, y in units]
     result += [AlignmentUnit((i,), ()) for i in sorted(free_a)]
     result += [AlignmentUnit((), (j,)) for j in sorted(free_b)]

@@ -109,7 +109,32 @@ def tokens(text: str) -> list[str]:
 def token_tuple(text: str) -> tuple[str, ...]:
     """`tokens` as a tuple (immutable, so it can be memoized and shared)."""
     # whitespace runs are not collapsed first: a token never spans one, so they cannot matter
-    return tuple(_TOKEN.findall(_fold_characters(text).lower()))
+    lowered = _fold_characters(text).lower()
+    return tuple(_ascii_tokens(lowered) if lowered.isascii() else _TOKEN.findall(lowered))
+
+
+# Every byte but a lower-case ASCII word character, "-" and "'" becomes a space.
+_ASCII_TOKEN_BYTES = bytes(
+    c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789_-'" else 0x20 for c in range(256)
+)
+
+
+def _ascii_tokens(lowered: str) -> list[str]:
+    """`_TOKEN.findall` on lower-case ASCII text, twice as fast.
+
+    A token consists of word characters, "-" and "'" only, and the pattern looks neither behind
+    nor ahead of them, so matches never span another character and the text can be cut there
+    first (bytes.translate and split run in C). Most pieces are then one plain word, which is
+    its own token; the others (hyphens, apostrophes, underscores) go through the pattern.
+    tests/test_label.py compares both on random text.
+    """
+    found: list[str] = []
+    for piece in lowered.encode("ascii").translate(_ASCII_TOKEN_BYTES).decode("ascii").split():
+        if piece.isalnum():
+            found.append(piece)
+        else:
+            found += _TOKEN.findall(piece)
+    return found
 
 
 def clear_memos() -> None:
