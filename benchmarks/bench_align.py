@@ -17,7 +17,9 @@ scores them against the gold correspondence:
   `build.align_story` (align + label), which must call the aligner exactly n - 1 times, with time
   per variant flat (linear in variants).
 
-Gold paragraph texts are used directly, so extraction errors do not count here.
+Gold paragraph texts are used directly, so extraction errors do not count here. Every gold unit
+counts; the benchmark also reports how many gold `major_edit` units keep (almost) nothing of their
+base paragraph, a check of the gold (the generator keeps an original sentence in every rewrite).
 
     python benchmarks/bench_align.py --stories 300 --seed 11
     python benchmarks/bench_align.py --synth-dir /tmp/synth   # an existing synth.py output

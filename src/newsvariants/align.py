@@ -4,7 +4,7 @@ Algorithm (ALIGN_VERSION "3"; described step by step in DATASET_CARD.md, section
 are compared as their tokens (`normalize.tokens`: folded, lower-cased words).
 1. Copies: a variant paragraph equal to a pivot paragraph (as text, else as tokens) is its copy;
    repeated paragraphs pair in order. The longest chain of copies in order on both sides (a longest
-   increasing subsequence) is the story's *anchors*; the other copies are moved paragraphs.
+   increasing subsequence) are the *anchors*; the other copies are moved paragraphs.
 2. Pair score of the other paragraphs (a_i, b_j): the larger of the token ratio (2 * LCS / (|a| +
    |b|) over tokens) and the share of the shorter side's word bigrams found in order in the longer
    (an LCS over bigrams) times (1 + cover) / 2, where cover is the shorter side's share of the
@@ -17,14 +17,16 @@ are compared as their tokens (`normalize.tokens`: folded, lower-cased words).
    (out of order there is no positional evidence, so the text must carry it).
 5. More pieces (n-1 and 1-n by containment): a free paragraph, wherever it stands, joins a unit's
    side opposite a single paragraph when >= PART_MIN of its tokens lie in order inside that
-   paragraph and joining raises the unit's fit (`_fit`) by >= PART_GAIN; best gain first, until
-   nothing joins. Then a piece is dropped, or swapped for a free paragraph, when that raises the
-   fit by >= PART_GAIN.
+   paragraph and joining raises the unit's fit (`_fit_codes`) by >= PART_GAIN; best gain first,
+   until nothing joins. Then a piece is dropped, or swapped for a free paragraph, when that raises
+   the fit by >= PART_GAIN.
 6. Rewrites in place (position prior): between two consecutive in-order units (anchors and step 3
    units), the pivot and variant paragraphs still free are paired in order, highest total score
    first, when a pair scores >= GAP_MIN: a heavy rewrite kept in its place is likelier than a
    removal next to an unrelated addition.
-7. What is left is `removed` (pivot side) or `added` (variant side).
+7. Repeated paragraphs (equal texts on one side) are interchangeable: units that took them in
+   crossed order are re-paired in order.
+8. What is left is `removed` (pivot side) or `added` (variant side).
 Cost: copies are found by hashing, so a verbatim syndicated copy costs no comparison at all; pair
 scores are computed (in C, rapidfuzz `cdist`) for the other paragraphs only. The pivot's features
 are prepared once per story: a story with n variants costs n - 1 alignments.
@@ -212,6 +214,9 @@ class _Scores:
     a_in_b: list[list[bool]]  # [i][j]: pivot paragraph i inside variant paragraph j
 
 
+_NEVER = float("inf")
+
+
 def _distances(a: list[str], b: list[str]) -> list[list[int]]:
     return process.cdist(a, b, scorer=Indel.distance, dtype=np.int32, workers=1).tolist()
 
@@ -230,28 +235,32 @@ def _scores(pivot: _Pivot, b_codes: list[str], free_a: list[int], free_b: list[i
     tokens = _distances(a, b)
     bigrams = _distances([pivot.bigrams[i] for i in free_a], pivot.encode_bigrams(b))
     len_b = [len(y) for y in b]
+    # a paragraph without a token is inside nothing
+    inside_b = [PART_MIN * size if size else _NEVER for size in len_b]
     for i, len_a, token_row, bigram_row in zip(free_a, map(len, a), tokens, bigrams, strict=True):
         score_i, ratio_i, b_in_a_i, a_in_b_i = score[i], ratio[i], b_in_a[i], a_in_b[i]
-        for j, size_b, distance, bigram_distance in zip(
-            free_b, len_b, token_row, bigram_row, strict=True
+        inside_a = PART_MIN * len_a if len_a else _NEVER
+        for j, size_b, inside, distance, bigram_distance in zip(
+            free_b, len_b, inside_b, token_row, bigram_row, strict=True
         ):
             total = len_a + size_b
             common = (total - distance) // 2
-            pair_ratio = 2 * common / total if total else 0.0  # no token: nothing shared
-            ratio_i[j] = pair_ratio
-            b_in_a_i[j] = common >= PART_MIN * size_b > 0
-            a_in_b_i[j] = common >= PART_MIN * len_a > 0
+            pair = ratio_i[j] = 2 * common / total if total else 0.0  # no token: nothing shared
+            b_in_a_i[j] = common >= inside
+            a_in_b_i[j] = common >= inside_a
             shorter, longer = (len_a, size_b) if len_a <= size_b else (size_b, len_a)
-            if shorter - 1 < MIN_BIGRAMS:
-                score_i[j] = pair_ratio
+            if shorter <= MIN_BIGRAMS:  # fewer than MIN_BIGRAMS bigrams: the ratio alone
+                score_i[j] = pair
                 continue
-            # bigram LCS over the shorter side's bigrams (a text of k tokens has k - 1)
-            contained = (total - 2 - bigram_distance) / (2 * (shorter - 1))
+            # bigram LCS over the shorter side's bigrams (a text of k tokens has k - 1).
             # Containment finds the parts of a split or merge, which the ratio scores low.
             # Weighted by how much of the longer text the shorter covers, so that a part (half
             # of a split: 0.75) never outscores a full copy (1.0) and a short quote of a long
             # paragraph stays near MATCH_MIN.
-            score_i[j] = max(pair_ratio, contained * (0.5 + 0.5 * shorter / longer))
+            weighted = (
+                (total - 2 - bigram_distance) / (2 * (shorter - 1)) * (0.5 + 0.5 * shorter / longer)
+            )
+            score_i[j] = weighted if weighted > pair else pair
     return _Scores(pivot.codes, b_codes, score, ratio, b_in_a, a_in_b)
 
 

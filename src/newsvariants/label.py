@@ -86,11 +86,6 @@ def _changed(ops: list[DiffOp], deleted: list[str], inserted: list[str]) -> None
         inserted.clear()
 
 
-def token_containment(part: Sequence[str], whole: Sequence[str]) -> float:
-    """Share of part's tokens (as a multiset) found in whole."""
-    return _shared(part, whole) / len(part) if part else 0.0
-
-
 def _shared(a: Sequence[str], b: Sequence[str]) -> int:
     """Size of the multiset intersection of two token lists (symmetric).
 
