@@ -59,13 +59,8 @@ _WRAPPING_QUOTES = "\"'"
 FTFY_INERT = re.compile(
     r"[\t\n\x20-\x25\x27-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0]*"
 )
-# Memo size: within a story the pivot's paragraphs are compared with every variant (least recently
-# used entries go first, so the pivot's stay) and each unit's texts are read again while it is
-# labelled; bounded, so memory stays flat (a few MB).
-_MEMO = 4096
 
 
-@lru_cache(maxsize=_MEMO)
 def _fold_characters(text: str) -> str:
     """`fold` before whitespace is collapsed (tokens do not need that step)."""
     if not FTFY_INERT.fullmatch(text):
@@ -74,12 +69,20 @@ def _fold_characters(text: str) -> str:
     return text if text.isascii() and "`" not in text else text.translate(_FOLD)
 
 
+# Memos for paragraphs, which the aligner and the labeller read again and again: within a story
+# the pivot's paragraphs are compared with every variant (least recently used entries go first, so
+# the pivot's stay) and each unit's texts are read again while it is labelled. Bounded, so memory
+# stays flat (a few MB); `tokens`, which callers also give whole documents, is not memoized.
+_MEMO = 2048
+_memo_fold_characters = lru_cache(maxsize=_MEMO)(_fold_characters)
+
+
 @lru_cache(maxsize=_MEMO)
 def fold(text: str) -> str:
     """NFC, mojibake repaired, quotes/dashes folded to ASCII, whitespace collapsed."""
     # str.split() splits on exactly the characters `\s` matches (both use Unicode's isspace) and
     # drops the ends: the same as re.sub(r"\s+", " ", ...).strip(), several times faster
-    return " ".join(_fold_characters(text).split())
+    return " ".join(_memo_fold_characters(text).split())
 
 
 def strip_wrapping_quotes(text: str) -> str:
@@ -102,15 +105,19 @@ def comparison_form(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens of the folded text."""
-    return list(token_tuple(text))
+    return _word_tokens(_fold_characters(text))
 
 
 @lru_cache(maxsize=_MEMO)
 def token_tuple(text: str) -> tuple[str, ...]:
-    """`tokens` as a tuple (immutable, so it can be memoized and shared)."""
+    """`tokens` of a paragraph, memoized (a tuple, so that callers cannot change the memo)."""
+    return tuple(_word_tokens(_memo_fold_characters(text)))
+
+
+def _word_tokens(folded: str) -> list[str]:
     # whitespace runs are not collapsed first: a token never spans one, so they cannot matter
-    lowered = _fold_characters(text).lower()
-    return tuple(_ascii_tokens(lowered) if lowered.isascii() else _TOKEN.findall(lowered))
+    lowered = folded.lower()
+    return _ascii_tokens(lowered) if lowered.isascii() else _TOKEN.findall(lowered)
 
 
 # Every byte but a lower-case ASCII word character, "-" and "'" becomes a space.
@@ -139,6 +146,6 @@ def _ascii_tokens(lowered: str) -> list[str]:
 
 def clear_memos() -> None:
     """Forget memoized folds and tokens (benchmarks measure cold work with it)."""
-    _fold_characters.cache_clear()
+    _memo_fold_characters.cache_clear()
     fold.cache_clear()
     token_tuple.cache_clear()
