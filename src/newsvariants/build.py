@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,9 +62,13 @@ class CorpusRecords:
     alignments: dict[str, list[Alignment]] = field(default_factory=dict)
     pairs: dict[str, list[Pair]] = field(default_factory=dict)
 
-    def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
+    def records(self, config: str) -> dict[str, list[Any]]:
+        """split -> the config's records (dataclasses, in row order) for every split."""
         table = getattr(self, config)
-        return {split: [r.to_dict() for r in table.get(split, [])] for split in SPLITS}
+        return {split: table.get(split, []) for split in SPLITS}
+
+    def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
+        return {split: [r.to_dict() for r in rs] for split, rs in self.records(config).items()}
 
 
 @dataclass
@@ -106,6 +110,7 @@ def extract_all(
     workers: int = 1,
     cache_dir: Path | None = None,
     engine: str = "local",
+    runner: Any = None,
 ) -> tuple[dict[str, Extraction], list[Quarantined]]:
     """Extract every capture; a capture that cannot be read or has no body is quarantined.
 
@@ -122,6 +127,7 @@ def extract_all(
         cache_dir=cache_dir,
         engine=engine,
         extract=extract_capture,
+        runner=runner,
     )
 
 
@@ -199,10 +205,35 @@ def alignment_id(variant_a: str, variant_b: str, pa: Sequence[int], pb: Sequence
     return "a-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Side:
+    """What aligning needs of one variant: its ID and its paragraph texts."""
+
+    variant_id: str
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, variant: Variant) -> Side:
+        return cls(variant.variant_id, tuple(p.text for p in variant.paragraphs))
+
+    def join(self, indexes: Sequence[int]) -> str:
+        return "\n\n".join(self.texts[i] for i in indexes)
+
+    def digest(self) -> str:
+        joined = "\x1e".join(self.texts).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(joined).hexdigest()[:32]
+
+
 def label_unit(
-    story_id: str, a: Variant, b: Variant, unit: AlignmentUnit, relation: str | None = None
+    story_id: str,
+    a: Variant | Side,
+    b: Variant | Side,
+    unit: AlignmentUnit,
+    relation: str | None = None,
 ) -> Alignment:
-    text_a, text_b = _join(a, unit.paragraphs_a), _join(b, unit.paragraphs_b)
+    a = a if isinstance(a, Side) else Side.of(a)
+    b = b if isinstance(b, Side) else Side.of(b)
+    text_a, text_b = a.join(unit.paragraphs_a), b.join(unit.paragraphs_b)
     scores, diff = unit_scores(text_a, text_b)
     rule = relation_of(len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores)
     return Alignment(
@@ -222,18 +253,93 @@ def label_unit(
     )
 
 
+@dataclass(frozen=True)
+class AlignTask:
+    """One variant to align (and label) against its story's pivot: the unit of parallel work."""
+
+    story_id: str
+    pivot: Side
+    other: Side
+
+
+def align_pair(task: AlignTask) -> list[Alignment]:
+    units = align_paragraphs(list(task.pivot.texts), list(task.other.texts))
+    return [label_unit(task.story_id, task.pivot, task.other, u) for u in units]
+
+
+def align_tasks(story: Story, members: dict[str, Variant]) -> list[AlignTask]:
+    """Every non-pivot variant against the pivot: n - 1 tasks for n variants."""
+    pivot = Side.of(members[story.pivot_variant_id])
+    return [
+        AlignTask(story.story_id, pivot, Side.of(members[vid]))
+        for vid in story.variant_ids
+        if vid != pivot.variant_id
+    ]
+
+
 def align_story(story: Story, members: dict[str, Variant]) -> list[Alignment]:
     """Units of every non-pivot variant against the pivot: n - 1 alignments for n variants."""
-    pivot = members[story.pivot_variant_id]
-    pivot_texts = [p.text for p in pivot.paragraphs]
-    found: list[Alignment] = []
-    for vid in story.variant_ids:
-        if vid == pivot.variant_id:
-            continue
-        other = members[vid]
-        units = align_paragraphs(pivot_texts, [p.text for p in other.paragraphs])
-        found += [label_unit(story.story_id, pivot, other, u) for u in units]
-    return found
+    return [al for task in align_tasks(story, members) for al in align_pair(task)]
+
+
+def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
+    """Worker side of `align_all` (module level: pickled to the pool)."""
+    from newsvariants.executor import attempt
+
+    return [attempt(align_pair, task) for task in chunk]
+
+
+# Code whose edits change alignments: part of every align cache key.
+_ALIGN_MODULES = (
+    "newsvariants.align",
+    "newsvariants.label",
+    "newsvariants.normalize",
+    "newsvariants.records",
+    "newsvariants.build",
+)
+_ALIGN_LIBRARIES = ("rapidfuzz", "ftfy")
+
+
+def align_all(
+    tasks: Sequence[AlignTask], runner: Any, progress: Progress = _no_progress
+) -> list[Alignment]:
+    """Align every task on the runner's workers, in task order.
+
+    Cached per (pivot ID and text, variant ID and text, align/label code): a rebuild realigns only
+    variants whose pivot or text changed. The story ID is not part of the key (a merge renames a
+    story without changing its texts): a cached unit gets the task's story ID back.
+    """
+    from newsvariants.executor import code_fingerprint
+
+    code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
+    digests: dict[str, str] = {}
+
+    def digest(side: Side) -> str:
+        if side.variant_id not in digests:
+            digests[side.variant_id] = side.digest()
+        return digests[side.variant_id]
+
+    keys = [
+        f"align|{code}|{t.pivot.variant_id}|{digest(t.pivot)}|{t.other.variant_id}|{digest(t.other)}"
+        for t in tasks
+    ]
+    found = runner.run(
+        keys,
+        tasks,
+        align_chunk,
+        lambda i, failure: StageError(
+            "align",
+            f"{failure.describe()} (story {tasks[i].story_id}, {tasks[i].other.variant_id})",
+        ),
+        lambda n: progress("align", n, len(tasks)),
+    )
+    result: list[Alignment] = []
+    for task, units in zip(tasks, found, strict=True):
+        for al in units:
+            result.append(
+                al if al.story_id == task.story_id else replace(al, story_id=task.story_id)
+            )
+    return result
 
 
 def apply_annotations(
@@ -289,20 +395,29 @@ def assemble(
     clusters: list[list[str]],
     registry: StoryRegistry,
     annotations: Sequence[Annotation],
+    runner: Any = None,
+    progress: Progress = _no_progress,
 ) -> tuple[CorpusRecords, list[StoryEvent]]:
+    from newsvariants.executor import stage_runner
+
+    if runner is None:  # the sequential engine, no cache
+        with stage_runner() as own:
+            return assemble(captures, extractions, clusters, registry, annotations, own, progress)
     by_capture = {c.capture_id: c for c in captures}
     story_ids, events = registry.assign(clusters)
     records = CorpusRecords()
     all_variants: dict[str, Variant] = {}
-    all_alignments: list[Alignment] = []
     stories: list[Story] = []
+    tasks: list[AlignTask] = []
     for sid, cluster in zip(story_ids, clusters, strict=True):
         members = [make_variant(by_capture[c], extractions[c], sid) for c in cluster]
         story = make_story(sid, members, registry.stories[sid].aliases)
         stories.append(story)
         member_map = {v.variant_id: v for v in members}
         all_variants.update(member_map)
-        all_alignments += run_stage("align", align_story, story, member_map)
+        tasks += align_tasks(story, member_map)
+    all_alignments = run_stage("align", align_all, tasks, runner, progress)
+    del tasks
     all_alignments = run_stage(
         "label", apply_annotations, all_alignments, annotations, all_variants
     )
@@ -439,6 +554,7 @@ def build(
     between builds, `engine="ray"` runs it on Ray Data; none of them changes a byte of the output.
     """
     from newsvariants.card import render_card
+    from newsvariants.executor import stage_runner
     from newsvariants.validate import validate_corpus
     from newsvariants.write import write_corpus
 
@@ -449,21 +565,25 @@ def build(
     version = version or previous_version(registry_path)
 
     captures = run_stage("ingest", load_captures, raw)
-    extractions, quarantined = run_stage(
-        "extract",
-        extract_all,
-        raw,
-        captures,
-        progress,
-        workers=workers,
-        cache_dir=cache_dir,
-        engine=engine,
-    )
-    progress("cluster", 0, 1)
-    sources = {c.capture_id: c.source for c in captures}
-    clusters = run_stage("cluster", cluster_stage, extractions, sources)
-    annotations = run_stage("annotations", load_annotations, raw)
-    records, events = assemble(captures, extractions, clusters, registry, annotations)
+    with stage_runner(workers, engine, cache_dir) as runner:
+        extractions, quarantined = run_stage(
+            "extract",
+            extract_all,
+            raw,
+            captures,
+            progress,
+            workers=workers,
+            cache_dir=cache_dir,
+            engine=engine,
+            runner=runner,
+        )
+        progress("cluster", 0, 1)
+        sources = {c.capture_id: c.source for c in captures}
+        clusters = run_stage("cluster", cluster_stage, extractions, sources)
+        annotations = run_stage("annotations", load_annotations, raw)
+        records, events = assemble(
+            captures, extractions, clusters, registry, annotations, runner, progress
+        )
     inputs = inputs_digest(raw, registry_text)
     report = {
         "captures": len(captures),

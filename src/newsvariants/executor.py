@@ -25,6 +25,7 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -213,19 +214,26 @@ class NoCache:
         return None
 
 
-def stage_fingerprint() -> str:
-    """Digest of the code and library versions that phases 1 and 3 depend on."""
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{EXTRACTOR_VERSION}".encode())
-    for name in _STAGE_MODULES:
+def code_fingerprint(
+    modules: Sequence[str], libraries: Sequence[str], salt: str = CACHE_FORMAT
+) -> str:
+    """Digest of the source of `modules` and the versions of `libraries` (and `salt`)."""
+    digest = hashlib.sha256(salt.encode())
+    for name in modules:
         module = importlib.import_module(name)
         digest.update(Path(module.__file__ or "").read_bytes())
-    for library in _STAGE_LIBRARIES:
+    for library in libraries:
         try:
             version = importlib.metadata.version(library)
         except importlib.metadata.PackageNotFoundError:
             version = "absent"
         digest.update(f"|{library}={version}".encode())
     return digest.hexdigest()[:24]
+
+
+def stage_fingerprint() -> str:
+    """Digest of the code and library versions that phases 1 and 3 depend on."""
+    return code_fingerprint(_STAGE_MODULES, _STAGE_LIBRARIES, f"{CACHE_FORMAT}|{EXTRACTOR_VERSION}")
 
 
 def templates_digest(templates: frozenset[str]) -> str:
@@ -312,6 +320,9 @@ def _attempt(func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
         return "error", Failure(type(exc).__name__, str(exc), isinstance(exc, NewsVariantsError))
 
 
+attempt = _attempt  # for the phase workers of other stages (build.align_chunk)
+
+
 # --- the driver -----------------------------------------------------------------------------
 
 
@@ -356,6 +367,23 @@ class PhaseRunner:
         return [cached[key] if i not in computed else computed[i] for i, key in enumerate(keys)]
 
 
+@contextmanager
+def stage_runner(
+    workers: int = 1, engine: str = "local", cache_dir: Path | None = None
+) -> Iterator[PhaseRunner]:
+    """One mapper (process pool or Ray) and one cache for every phase of a build: the pool starts
+    once, not once per stage."""
+    mapper = make_mapper(workers, engine)
+    cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
+    try:
+        yield PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)
+    finally:
+        cache.close()
+        close = getattr(mapper, "close", None)
+        if close:
+            close()
+
+
 def extract_captures(
     raw: Path,
     captures: Sequence[Capture],
@@ -365,22 +393,18 @@ def extract_captures(
     cache_dir: Path | None = None,
     engine: str = "local",
     extract: ExtractFunction = extract_capture,
+    runner: PhaseRunner | None = None,
 ) -> tuple[dict[str, Extraction], list[Quarantined]]:
     """Extract every capture; a capture that cannot be decoded or has no body is quarantined.
 
     Same results as running `extract` (a module-level function, so workers can unpickle it) on
-    each capture in turn, whatever `workers`, `cache_dir` and `engine` are.
+    each capture in turn, whatever `workers`, `cache_dir` and `engine` are (or the `runner` that
+    carries them, when the build shares one between stages).
     """
-    mapper = make_mapper(workers, engine)
-    cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
-    runner = PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)
-    try:
+    if runner is not None:
         return _extract_with(runner, raw, list(captures), progress, extract)
-    finally:
-        cache.close()
-        close = getattr(mapper, "close", None)
-        if close:
-            close()
+    with stage_runner(workers, engine, cache_dir) as own:
+        return _extract_with(own, raw, list(captures), progress, extract)
 
 
 def _extract_with(

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets import ClassLabel, List
 
 from newsvariants.schema import hf_features
 
@@ -43,15 +45,60 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def encode_rows(kind: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows -> Arrow table with the kind's features (ClassLabel names -> ints)."""
+def _get(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Array:
+    """One column (or nested child) built from Python values, recursing through the features.
+
+    Column-wise construction: one C++ conversion per leaf column instead of one
+    `encode_example` per row; values may be dataclass instances or dicts (same field names)."""
+    if isinstance(feature, ClassLabel):
+        index = {name: i for i, name in enumerate(feature.names)}
+        return pa.array([index[v] if isinstance(v, str) else v for v in values], arrow_type)
+    if isinstance(feature, dict):
+        mask = np.fromiter((v is None for v in values), bool, len(values))
+        present = [v if v is not None else _NULL_STRUCT for v in values]
+        children = [
+            _column(
+                [None if v is _NULL_STRUCT else _get(v, name) for v in present],
+                sub,
+                arrow_type.field(name).type,
+            )
+            for name, sub in feature.items()
+        ]
+        return pa.StructArray.from_arrays(
+            children, fields=list(arrow_type), mask=pa.array(mask) if mask.any() else None
+        )
+    if isinstance(feature, List):
+        if any(v is None for v in values):  # no list column of the schemas is nullable
+            return pa.array(values, arrow_type)
+        lengths = np.fromiter((len(v) for v in values), np.int64, len(values))
+        offsets = np.zeros(len(values) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = [item for v in values for item in v]
+        child = _column(flat, feature.feature, arrow_type.value_type)
+        return pa.ListArray.from_arrays(pa.array(offsets), child, type=arrow_type)
+    return pa.array(values, arrow_type)
+
+
+_NULL_STRUCT = object()
+
+
+def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
+    """Records (dataclasses or dicts) -> Arrow table with the kind's features (ClassLabel names
+    -> ints), built column by column."""
     features = hf_features(kind)
-    encoded = [features.encode_example(row) for row in rows]
-    columns = {name: [row[name] for row in encoded] for name in features}
-    return pa.Table.from_pydict(columns, schema=features.arrow_schema)
+    schema = features.arrow_schema
+    columns = [
+        _column([_get(row, name) for row in rows], feature, schema.field(name).type)
+        for name, feature in features.items()
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
-def write_parquet(path: Path, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+def write_parquet(path: Path, kind: str, rows: Sequence[Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(encode_rows(kind, rows), path, **WRITER_OPTIONS)
 
@@ -84,7 +131,7 @@ def write_corpus(
 
     files = []
     for config, kind in CONFIGS.items():
-        for split, rows in records.rows(config).items():
+        for split, rows in records.records(config).items():
             if not rows:
                 continue  # datasets refuses to load an empty split; the card says which exist
             path = out / config / shard_name(split)
