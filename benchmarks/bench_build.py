@@ -135,6 +135,7 @@ def child_build(args: argparse.Namespace) -> None:
             workers=args.workers,
             cache_dir=Path(args.cache) if args.cache else None,
             engine=args.engine,
+            keep_records=False,
         )
         total = time.perf_counter() - start
     seconds["other"] = total - sum(seconds.values())

@@ -70,6 +70,14 @@ class CorpusRecords:
     def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
         return {split: [r.to_dict() for r in rs] for split, rs in self.records(config).items()}
 
+    # Row counts of configs already written split by split (their records were freed).
+    written: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, config: str) -> int:
+        if config in self.written:
+            return sum(self.written[config].values())
+        return sum(len(rows) for rows in self.records(config).values())
+
 
 @dataclass
 class BuildResult:
@@ -136,14 +144,17 @@ def variant_id_of(capture_id: str) -> str:
 
 
 def cluster_stage(
-    extractions: dict[str, Extraction], sources: dict[str, str] | None = None
+    extractions: dict[str, Extraction],
+    sources: dict[str, str] | None = None,
+    engine: Any = None,
 ) -> list[list[str]]:
-    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter)."""
+    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter;
+    engine: the mapper whose groupby runs the LSH bands)."""
     items = [
         ClusterInput(cid, [p.text for p in ex.paragraphs], (sources or {}).get(cid))
         for cid, ex in sorted(extractions.items())
     ]
-    return cluster_variants(items)
+    return cluster_variants(items, engine)
 
 
 def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Variant:
@@ -332,6 +343,7 @@ def align_all(
             f"{failure.describe()} (story {tasks[i].story_id}, {tasks[i].other.variant_id})",
         ),
         lambda n: progress("align", n, len(tasks)),
+        group_of=lambda task: task.story_id,  # one group per story: a groupby on Ray
     )
     result: list[Alignment] = []
     for task, units in zip(tasks, found, strict=True):
@@ -397,12 +409,27 @@ def assemble(
     annotations: Sequence[Annotation],
     runner: Any = None,
     progress: Progress = _no_progress,
+    writer: Any = None,
+    keep_records: bool = True,
 ) -> tuple[CorpusRecords, list[StoryEvent]]:
+    """Stories, variants, alignments and pairs of every split. With a `writer`
+    (write.SplitWriter) each split's files are written as soon as they exist; unless
+    `keep_records`, the returned records then hold only their row counts (bounded memory)."""
     from newsvariants.executor import stage_runner
 
     if runner is None:  # the sequential engine, no cache
         with stage_runner() as own:
-            return assemble(captures, extractions, clusters, registry, annotations, own, progress)
+            return assemble(
+                captures,
+                extractions,
+                clusters,
+                registry,
+                annotations,
+                own,
+                progress,
+                writer,
+                keep_records,
+            )
     by_capture = {c.capture_id: c for c in captures}
     story_ids, events = registry.assign(clusters)
     records = CorpusRecords()
@@ -422,22 +449,40 @@ def assemble(
         "label", apply_annotations, all_alignments, annotations, all_variants
     )
     pivots = {s.story_id: s.pivot_variant_id for s in stories}
+    split_of = {s.story_id: registry.split_of(s.story_id) for s in stories}
+    # one split at a time from here: its records are written (with a writer) and freed before
+    # the next split's are made
+    variants_in: dict[str, list[Variant]] = {split: [] for split in SPLITS}
+    for v in all_variants.values():
+        variants_in[split_of[v.story_id]].append(v)
+    alignments_in: dict[str, list[Alignment]] = {split: [] for split in SPLITS}
+    for al in all_alignments:
+        alignments_in[split_of[al.story_id]].append(al)
+    del all_variants, all_alignments
     for split in SPLITS:
-        in_split = {s.story_id for s in stories if registry.split_of(s.story_id) == split}
-        records.stories[split] = sorted(
-            (s for s in stories if s.story_id in in_split), key=lambda s: s.story_id
+        split_records = {
+            "stories": sorted(
+                (s for s in stories if split_of[s.story_id] == split), key=lambda s: s.story_id
+            ),
+            "variants": sorted(variants_in.pop(split), key=lambda v: (v.story_id, v.variant_id)),
+            "alignments": sorted(
+                alignments_in.pop(split), key=lambda a: (a.story_id, a.variant_b, _unit_sort(a))
+            ),
+        }
+        split_records["pairs"] = run_stage(
+            "pairs",
+            build_pairs,
+            split_records["variants"],
+            split_records["alignments"],
+            pivots,
         )
-        records.variants[split] = sorted(
-            (v for v in all_variants.values() if v.story_id in in_split),
-            key=lambda v: (v.story_id, v.variant_id),
-        )
-        records.alignments[split] = sorted(
-            (a for a in all_alignments if a.story_id in in_split),
-            key=lambda a: (a.story_id, a.variant_b, _unit_sort(a)),
-        )
-        records.pairs[split] = run_stage(
-            "pairs", build_pairs, records.variants[split], records.alignments[split], pivots
-        )
+        for config, rows in split_records.items():
+            if writer is not None:
+                run_stage("write", writer.write, config, split, rows)
+                records.written.setdefault(config, {})[split] = len(rows)
+            if writer is None or keep_records:
+                getattr(records, config)[split] = rows
+        del split_records
     return records, events
 
 
@@ -547,16 +592,19 @@ def build(
     workers: int = 1,
     cache_dir: Path | None = None,
     engine: str = "local",
+    keep_records: bool = True,
 ) -> BuildResult:
     """Build the corpus from raw/ into out/ (atomically).
 
     `workers` processes extract captures (0: one per core), `cache_dir` keeps per-capture work
     between builds, `engine="ray"` runs it on Ray Data; none of them changes a byte of the output.
+    Each split is written as soon as it is made; `keep_records=False` frees its records then
+    (BuildResult.records keeps only row counts: what the command line and large builds want).
     """
     from newsvariants.card import render_card
     from newsvariants.executor import stage_runner
     from newsvariants.validate import validate_corpus
-    from newsvariants.write import write_corpus
+    from newsvariants.write import SplitWriter, write_corpus
 
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
@@ -565,7 +613,7 @@ def build(
     version = version or previous_version(registry_path)
 
     captures = run_stage("ingest", load_captures, raw)
-    with stage_runner(workers, engine, cache_dir) as runner:
+    with staging_dir(out) as tmp, stage_runner(workers, engine, cache_dir) as runner:
         extractions, quarantined = run_stage(
             "extract",
             extract_all,
@@ -579,21 +627,30 @@ def build(
         )
         progress("cluster", 0, 1)
         sources = {c.capture_id: c.source for c in captures}
-        clusters = run_stage("cluster", cluster_stage, extractions, sources)
+        clusters = run_stage("cluster", cluster_stage, extractions, sources, runner.mapper)
         annotations = run_stage("annotations", load_annotations, raw)
+        writer = SplitWriter(tmp)
         records, events = assemble(
-            captures, extractions, clusters, registry, annotations, runner, progress
+            captures,
+            extractions,
+            clusters,
+            registry,
+            annotations,
+            runner,
+            progress,
+            writer,
+            keep_records,
         )
-    inputs = inputs_digest(raw, registry_text)
-    report = {
-        "captures": len(captures),
-        "variants": sum(len(v) for v in records.variants.values()),
-        "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
-    }
-    with staging_dir(out) as tmp:
+        del extractions
+        inputs = inputs_digest(raw, registry_text)
+        report = {
+            "captures": len(captures),
+            "variants": records.count("variants"),
+            "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
+        }
         progress("write", 0, 1)
         run_stage(
-            "write", write_corpus, tmp, records, registry, inputs, report, version, SCHEMA_VERSION
+            "write", write_corpus, tmp, writer, registry, inputs, report, version, SCHEMA_VERSION
         )
         run_stage("card", render_card, tmp)
         run_stage("validate", validate_corpus, tmp, raw)

@@ -31,6 +31,8 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
+
 from newsvariants.errors import NewsVariantsError, StageError
 from newsvariants.extract import (
     EXTRACTOR_VERSION,
@@ -78,11 +80,64 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 class Mapper(Protocol):
-    """Runs `func` on every chunk and yields the results in the chunks' order."""
+    """Runs stage functions: `map` on every chunk, `map_groups` on every group of keyed items
+    (a story's variants, an LSH band's keys); results come back in the order given."""
 
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
     ) -> Iterator[list[R]]: ...
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]: ...
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]: ...
+
+
+def group_arrays(
+    func: Callable[[dict[str, np.ndarray]], np.ndarray],
+    columns: dict[str, np.ndarray],
+    key: str,
+) -> dict[Any, np.ndarray]:
+    """func on the rows of each distinct value of columns[key] (numpy columns), by key value.
+
+    In-process on both local engines: the groups are numpy arrays (an LSH band is one sort), so
+    shipping them to other processes would cost more than it saves."""
+    values = columns[key]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    found: dict[Any, np.ndarray] = {}
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = order[start:end]
+        found[ordered[start].item()] = func({name: col[rows] for name, col in columns.items()})
+    return found
+
+
+def _apply_each(func: Callable[[list[T]], R], groups: list[list[T]]) -> list[R]:
+    return [func(items) for items in groups]
+
+
+def pack_groups(groups: Sequence[tuple[Any, list[T]]], workers: int) -> list[list[list[T]]]:
+    """Whole groups packed into about CHUNKS_PER_WORKER chunks per worker (a group is never cut:
+    a story's variants stay in one process, where the pivot's paragraph features are cached)."""
+    total = sum(len(items) for _, items in groups)
+    target = max(MIN_CHUNK, min(MAX_CHUNK, -(-total // max(1, workers * CHUNKS_PER_WORKER))))
+    chunks: list[list[list[T]]] = [[]]
+    size = 0
+    for _, items in groups:
+        if size >= target:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(items)
+        size += len(items)
+    return [chunk for chunk in chunks if chunk]
 
 
 class InProcessMapper:
@@ -92,6 +147,19 @@ class InProcessMapper:
         self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
     ) -> Iterator[list[R]]:
         return (func(chunk) for chunk in chunks)
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]:
+        return [func(items) for _, items in groups]
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_arrays(func, columns, key)
 
 
 class PoolMapper:
@@ -114,6 +182,21 @@ class PoolMapper:
         if sum(len(chunk) for chunk in chunks) < POOL_MIN_TASKS:  # not worth starting processes
             return (func(chunk) for chunk in chunks)
         return self.pool.map(func, chunks)
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]:
+        chunks = pack_groups(groups, self.workers)
+        done = self.map(partial(_apply_each, func), chunks)  # type: ignore[arg-type]
+        return [result for chunk in done for result in chunk]
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_arrays(func, columns, key)
 
     def close(self) -> None:
         if "pool" in self.__dict__:
@@ -341,15 +424,27 @@ class PhaseRunner:
         worker: Callable[[list[T]], list[tuple[str, Any]]],
         on_error: Callable[[int, Failure], Exception],
         progress: Callable[[int], None] = lambda n: None,
+        group_of: Callable[[T], Any] | None = None,
     ) -> list[Any]:
         """Results of every task in task order; raises on_error(index, message) for the first
-        task (in order) that failed, as the sequential loop would."""
+        task (in order) that failed, as the sequential loop would.
+
+        With `group_of`, the tasks that miss the cache are sent as groups of equal keys (tasks of
+        one group must be consecutive) through the mapper's `map_groups` (a groupby on Ray)."""
         cached = self.cache.get_many(list(keys))
         missing = [i for i, key in enumerate(keys) if key not in cached]
         computed: dict[int, Any] = {}
         pending: list[tuple[str, Any]] = []
-        chunks = chunked(missing, self.workers)
-        results = self.mapper.map(worker, [[tasks[i] for i in chunk] for chunk in chunks])
+        if group_of is None:
+            chunks = chunked(missing, self.workers)
+            results: Iterable[list[tuple[str, Any]]] = self.mapper.map(
+                worker, [[tasks[i] for i in chunk] for chunk in chunks]
+            )
+        else:
+            chunks = _groups(missing, [group_of(tasks[i]) for i in missing])
+            results = self.mapper.map_groups(
+                worker, [(group_of(tasks[c[0]]), [tasks[i] for i in c]) for c in chunks]
+            )
         done = len(keys) - len(missing)
         progress(done)
         for chunk, outcomes in zip(chunks, results, strict=True):
@@ -365,6 +460,16 @@ class PhaseRunner:
                 pending = []
         self.cache.put_many(pending)
         return [cached[key] if i not in computed else computed[i] for i, key in enumerate(keys)]
+
+
+def _groups(indexes: list[int], labels: list[Any]) -> list[list[int]]:
+    """Runs of consecutive equal labels."""
+    runs: list[list[int]] = []
+    for n, (index, label) in enumerate(zip(indexes, labels, strict=True)):
+        if n == 0 or label != labels[n - 1]:
+            runs.append([])
+        runs[-1].append(index)
+    return runs
 
 
 @contextmanager

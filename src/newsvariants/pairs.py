@@ -57,6 +57,19 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
+def _first_by_hash(key: str, options: Sequence[int]) -> int:
+    """min(options, key=lambda x: _hash(key, x)), hashing the shared prefix once."""
+    prefix = hashlib.sha256(f"{key}\x1f".encode())
+    best, best_digest = options[0], None
+    for x in options:
+        digest = prefix.copy()
+        digest.update(str(x).encode())
+        value = digest.hexdigest()
+        if best_digest is None or value < best_digest:
+            best, best_digest = x, value
+    return best
+
+
 def pair_id(granularity: str, a: TextRef, b: TextRef, kind: str) -> str:
     return (
         "p-" + _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs, kind)[:16]
@@ -279,7 +292,7 @@ def _negatives(
             taken = set().union(*(aligned_b.get((b.variant_id, i), set()) for i in a.paragraphs))
             options = [j for j in range(len(by_id[b.variant_id].paragraphs)) if j not in taken]
             if options:
-                j = min(options, key=lambda x: _hash(key, x))
+                j = _first_by_hash(key, options)
                 other = TextRef(
                     b.story_id, b.variant_id, (j,), by_id[b.variant_id].paragraphs[j].text
                 )

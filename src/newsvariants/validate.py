@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,32 +125,44 @@ def schema_bad_rows(kind: str, table: pa.Table) -> np.ndarray:
     return np.unique(np.concatenate(bad))
 
 
-def _read_table(path: Path, kind: str, problems: list[str]) -> pa.Table | None:
-    table = pq.read_table(path)
+def _read_table(path: Path, kind: str, problems: list[str], keep: bool = True) -> pa.Table | None:
+    """Check one file's features and every row's schema, a row group at a time (bounded memory);
+    returns the table when `keep` (None when its columns are wrong or not kept)."""
+    handle = pq.ParquetFile(path)
+    schema = handle.schema_arrow
     features = hf_features(kind)
-    meta = (table.schema.metadata or {}).get(b"huggingface")
+    meta = (schema.metadata or {}).get(b"huggingface")
     if meta is None:
         problems.append(f"{path}: no Hugging Face features in the Parquet metadata")
     else:
         embedded = json.loads(meta)["info"]["features"]
         if embedded != features.to_dict():
             problems.append(f"{path}: embedded features differ from schema/{kind}.schema.json")
-    if table.schema.names != list(features):
-        problems.append(f"{path}: columns {table.schema.names} != schema {list(features)}")
+    if schema.names != list(features):
+        problems.append(f"{path}: columns {schema.names} != schema {list(features)}")
         return None
     expected = features.arrow_schema
     for name in features:
-        if table.schema.field(name).type != expected.field(name).type:
+        if schema.field(name).type != expected.field(name).type:
             problems.append(
-                f"{path}: column {name} is {table.schema.field(name).type}, "
+                f"{path}: column {name} is {schema.field(name).type}, "
                 f"schema says {expected.field(name).type}"
             )
             return None
-    for n in schema_bad_rows(kind, table).tolist():
-        row = decode_class_labels(kind, table.slice(n, 1).to_pylist()[0])
-        found = record_errors(kind, row) or ["breaks a constraint of its schema"]
-        problems += [f"{path} row {n}: {p}" for p in found]
-    return table
+    kept: list[pa.Table] = []
+    first = 0
+    for group in range(handle.num_row_groups):
+        table = handle.read_row_group(group)
+        for n in schema_bad_rows(kind, table).tolist():
+            row = decode_class_labels(kind, table.slice(n, 1).to_pylist()[0])
+            found = record_errors(kind, row) or ["breaks a constraint of its schema"]
+            problems += [f"{path} row {first + n}: {p}" for p in found]
+        first += table.num_rows
+        if keep:
+            kept.append(table)
+    if not keep:
+        return None
+    return pa.concat_tables(kept) if kept else expected.empty_table()
 
 
 def _read_rows(path: Path, kind: str, problems: list[str]) -> list[dict[str, Any]]:
@@ -193,10 +205,31 @@ def _check_manifest(corpus: Path, problems: list[str]) -> dict[str, Any]:
     return manifest
 
 
+# Configs kept in memory for the cross-record checks; the others are streamed a row group at a
+# time (at 100k captures the pairs alone are over a GB of text).
+KEPT_CONFIGS = ("stories", "variants")
+# Columns the cross-record checks read from the streamed configs.
+CROSS_COLUMNS = {
+    "alignments": [
+        "alignment_id",
+        "story_id",
+        "variant_a",
+        "variant_b",
+        "paragraphs_a",
+        "paragraphs_b",
+        "text_a",
+        "text_b",
+    ],
+    "pairs": ["pair_id", "story_a", "story_b", "variant_a", "variant_b"],
+}
+
+
 def load_records(corpus: Path, problems: list[str]) -> Records:
-    """config -> split -> its table (schema-checked; an empty table when the file is absent)."""
+    """Schema-check every file; config -> split -> table for KEPT_CONFIGS (an empty table when
+    the file is absent)."""
     found: Records = {}
     for config, kind in CONFIGS.items():
+        keep = config in KEPT_CONFIGS
         found[config] = {}
         empty = hf_features(kind).arrow_schema.empty_table()
         for split in SPLITS:
@@ -204,11 +237,23 @@ def load_records(corpus: Path, problems: list[str]) -> Records:
             table = None
             if path.exists():
                 try:
-                    table = _read_table(path, kind, problems)
+                    table = _read_table(path, kind, problems, keep=keep)
                 except Exception as exc:
                     problems.append(f"{path}: unreadable Parquet: {exc}")
-            found[config][split] = empty if table is None else table
+            if keep:
+                found[config][split] = empty if table is None else table
     return found
+
+
+def _streamed(corpus: Path, config: str) -> Iterator[tuple[str, pa.Table]]:
+    """(split, the cross-check columns of a row group) over a streamed config's files."""
+    for split in SPLITS:
+        path = corpus / config / shard_name(split)
+        if not path.exists():
+            continue
+        handle = pq.ParquetFile(path)
+        for group in range(handle.num_row_groups):
+            yield split, handle.read_row_group(group, columns=CROSS_COLUMNS[config])
 
 
 def _strings(column: pa.ChunkedArray | pa.Array) -> list[Any]:
@@ -226,7 +271,9 @@ def _outside(values: pa.ChunkedArray, allowed: pa.Array) -> np.ndarray:
     return np.flatnonzero(~_flag(pc.is_in(values, value_set=allowed)))
 
 
-def _check_cross(records: Records, problems: list[str]) -> None:
+def _check_cross(corpus: Path, records: Records, problems: list[str]) -> dict[str, int]:
+    """Cross-record invariants; returns the row counts of the streamed configs."""
+    streamed_rows = dict.fromkeys(CROSS_COLUMNS, 0)
     story_split: dict[str, str] = {}
     in_split: dict[str, pa.Array] = {}
     for split, table in records["stories"].items():
@@ -274,7 +321,8 @@ def _check_cross(records: Records, problems: list[str]) -> None:
     n_paragraphs = pc.list_value_length(paragraphs).to_numpy(zero_copy_only=False)
     first_paragraph = paragraphs.offsets.to_numpy()[:-1]
     paragraph_texts = paragraphs.flatten().field("text")
-    for split, table in records["alignments"].items():
+    for split, table in _streamed(corpus, "alignments"):
+        streamed_rows["alignments"] += table.num_rows
         if table.num_rows == 0:
             continue
         ids = _strings(table["alignment_id"])
@@ -291,7 +339,8 @@ def _check_cross(records: Records, problems: list[str]) -> None:
                 paragraph_texts,
                 problems,
             )
-    for split, table in records["pairs"].items():
+    for split, table in _streamed(corpus, "pairs"):
+        streamed_rows["pairs"] += table.num_rows
         if table.num_rows == 0:
             continue
         ids = _strings(table["pair_id"])
@@ -305,6 +354,7 @@ def _check_cross(records: Records, problems: list[str]) -> None:
                 )
             for n in _outside(table[f"variant_{side}"], variant_ids).tolist():
                 problems.append(f"pair {ids[n]}: variant_{side} does not resolve")
+    return streamed_rows
 
 
 def _check_alignment_side(
@@ -451,10 +501,11 @@ def validate_corpus(corpus: Path, raw: Path | None = None) -> dict[str, int]:
         raise ValidationError([f"{corpus}: not a folder"])
     manifest = _check_manifest(corpus, problems)
     records = load_records(corpus, problems)
+    counts: dict[str, int] = {}
     if not problems:
-        _check_cross(records, problems)
+        counts = _check_cross(corpus, records, problems)
     if raw is not None and not problems:
         _check_raw(corpus, raw, records, manifest, problems)
     if problems:
         raise ValidationError(problems)
-    return {c: sum(t.num_rows for t in splits.values()) for c, splits in records.items()}
+    return {c: counts.get(c, sum(t.num_rows for t in records[c].values())) for c in CONFIGS}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _get(item: Any, name: str) -> Any:
-    return item[name] if isinstance(item, dict) else getattr(item, name)
+def _values(items: Sequence[Any], name: str) -> list[Any]:
+    """Field `name` of every item (dataclass instances or dicts, not mixed); None stays None."""
+    sample = next((item for item in items if item is not None), None)
+    if isinstance(sample, dict):
+        return [None if item is None else item[name] for item in items]
+    get = attrgetter(name)
+    if any(item is None for item in items):
+        return [None if item is None else get(item) for item in items]
+    return list(map(get, items))
 
 
 def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Array:
@@ -58,32 +67,23 @@ def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Arra
         index = {name: i for i, name in enumerate(feature.names)}
         return pa.array([index[v] if isinstance(v, str) else v for v in values], arrow_type)
     if isinstance(feature, dict):
-        mask = np.fromiter((v is None for v in values), bool, len(values))
-        present = [v if v is not None else _NULL_STRUCT for v in values]
+        mask = [v is None for v in values]
         children = [
-            _column(
-                [None if v is _NULL_STRUCT else _get(v, name) for v in present],
-                sub,
-                arrow_type.field(name).type,
-            )
+            _column(_values(values, name), sub, arrow_type.field(name).type)
             for name, sub in feature.items()
         ]
         return pa.StructArray.from_arrays(
-            children, fields=list(arrow_type), mask=pa.array(mask) if mask.any() else None
+            children, fields=list(arrow_type), mask=pa.array(mask) if any(mask) else None
         )
     if isinstance(feature, List):
         if any(v is None for v in values):  # no list column of the schemas is nullable
             return pa.array(values, arrow_type)
-        lengths = np.fromiter((len(v) for v in values), np.int64, len(values))
         offsets = np.zeros(len(values) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=offsets[1:])
-        flat = [item for v in values for item in v]
+        np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=offsets[1:])
+        flat = list(chain.from_iterable(values))
         child = _column(flat, feature.feature, arrow_type.value_type)
         return pa.ListArray.from_arrays(pa.array(offsets), child, type=arrow_type)
     return pa.array(values, arrow_type)
-
-
-_NULL_STRUCT = object()
 
 
 def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
@@ -92,7 +92,7 @@ def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
     features = hf_features(kind)
     schema = features.arrow_schema
     columns = [
-        _column([_get(row, name) for row in rows], feature, schema.field(name).type)
+        _column(_values(rows, name), feature, schema.field(name).type)
         for name, feature in features.items()
     ]
     return pa.Table.from_arrays(columns, schema=schema)
@@ -116,6 +116,24 @@ def file_entry(root: Path, path: Path, rows: int | None) -> dict[str, Any]:
     }
 
 
+class SplitWriter:
+    """Writes each config/split file as soon as its records exist, so the build can free them
+    (bounded memory: one split's records at a time, not the whole corpus)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.files: list[dict[str, Any]] = []
+        self.rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
+
+    def write(self, config: str, split: str, rows: Sequence[Any]) -> None:
+        self.rows[config][split] = len(rows)
+        if not rows:
+            return  # datasets refuses to load an empty split; the card says which exist
+        path = self.out / config / shard_name(split)
+        write_parquet(path, CONFIGS[config], rows)
+        self.files.append(file_entry(self.out, path, len(rows)))
+
+
 def write_corpus(
     out: Path,
     records: Any,
@@ -125,12 +143,15 @@ def write_corpus(
     version: str,
     schema_version: str,
 ) -> dict[str, Any]:
-    """Write every non-empty config/split, the registry and the manifest; returns the manifest."""
+    """Write every non-empty config/split (unless `records` is the SplitWriter that already did),
+    the registry and the manifest; returns the manifest."""
     from newsvariants.registry import REGISTRY_FILE
     from newsvariants.schema import record_errors
 
-    files = []
+    files = list(records.files) if isinstance(records, SplitWriter) else []
     for config, kind in CONFIGS.items():
+        if isinstance(records, SplitWriter):
+            break  # already written, split by split
         for split, rows in records.records(config).items():
             if not rows:
                 continue  # datasets refuses to load an empty split; the card says which exist
