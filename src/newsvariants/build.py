@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -613,7 +613,9 @@ def build(
     version = version or previous_version(registry_path)
 
     captures = run_stage("ingest", load_captures, raw)
-    with staging_dir(out) as tmp, stage_runner(workers, engine, cache_dir) as runner:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(staging_dir(out))
+        runner = stack.enter_context(stage_runner(workers, engine, cache_dir))
         extractions, quarantined = run_stage(
             "extract",
             extract_all,
@@ -629,7 +631,7 @@ def build(
         sources = {c.capture_id: c.source for c in captures}
         clusters = run_stage("cluster", cluster_stage, extractions, sources, runner.mapper)
         annotations = run_stage("annotations", load_annotations, raw)
-        writer = SplitWriter(tmp)
+        writer = stack.enter_context(closing(SplitWriter(tmp)))
         records, events = assemble(
             captures,
             extractions,

@@ -24,8 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,8 +44,10 @@ QUERY_BLOCK = 4096
 RESCORE_BLOCK = 1 << 18
 
 
-@dataclass(frozen=True)
-class TextRef:
+class TextRef(NamedTuple):
+    """A text of the split (a paragraph or a whole body). A NamedTuple, not a dataclass: the
+    pools hold one per paragraph of the split, and tuples are several times cheaper to make."""
+
     story_id: str
     variant_id: str
     paragraphs: tuple[int, ...]
