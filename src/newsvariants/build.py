@@ -414,7 +414,8 @@ def assemble(
 ) -> tuple[CorpusRecords, list[StoryEvent]]:
     """Stories, variants, alignments and pairs of every split. With a `writer`
     (write.SplitWriter) each split's files are written as soon as they exist; unless
-    `keep_records`, the returned records then hold only their row counts (bounded memory)."""
+    `keep_records`, the returned records then hold only their row counts, and each extraction
+    is dropped from `extractions` once its variant is made (bounded memory)."""
     from newsvariants.executor import stage_runner
 
     if runner is None:  # the sequential engine, no cache
@@ -438,6 +439,9 @@ def assemble(
     tasks: list[AlignTask] = []
     for sid, cluster in zip(story_ids, clusters, strict=True):
         members = [make_variant(by_capture[c], extractions[c], sid) for c in cluster]
+        if not keep_records:  # a variant now carries what the build needs of its extraction
+            for c in cluster:
+                del extractions[c]
         story = make_story(sid, members, registry.stories[sid].aliases)
         stories.append(story)
         member_map = {v.variant_id: v for v in members}
@@ -655,6 +659,6 @@ def build(
             "write", write_corpus, tmp, writer, registry, inputs, report, version, SCHEMA_VERSION
         )
         run_stage("card", render_card, tmp)
-        run_stage("validate", validate_corpus, tmp, raw)
+        run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)
         swap_in(tmp, out)
     return BuildResult(out, records, events, quarantined, len(captures))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -459,32 +460,62 @@ _OFFSET_COLUMNS = [
 ]
 
 
+def check_offsets_items(raw: Path, items: list[tuple[Any, pa.RecordBatch, int]]) -> list[list[str]]:
+    """Worker side of the offsets check: (capture, batch of variant rows, row) -> problems.
+
+    Items of one chunk share their batch (pickled once), which is turned into Python once."""
+    from newsvariants.extract import text_of_capture
+    from newsvariants.ingest import verify_capture
+
+    rows: dict[int, list[dict[str, Any]]] = {}
+    found: list[list[str]] = []
+    for capture, batch, n in items:
+        if id(batch) not in rows:
+            rows[id(batch)] = batch.to_pylist()
+        variant = rows[id(batch)][n]
+        problems: list[str] = []
+        if capture.sha256 != variant["capture_sha256"]:
+            problems.append(f"variant {variant['variant_id']}: capture_sha256 differs from raw/")
+        else:
+            text = text_of_capture(capture, verify_capture(raw, capture))
+            _check_offsets(variant, text, problems)
+        found.append(problems)
+    return found
+
+
 def _check_raw(
     corpus: Path,
     raw: Path,
     records: Records,
     manifest: dict[str, Any],
     problems: list[str],
+    mapper: Any = None,
+    workers: int = 1,
 ) -> None:
-    from newsvariants.extract import text_of_capture
-    from newsvariants.ingest import read_capture_records, verify_capture
+    """Every capture accounted for once; each variant's offsets against its capture's text, on
+    the mapper's workers (each reads its captures: the text of an HTML capture is re-rendered)."""
+    from newsvariants.executor import InProcessMapper, chunked
+    from newsvariants.ingest import read_capture_records
 
     captures = {c.capture_id: c for c in read_capture_records(raw)}
     seen: dict[str, int] = defaultdict(int)
+    items: list[tuple[Any, pa.RecordBatch, int]] = []
     for table in records["variants"].values():
-        for batch in table.select(_OFFSET_COLUMNS).to_batches(max_chunksize=2048):
-            for v in batch.to_pylist():
-                seen[v["capture_id"]] += 1
-                capture = captures.get(v["capture_id"])
-                if capture is None:
+        for batch in table.select(_OFFSET_COLUMNS).to_batches(max_chunksize=256):
+            ids = batch.column("capture_id").to_pylist()
+            variant_ids = batch.column("variant_id").to_pylist()
+            for n, cid in enumerate(ids):
+                seen[cid] += 1
+                if cid not in captures:
                     problems.append(
-                        f"variant {v['variant_id']}: capture not in {raw}/captures.jsonl"
+                        f"variant {variant_ids[n]}: capture not in {raw}/captures.jsonl"
                     )
                     continue
-                if capture.sha256 != v["capture_sha256"]:
-                    problems.append(f"variant {v['variant_id']}: capture_sha256 differs from raw/")
-                    continue
-                _check_offsets(v, text_of_capture(capture, verify_capture(raw, capture)), problems)
+                items.append((captures[cid], batch, n))
+    chunks = chunked(items, workers)
+    for found in (mapper or InProcessMapper()).map(partial(check_offsets_items, raw), chunks):
+        for item_problems in found:
+            problems += item_problems
     for q in manifest.get("build_report", {}).get("quarantined", []):
         seen[q["capture_id"]] += 1
     for cid in sorted(captures):
@@ -494,8 +525,12 @@ def _check_raw(
             )
 
 
-def validate_corpus(corpus: Path, raw: Path | None = None) -> dict[str, int]:
-    """Raise ValidationError listing every problem; returns row counts per config when clean."""
+def validate_corpus(
+    corpus: Path, raw: Path | None = None, mapper: Any = None, workers: int = 1
+) -> dict[str, int]:
+    """Raise ValidationError listing every problem; returns row counts per config when clean.
+
+    `mapper` (an executor Mapper, with its `workers`) runs the per-capture offset checks."""
     problems: list[str] = []
     if not corpus.is_dir():
         raise ValidationError([f"{corpus}: not a folder"])
@@ -505,7 +540,7 @@ def validate_corpus(corpus: Path, raw: Path | None = None) -> dict[str, int]:
     if not problems:
         counts = _check_cross(corpus, records, problems)
     if raw is not None and not problems:
-        _check_raw(corpus, raw, records, manifest, problems)
+        _check_raw(corpus, raw, records, manifest, problems, mapper, workers)
     if problems:
         raise ValidationError(problems)
     return {c: counts.get(c, sum(t.num_rows for t in records[c].values())) for c in CONFIGS}
