@@ -85,6 +85,36 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by `root` and its live descendants (/proc).
+
+    Stage rates in CPU time do not depend on what else runs on a shared machine (wall time
+    does); pool workers live through the whole build, so their CPU is counted."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    total = 0
+    for pid in ticks:
+        node = pid
+        while node and node != root:
+            node = parent.get(node, 0)
+        if node == root:
+            total += ticks[pid]
+    return total / _TICKS
+
+
 class PeakRss:
     """Samples the tree RSS of this process in a background thread."""
 
@@ -116,14 +146,17 @@ def child_build(args: argparse.Namespace) -> None:
     from newsvariants import build as build_module
 
     seconds: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
     real_run_stage = build_module.run_stage
+    me = os.getpid()
 
     def timed(name: str, func: Any, *a: Any, **k: Any) -> Any:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _tree_cpu_seconds(me)
         try:
             return real_run_stage(name, func, *a, **k)
         finally:
             seconds[name] += time.perf_counter() - start
+            cpu[name] += _tree_cpu_seconds(me) - start_cpu
 
     build_module.run_stage = timed
     with PeakRss() as rss:
@@ -135,8 +168,10 @@ def child_build(args: argparse.Namespace) -> None:
             workers=args.workers,
             cache_dir=Path(args.cache) if args.cache else None,
             engine=args.engine,
+            keep_records=False,
         )
         total = time.perf_counter() - start
+    total_cpu = sum(cpu.values())  # pool workers are gone once the build returns
     seconds["other"] = total - sum(seconds.values())
     print(
         json.dumps(
@@ -145,6 +180,8 @@ def child_build(args: argparse.Namespace) -> None:
                 "quarantined": len(result.quarantined),
                 "seconds": total,
                 "stage_seconds": dict(seconds),
+                "stage_cpu_seconds": dict(cpu),
+                "cpu_seconds": total_cpu,
                 "peak_rss_mib": rss.peak_kib / 1024,
             }
         )
@@ -392,6 +429,10 @@ def bench_size(args: argparse.Namespace, form: str, size: int) -> dict[str, Any]
             for stage, s in measured["stage_seconds"].items()
             if s >= 0.01
         }
+        measured["stage_captures_per_cpu_s"] = {
+            stage: size / s for stage, s in measured["stage_cpu_seconds"].items() if s >= 0.01
+        }
+        measured["load_average"] = os.getloadavg()
         measured["ari"] = ari(gold, corpus_stories(run / f"corpus-w{workers}"), id_of)
         row["builds"][str(workers)] = measured
         print(f"  {form} {size} workers={workers}: {measured['seconds']:.1f}s", flush=True)

@@ -166,3 +166,41 @@ def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     mapper = PoolMapper(2)
     pids = [pid for chunk in mapper.map(worker_pids, [[1, 2], [3]]) for pid in chunk]
     assert pids == [os.getpid()] * 3 and "pool" not in mapper.__dict__
+
+
+def group_sizes(items: list[int]) -> tuple[int, int]:
+    """One result per group: its size and the worker's pid (module level: pickled)."""
+    return (len(items), os.getpid())
+
+
+def test_map_groups_keeps_each_group_whole_and_in_order() -> None:
+    from newsvariants.executor import InProcessMapper
+
+    groups = [(f"s{n}", list(range(n % 7 + 1))) for n in range(60)]
+    local = InProcessMapper().map_groups(group_sizes, groups)
+    mapper = PoolMapper(2)
+    try:
+        pooled = mapper.map_groups(group_sizes, groups)
+    finally:
+        mapper.close()
+    assert (
+        [size for size, _ in pooled]
+        == [size for size, _ in local]
+        == [n % 7 + 1 for n in range(60)]
+    )
+    assert os.getpid() not in {pid for _, pid in pooled}
+
+
+def band_sums(columns: dict) -> object:  # type: ignore[type-arg]
+    return columns["value"].cumsum()
+
+
+def test_group_arrays_applies_the_function_to_each_key_in_row_order() -> None:
+    import numpy as np
+
+    from newsvariants.executor import group_arrays
+
+    keys = np.array([2, 0, 2, 1, 0, 2])
+    values = np.array([1, 2, 3, 4, 5, 6])
+    found = group_arrays(band_sums, {"band": keys, "value": values}, "band")
+    assert {k: v.tolist() for k, v in found.items()} == {0: [2, 7], 1: [4], 2: [1, 4, 10]}

@@ -154,3 +154,40 @@ def test_random_other_reads_few_texts_per_draw_on_a_large_pool() -> None:
         drawn = sampler.draw(query, f"k{n}")
         assert drawn is not None and drawn.story_id != query.story_id
     assert _CountingList.reads <= len(queries) * 6
+
+
+def test_nearest_other_finds_the_close_text_of_another_story_never_its_own() -> None:
+    from newsvariants.pairs import _nearest
+
+    pool = _refs(300, 4)
+    twin = TextRef("s7", "v7", (9,), "harbour council Bergen approved the ferry plan")
+    near = TextRef("s200", "v200", (9,), "harbour council Bergen approved the ferry plan today")
+    own = TextRef("s7", "v7b", (8,), "harbour council Bergen approved the ferry plan")
+    found = _nearest([twin, pool[0]], [*pool, near, own])
+    assert found[0] == near  # the own story's identical copy is never chosen
+    assert found[1] is not None and found[1].story_id != pool[0].story_id
+    shuffled = _nearest([pool[0], twin], [*pool, near, own])
+    assert shuffled == found[::-1]  # independent of the queries' order
+
+
+def test_nearest_other_work_is_bounded_per_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text shares the same rare-ish terms: the candidates stay POSTINGS-bounded."""
+    from newsvariants import pairs
+
+    seen: list[int] = []
+    real = pairs._candidates
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows, cols = real(*args, **kwargs)
+        seen.append(len(rows))
+        return rows, cols
+
+    monkeypatch.setattr(pairs, "_candidates", counting)
+    pool = [
+        TextRef(f"s{n}", f"v{n}", (0,), f"Lavrov Muttaqi Kabul talks item {n}") for n in range(3000)
+    ]
+    found = pairs._nearest(pool[:500], pool)
+    assert all(
+        f is not None and f.story_id != q.story_id for f, q in zip(found, pool, strict=False)
+    )
+    assert seen[0] <= 500 * pairs.CANDIDATES

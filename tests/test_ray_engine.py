@@ -63,3 +63,38 @@ def test_the_ray_engine_builds_the_local_engines_corpus(tmp_path: Path, ray_loca
     local, distributed = tree_hashes(tmp_path / "local"), tree_hashes(tmp_path / "ray")
     assert distributed == local
     assert any(path.startswith("variants/") for path in local)
+
+
+def test_ray_groupbys_give_the_local_engines_groups(ray_local: None) -> None:
+    """map_groups (per-story alignment) and group_arrays (LSH bands) on Ray Data's groupby."""
+    import numpy as np
+
+    from newsvariants.cluster import band_pairs
+    from newsvariants.engines.ray_engine import RayMapper
+    from newsvariants.executor import InProcessMapper
+
+    from .test_executor import group_sizes
+
+    groups = [(f"s-{n:012x}", list(range(n % 5 + 1))) for n in range(30)]
+    if not HAVE_RAY:
+        with pytest.raises(NewsVariantsError, match=r"newsvariants\[ray\]"):
+            RayMapper().map_groups(group_sizes, groups)
+        return
+    ray_sizes = [size for size, _ in RayMapper().map_groups(group_sizes, groups)]
+    assert ray_sizes == [size for size, _ in InProcessMapper().map_groups(group_sizes, groups)]
+
+    rng = np.random.default_rng(3)
+    columns = {
+        "band": np.repeat(np.arange(4), 50),
+        "key": rng.integers(0, 6, 200).astype(np.uint64),
+        "owner": np.tile(np.arange(50, dtype=np.int32), 4),
+    }
+    from functools import partial
+
+    func = partial(band_pairs, 50)
+    local = InProcessMapper().group_arrays(func, columns, "band")
+    distributed = RayMapper().group_arrays(func, columns, "band")
+    assert sorted(local) == sorted(distributed) == [0, 1, 2, 3]
+    for band in local:
+        assert np.array_equal(np.sort(local[band]), np.sort(distributed[band]))
+        assert len(local[band]) > 0

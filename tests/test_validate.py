@@ -94,3 +94,76 @@ def test_offsets_must_slice_the_paragraph_out_of_the_capture() -> None:
 def test_validate_fails_on_a_missing_corpus(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "not a folder" in result.output
+
+
+# --- the compiled schema checks ------------------------------------------------------------------
+
+
+def _rewrite(corpus: Path, config: str, change) -> Path:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    path = corpus / config / "train-00000-of-00001.parquet"
+    table = pq.read_table(path)
+    pq.write_table(change(table), path)
+    return path
+
+
+def _set(table, column: str, row: int, value):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    values = table[column].to_pylist()
+    values[row] = value
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, table.schema.field(index), pa.array(values, table[column].type))
+
+
+@pytest.mark.parametrize(
+    ("config", "column", "row", "value", "message"),
+    [
+        ("alignments", "relation", 3, 42, "relation: 42 is not one of"),
+        ("alignments", "story_id", 1, "s-NOT-A-STORY", "story_id: 's-NOT-A-STORY' does not match"),
+        ("variants", "language", 0, None, "language: None is not of type 'string'"),
+        ("alignments", "paragraphs_b", 2, [-1], "paragraphs_b/0: -1 is less than the minimum"),
+    ],
+)
+def test_a_broken_value_is_reported_with_file_row_and_field(
+    seed_corpus: Path,
+    tmp_path: Path,
+    config: str,
+    column: str,
+    row: int,
+    value: object,
+    message: str,
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    path = _rewrite(corpus, config, lambda t: _set(t, column, row, value))
+    with pytest.raises(ValidationError) as info:
+        validate_corpus(corpus)
+    found = [p for p in info.value.problems if f"row {row}:" in p and str(path) in p]
+    assert any(message in p for p in found), info.value.problems
+
+
+def test_compiled_checks_flag_exactly_the_rows_jsonschema_rejects(seed_corpus: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from newsvariants.schema import decode_class_labels, record_errors
+    from newsvariants.validate import schema_bad_rows
+
+    table = pq.read_table(seed_corpus / "variants" / "train-00000-of-00001.parquet")
+    table = _set(table, "capture_id", 1, "XYZ")  # pattern
+    paragraphs = table["paragraphs"].to_pylist()
+    paragraphs[0][2]["text"] = ""  # minLength of a nested field
+    paragraphs[0][3]["start"] = -5  # minimum of a nested field
+    import pyarrow as pa
+
+    index = table.schema.get_field_index("paragraphs")
+    table = table.set_column(
+        index, table.schema.field(index), pa.array(paragraphs, table["paragraphs"].type)
+    )
+    by_jsonschema = [
+        n
+        for n, row in enumerate(table.to_pylist())
+        if record_errors("variant", decode_class_labels("variant", row))
+    ]
+    assert schema_bad_rows("variant", table).tolist() == by_jsonschema == [0, 1]

@@ -14,8 +14,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,9 +62,21 @@ class CorpusRecords:
     alignments: dict[str, list[Alignment]] = field(default_factory=dict)
     pairs: dict[str, list[Pair]] = field(default_factory=dict)
 
-    def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
+    def records(self, config: str) -> dict[str, list[Any]]:
+        """split -> the config's records (dataclasses, in row order) for every split."""
         table = getattr(self, config)
-        return {split: [r.to_dict() for r in table.get(split, [])] for split in SPLITS}
+        return {split: table.get(split, []) for split in SPLITS}
+
+    def rows(self, config: str) -> dict[str, list[dict[str, Any]]]:
+        return {split: [r.to_dict() for r in rs] for split, rs in self.records(config).items()}
+
+    # Row counts of configs already written split by split (their records were freed).
+    written: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, config: str) -> int:
+        if config in self.written:
+            return sum(self.written[config].values())
+        return sum(len(rows) for rows in self.records(config).values())
 
 
 @dataclass
@@ -106,6 +118,7 @@ def extract_all(
     workers: int = 1,
     cache_dir: Path | None = None,
     engine: str = "local",
+    runner: Any = None,
 ) -> tuple[dict[str, Extraction], list[Quarantined]]:
     """Extract every capture; a capture that cannot be read or has no body is quarantined.
 
@@ -122,6 +135,7 @@ def extract_all(
         cache_dir=cache_dir,
         engine=engine,
         extract=extract_capture,
+        runner=runner,
     )
 
 
@@ -130,14 +144,17 @@ def variant_id_of(capture_id: str) -> str:
 
 
 def cluster_stage(
-    extractions: dict[str, Extraction], sources: dict[str, str] | None = None
+    extractions: dict[str, Extraction],
+    sources: dict[str, str] | None = None,
+    engine: Any = None,
 ) -> list[list[str]]:
-    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter)."""
+    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter;
+    engine: the mapper whose groupby runs the LSH bands)."""
     items = [
         ClusterInput(cid, [p.text for p in ex.paragraphs], (sources or {}).get(cid))
         for cid, ex in sorted(extractions.items())
     ]
-    return cluster_variants(items)
+    return cluster_variants(items, engine)
 
 
 def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Variant:
@@ -199,10 +216,35 @@ def alignment_id(variant_a: str, variant_b: str, pa: Sequence[int], pb: Sequence
     return "a-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Side:
+    """What aligning needs of one variant: its ID and its paragraph texts."""
+
+    variant_id: str
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, variant: Variant) -> Side:
+        return cls(variant.variant_id, tuple(p.text for p in variant.paragraphs))
+
+    def join(self, indexes: Sequence[int]) -> str:
+        return "\n\n".join(self.texts[i] for i in indexes)
+
+    def digest(self) -> str:
+        joined = "\x1e".join(self.texts).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(joined).hexdigest()[:32]
+
+
 def label_unit(
-    story_id: str, a: Variant, b: Variant, unit: AlignmentUnit, relation: str | None = None
+    story_id: str,
+    a: Variant | Side,
+    b: Variant | Side,
+    unit: AlignmentUnit,
+    relation: str | None = None,
 ) -> Alignment:
-    text_a, text_b = _join(a, unit.paragraphs_a), _join(b, unit.paragraphs_b)
+    a = a if isinstance(a, Side) else Side.of(a)
+    b = b if isinstance(b, Side) else Side.of(b)
+    text_a, text_b = a.join(unit.paragraphs_a), b.join(unit.paragraphs_b)
     scores, diff = unit_scores(text_a, text_b)
     rule = relation_of(len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores)
     return Alignment(
@@ -222,18 +264,94 @@ def label_unit(
     )
 
 
+@dataclass(frozen=True)
+class AlignTask:
+    """One variant to align (and label) against its story's pivot: the unit of parallel work."""
+
+    story_id: str
+    pivot: Side
+    other: Side
+
+
+def align_pair(task: AlignTask) -> list[Alignment]:
+    units = align_paragraphs(list(task.pivot.texts), list(task.other.texts))
+    return [label_unit(task.story_id, task.pivot, task.other, u) for u in units]
+
+
+def align_tasks(story: Story, members: dict[str, Variant]) -> list[AlignTask]:
+    """Every non-pivot variant against the pivot: n - 1 tasks for n variants."""
+    pivot = Side.of(members[story.pivot_variant_id])
+    return [
+        AlignTask(story.story_id, pivot, Side.of(members[vid]))
+        for vid in story.variant_ids
+        if vid != pivot.variant_id
+    ]
+
+
 def align_story(story: Story, members: dict[str, Variant]) -> list[Alignment]:
     """Units of every non-pivot variant against the pivot: n - 1 alignments for n variants."""
-    pivot = members[story.pivot_variant_id]
-    pivot_texts = [p.text for p in pivot.paragraphs]
-    found: list[Alignment] = []
-    for vid in story.variant_ids:
-        if vid == pivot.variant_id:
-            continue
-        other = members[vid]
-        units = align_paragraphs(pivot_texts, [p.text for p in other.paragraphs])
-        found += [label_unit(story.story_id, pivot, other, u) for u in units]
-    return found
+    return [al for task in align_tasks(story, members) for al in align_pair(task)]
+
+
+def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
+    """Worker side of `align_all` (module level: pickled to the pool)."""
+    from newsvariants.executor import attempt
+
+    return [attempt(align_pair, task) for task in chunk]
+
+
+# Code whose edits change alignments: part of every align cache key.
+_ALIGN_MODULES = (
+    "newsvariants.align",
+    "newsvariants.label",
+    "newsvariants.normalize",
+    "newsvariants.records",
+    "newsvariants.build",
+)
+_ALIGN_LIBRARIES = ("rapidfuzz", "ftfy")
+
+
+def align_all(
+    tasks: Sequence[AlignTask], runner: Any, progress: Progress = _no_progress
+) -> list[Alignment]:
+    """Align every task on the runner's workers, in task order.
+
+    Cached per (pivot ID and text, variant ID and text, align/label code): a rebuild realigns only
+    variants whose pivot or text changed. The story ID is not part of the key (a merge renames a
+    story without changing its texts): a cached unit gets the task's story ID back.
+    """
+    from newsvariants.executor import code_fingerprint
+
+    code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
+    digests: dict[str, str] = {}
+
+    def digest(side: Side) -> str:
+        if side.variant_id not in digests:
+            digests[side.variant_id] = side.digest()
+        return digests[side.variant_id]
+
+    keys = [
+        f"align|{code}|{t.pivot.variant_id}|{digest(t.pivot)}|{t.other.variant_id}|{digest(t.other)}"
+        for t in tasks
+    ]
+    found = runner.run(
+        keys,
+        tasks,
+        align_chunk,
+        lambda i, failure: StageError(
+            "align",
+            f"{failure.describe()} (story {tasks[i].story_id}, {tasks[i].other.variant_id})",
+        ),
+        lambda n: progress("align", n, len(tasks)),
+        group_of=lambda task: task.story_id,  # one group per story: a groupby on Ray
+    )
+    result: list[Alignment] = []
+    for task, units in zip(tasks, found, strict=True):
+        for al in units:
+            result.append(
+                al if al.story_id == task.story_id else replace(al, story_id=task.story_id)
+            )
+    return result
 
 
 def apply_annotations(
@@ -289,40 +407,86 @@ def assemble(
     clusters: list[list[str]],
     registry: StoryRegistry,
     annotations: Sequence[Annotation],
+    runner: Any = None,
+    progress: Progress = _no_progress,
+    writer: Any = None,
+    keep_records: bool = True,
 ) -> tuple[CorpusRecords, list[StoryEvent]]:
+    """Stories, variants, alignments and pairs of every split. With a `writer`
+    (write.SplitWriter) each split's files are written as soon as they exist; unless
+    `keep_records`, the returned records then hold only their row counts, and each extraction
+    is dropped from `extractions` once its variant is made (bounded memory)."""
+    from newsvariants.executor import stage_runner
+
+    if runner is None:  # the sequential engine, no cache
+        with stage_runner() as own:
+            return assemble(
+                captures,
+                extractions,
+                clusters,
+                registry,
+                annotations,
+                own,
+                progress,
+                writer,
+                keep_records,
+            )
     by_capture = {c.capture_id: c for c in captures}
     story_ids, events = registry.assign(clusters)
     records = CorpusRecords()
     all_variants: dict[str, Variant] = {}
-    all_alignments: list[Alignment] = []
     stories: list[Story] = []
+    tasks: list[AlignTask] = []
     for sid, cluster in zip(story_ids, clusters, strict=True):
         members = [make_variant(by_capture[c], extractions[c], sid) for c in cluster]
+        if not keep_records:  # a variant now carries what the build needs of its extraction
+            for c in cluster:
+                del extractions[c]
         story = make_story(sid, members, registry.stories[sid].aliases)
         stories.append(story)
         member_map = {v.variant_id: v for v in members}
         all_variants.update(member_map)
-        all_alignments += run_stage("align", align_story, story, member_map)
+        tasks += align_tasks(story, member_map)
+    all_alignments = run_stage("align", align_all, tasks, runner, progress)
+    del tasks
     all_alignments = run_stage(
         "label", apply_annotations, all_alignments, annotations, all_variants
     )
     pivots = {s.story_id: s.pivot_variant_id for s in stories}
+    split_of = {s.story_id: registry.split_of(s.story_id) for s in stories}
+    # one split at a time from here: its records are written (with a writer) and freed before
+    # the next split's are made
+    variants_in: dict[str, list[Variant]] = {split: [] for split in SPLITS}
+    for v in all_variants.values():
+        variants_in[split_of[v.story_id]].append(v)
+    alignments_in: dict[str, list[Alignment]] = {split: [] for split in SPLITS}
+    for al in all_alignments:
+        alignments_in[split_of[al.story_id]].append(al)
+    del all_variants, all_alignments
     for split in SPLITS:
-        in_split = {s.story_id for s in stories if registry.split_of(s.story_id) == split}
-        records.stories[split] = sorted(
-            (s for s in stories if s.story_id in in_split), key=lambda s: s.story_id
+        split_records = {
+            "stories": sorted(
+                (s for s in stories if split_of[s.story_id] == split), key=lambda s: s.story_id
+            ),
+            "variants": sorted(variants_in.pop(split), key=lambda v: (v.story_id, v.variant_id)),
+            "alignments": sorted(
+                alignments_in.pop(split), key=lambda a: (a.story_id, a.variant_b, _unit_sort(a))
+            ),
+        }
+        split_records["pairs"] = run_stage(
+            "pairs",
+            build_pairs,
+            split_records["variants"],
+            split_records["alignments"],
+            pivots,
         )
-        records.variants[split] = sorted(
-            (v for v in all_variants.values() if v.story_id in in_split),
-            key=lambda v: (v.story_id, v.variant_id),
-        )
-        records.alignments[split] = sorted(
-            (a for a in all_alignments if a.story_id in in_split),
-            key=lambda a: (a.story_id, a.variant_b, _unit_sort(a)),
-        )
-        records.pairs[split] = run_stage(
-            "pairs", build_pairs, records.variants[split], records.alignments[split], pivots
-        )
+        for config, rows in split_records.items():
+            if writer is not None:
+                run_stage("write", writer.write, config, split, rows)
+                records.written.setdefault(config, {})[split] = len(rows)
+            if writer is None or keep_records:
+                getattr(records, config)[split] = rows
+        del split_records
     return records, events
 
 
@@ -432,15 +596,19 @@ def build(
     workers: int = 1,
     cache_dir: Path | None = None,
     engine: str = "local",
+    keep_records: bool = True,
 ) -> BuildResult:
     """Build the corpus from raw/ into out/ (atomically).
 
     `workers` processes extract captures (0: one per core), `cache_dir` keeps per-capture work
     between builds, `engine="ray"` runs it on Ray Data; none of them changes a byte of the output.
+    Each split is written as soon as it is made; `keep_records=False` frees its records then
+    (BuildResult.records keeps only row counts: what the command line and large builds want).
     """
     from newsvariants.card import render_card
+    from newsvariants.executor import stage_runner
     from newsvariants.validate import validate_corpus
-    from newsvariants.write import write_corpus
+    from newsvariants.write import SplitWriter, write_corpus
 
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
@@ -449,33 +617,48 @@ def build(
     version = version or previous_version(registry_path)
 
     captures = run_stage("ingest", load_captures, raw)
-    extractions, quarantined = run_stage(
-        "extract",
-        extract_all,
-        raw,
-        captures,
-        progress,
-        workers=workers,
-        cache_dir=cache_dir,
-        engine=engine,
-    )
-    progress("cluster", 0, 1)
-    sources = {c.capture_id: c.source for c in captures}
-    clusters = run_stage("cluster", cluster_stage, extractions, sources)
-    annotations = run_stage("annotations", load_annotations, raw)
-    records, events = assemble(captures, extractions, clusters, registry, annotations)
-    inputs = inputs_digest(raw, registry_text)
-    report = {
-        "captures": len(captures),
-        "variants": sum(len(v) for v in records.variants.values()),
-        "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
-    }
-    with staging_dir(out) as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(staging_dir(out))
+        runner = stack.enter_context(stage_runner(workers, engine, cache_dir))
+        extractions, quarantined = run_stage(
+            "extract",
+            extract_all,
+            raw,
+            captures,
+            progress,
+            workers=workers,
+            cache_dir=cache_dir,
+            engine=engine,
+            runner=runner,
+        )
+        progress("cluster", 0, 1)
+        sources = {c.capture_id: c.source for c in captures}
+        clusters = run_stage("cluster", cluster_stage, extractions, sources, runner.mapper)
+        annotations = run_stage("annotations", load_annotations, raw)
+        writer = stack.enter_context(closing(SplitWriter(tmp)))
+        records, events = assemble(
+            captures,
+            extractions,
+            clusters,
+            registry,
+            annotations,
+            runner,
+            progress,
+            writer,
+            keep_records,
+        )
+        del extractions
+        inputs = inputs_digest(raw, registry_text)
+        report = {
+            "captures": len(captures),
+            "variants": records.count("variants"),
+            "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
+        }
         progress("write", 0, 1)
         run_stage(
-            "write", write_corpus, tmp, records, registry, inputs, report, version, SCHEMA_VERSION
+            "write", write_corpus, tmp, writer, registry, inputs, report, version, SCHEMA_VERSION
         )
         run_stage("card", render_card, tmp)
-        run_stage("validate", validate_corpus, tmp, raw)
+        run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)
         swap_in(tmp, out)
     return BuildResult(out, records, events, quarantined, len(captures))

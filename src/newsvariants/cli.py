@@ -129,13 +129,11 @@ def build(
                 workers=workers,
                 cache_dir=cache_dir if cache else None,
                 engine=engine,
+                keep_records=False,
             )
         except NewsVariantsError as exc:
             raise _fail(exc) from exc
-    counts = {
-        c: sum(len(v) for v in getattr(result.records, c).values())
-        for c in ("stories", "variants", "alignments", "pairs")
-    }
+    counts = {c: result.records.count(c) for c in ("stories", "variants", "alignments", "pairs")}
     out.print(
         f"built {corpus}: {result.captures} captures -> "
         + ", ".join(f"{n} {c}" for c, n in counts.items())

@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -194,11 +196,22 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, width: int) -> np.ndarra
     return np.unique(low * width + high)
 
 
-def candidate_pairs(bodies: Bodies, chunk_paragraphs: int = 20_000) -> np.ndarray:
+def band_pairs(width: int, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The pair codes of one LSH band (rows: key, owner): the group function of the bands'
+    groupby."""
+    return _bucket_pairs(np.ascontiguousarray(columns["key"]), columns["owner"], width)
+
+
+def candidate_pairs(
+    bodies: Bodies, chunk_paragraphs: int = 20_000, engine: Any = None
+) -> np.ndarray:
     """(i, j) index pairs of variants whose paragraphs collide in at least MIN_COLLISIONS bands.
 
-    Signatures are made and turned into band keys a chunk of paragraphs at a time, and pairs are
-    counted one band at a time, so memory follows the number of distinct candidate pairs."""
+    Signatures are made and turned into band keys a chunk of paragraphs at a time. The bands are
+    a groupby (one group per band: `engine.group_arrays`, Ray Data's groupby with --engine ray);
+    each band's distinct pairs are counted over all bands at once."""
+    from newsvariants.executor import group_arrays
+
     table = bodies.table
     sizes = np.diff(table.para_start)
     owner = np.repeat(np.arange(len(bodies.ids), dtype=np.int32), np.diff(table.doc_start))
@@ -218,12 +231,18 @@ def candidate_pairs(bodies: Bodies, chunk_paragraphs: int = 20_000) -> np.ndarra
             segment_signatures(table.hashes[gather], segments)
         )
     width = len(bodies.ids)
-    codes = np.zeros(0, dtype=np.int64)
-    hits = np.zeros(0, dtype=np.int64)
-    for band in range(LSH_BANDS):
-        band_codes = _bucket_pairs(np.ascontiguousarray(keys[:, band]), owner[usable], width)
-        codes, inverse = np.unique(np.r_[codes, band_codes], return_inverse=True)
-        hits = np.bincount(inverse, weights=np.r_[hits, np.ones(len(band_codes))]).astype(np.int64)
+    columns = {
+        "band": np.repeat(np.arange(LSH_BANDS, dtype=np.int64)[None, :], len(usable), 0).ravel(),
+        "key": keys.ravel(),
+        "owner": np.repeat(owner[usable], LSH_BANDS),
+    }
+    del keys
+    by_band = (engine.group_arrays if engine is not None else group_arrays)(
+        partial(band_pairs, width), columns, "band"
+    )
+    codes, hits = np.unique(
+        np.concatenate([by_band[b] for b in sorted(by_band)]), return_counts=True
+    )
     kept = codes[hits >= MIN_COLLISIONS]
     return np.stack([kept // width, kept % width], axis=1)
 
@@ -242,10 +261,12 @@ def verify(a: np.ndarray, b: np.ndarray) -> float | None:
     return score
 
 
-def verified_edges(bodies: Bodies, pairs: np.ndarray | None = None) -> list[Edge]:
+def verified_edges(
+    bodies: Bodies, pairs: np.ndarray | None = None, engine: Any = None
+) -> list[Edge]:
     """Candidate pairs that pass verification, strongest first."""
     edges = []
-    for i, j in (candidate_pairs(bodies) if pairs is None else pairs).tolist():
+    for i, j in (candidate_pairs(bodies, engine=engine) if pairs is None else pairs).tolist():
         score = verify(bodies.body[i], bodies.body[j])
         if score is not None:
             edges.append(Edge(bodies.ids[i], bodies.ids[j], score))
@@ -305,8 +326,10 @@ def link(
     return sorted(sorted(m) for m in uf.members.values())
 
 
-def cluster_variants(items: Sequence[ClusterInput]) -> list[list[str]]:
-    """Groups of variant IDs (each sorted; groups sorted by their first member)."""
+def cluster_variants(items: Sequence[ClusterInput], engine: Any = None) -> list[list[str]]:
+    """Groups of variant IDs (each sorted; groups sorted by their first member).
+
+    `engine` (an executor Mapper) runs the LSH bands' groupby; in-process when None."""
     bodies = body_fingerprints(items)
     body = dict(zip(bodies.ids, bodies.body, strict=True))
-    return link(bodies.ids, verified_edges(bodies), body)
+    return link(bodies.ids, verified_edges(bodies, engine=engine), body)

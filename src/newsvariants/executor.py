@@ -25,10 +25,13 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+import numpy as np
 
 from newsvariants.errors import NewsVariantsError, StageError
 from newsvariants.extract import (
@@ -77,11 +80,64 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 class Mapper(Protocol):
-    """Runs `func` on every chunk and yields the results in the chunks' order."""
+    """Runs stage functions: `map` on every chunk, `map_groups` on every group of keyed items
+    (a story's variants, an LSH band's keys); results come back in the order given."""
 
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
     ) -> Iterator[list[R]]: ...
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]: ...
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]: ...
+
+
+def group_arrays(
+    func: Callable[[dict[str, np.ndarray]], np.ndarray],
+    columns: dict[str, np.ndarray],
+    key: str,
+) -> dict[Any, np.ndarray]:
+    """func on the rows of each distinct value of columns[key] (numpy columns), by key value.
+
+    In-process on both local engines: the groups are numpy arrays (an LSH band is one sort), so
+    shipping them to other processes would cost more than it saves."""
+    values = columns[key]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    found: dict[Any, np.ndarray] = {}
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = order[start:end]
+        found[ordered[start].item()] = func({name: col[rows] for name, col in columns.items()})
+    return found
+
+
+def _apply_each(func: Callable[[list[T]], R], groups: list[list[T]]) -> list[R]:
+    return [func(items) for items in groups]
+
+
+def pack_groups(groups: Sequence[tuple[Any, list[T]]], workers: int) -> list[list[list[T]]]:
+    """Whole groups packed into about CHUNKS_PER_WORKER chunks per worker (a group is never cut:
+    a story's variants stay in one process, where the pivot's paragraph features are cached)."""
+    total = sum(len(items) for _, items in groups)
+    target = max(MIN_CHUNK, min(MAX_CHUNK, -(-total // max(1, workers * CHUNKS_PER_WORKER))))
+    chunks: list[list[list[T]]] = [[]]
+    size = 0
+    for _, items in groups:
+        if size >= target:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(items)
+        size += len(items)
+    return [chunk for chunk in chunks if chunk]
 
 
 class InProcessMapper:
@@ -91,6 +147,19 @@ class InProcessMapper:
         self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
     ) -> Iterator[list[R]]:
         return (func(chunk) for chunk in chunks)
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]:
+        return [func(items) for _, items in groups]
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_arrays(func, columns, key)
 
 
 class PoolMapper:
@@ -113,6 +182,21 @@ class PoolMapper:
         if sum(len(chunk) for chunk in chunks) < POOL_MIN_TASKS:  # not worth starting processes
             return (func(chunk) for chunk in chunks)
         return self.pool.map(func, chunks)
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]:
+        chunks = pack_groups(groups, self.workers)
+        done = self.map(partial(_apply_each, func), chunks)  # type: ignore[arg-type]
+        return [result for chunk in done for result in chunk]
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_arrays(func, columns, key)
 
     def close(self) -> None:
         if "pool" in self.__dict__:
@@ -213,19 +297,26 @@ class NoCache:
         return None
 
 
-def stage_fingerprint() -> str:
-    """Digest of the code and library versions that phases 1 and 3 depend on."""
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{EXTRACTOR_VERSION}".encode())
-    for name in _STAGE_MODULES:
+def code_fingerprint(
+    modules: Sequence[str], libraries: Sequence[str], salt: str = CACHE_FORMAT
+) -> str:
+    """Digest of the source of `modules` and the versions of `libraries` (and `salt`)."""
+    digest = hashlib.sha256(salt.encode())
+    for name in modules:
         module = importlib.import_module(name)
         digest.update(Path(module.__file__ or "").read_bytes())
-    for library in _STAGE_LIBRARIES:
+    for library in libraries:
         try:
             version = importlib.metadata.version(library)
         except importlib.metadata.PackageNotFoundError:
             version = "absent"
         digest.update(f"|{library}={version}".encode())
     return digest.hexdigest()[:24]
+
+
+def stage_fingerprint() -> str:
+    """Digest of the code and library versions that phases 1 and 3 depend on."""
+    return code_fingerprint(_STAGE_MODULES, _STAGE_LIBRARIES, f"{CACHE_FORMAT}|{EXTRACTOR_VERSION}")
 
 
 def templates_digest(templates: frozenset[str]) -> str:
@@ -312,6 +403,9 @@ def _attempt(func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
         return "error", Failure(type(exc).__name__, str(exc), isinstance(exc, NewsVariantsError))
 
 
+attempt = _attempt  # for the phase workers of other stages (build.align_chunk)
+
+
 # --- the driver -----------------------------------------------------------------------------
 
 
@@ -330,15 +424,27 @@ class PhaseRunner:
         worker: Callable[[list[T]], list[tuple[str, Any]]],
         on_error: Callable[[int, Failure], Exception],
         progress: Callable[[int], None] = lambda n: None,
+        group_of: Callable[[T], Any] | None = None,
     ) -> list[Any]:
         """Results of every task in task order; raises on_error(index, message) for the first
-        task (in order) that failed, as the sequential loop would."""
+        task (in order) that failed, as the sequential loop would.
+
+        With `group_of`, the tasks that miss the cache are sent as groups of equal keys (tasks of
+        one group must be consecutive) through the mapper's `map_groups` (a groupby on Ray)."""
         cached = self.cache.get_many(list(keys))
         missing = [i for i, key in enumerate(keys) if key not in cached]
         computed: dict[int, Any] = {}
         pending: list[tuple[str, Any]] = []
-        chunks = chunked(missing, self.workers)
-        results = self.mapper.map(worker, [[tasks[i] for i in chunk] for chunk in chunks])
+        if group_of is None:
+            chunks = chunked(missing, self.workers)
+            results: Iterable[list[tuple[str, Any]]] = self.mapper.map(
+                worker, [[tasks[i] for i in chunk] for chunk in chunks]
+            )
+        else:
+            chunks = _groups(missing, [group_of(tasks[i]) for i in missing])
+            results = self.mapper.map_groups(
+                worker, [(group_of(tasks[c[0]]), [tasks[i] for i in c]) for c in chunks]
+            )
         done = len(keys) - len(missing)
         progress(done)
         for chunk, outcomes in zip(chunks, results, strict=True):
@@ -356,6 +462,33 @@ class PhaseRunner:
         return [cached[key] if i not in computed else computed[i] for i, key in enumerate(keys)]
 
 
+def _groups(indexes: list[int], labels: list[Any]) -> list[list[int]]:
+    """Runs of consecutive equal labels."""
+    runs: list[list[int]] = []
+    for n, (index, label) in enumerate(zip(indexes, labels, strict=True)):
+        if n == 0 or label != labels[n - 1]:
+            runs.append([])
+        runs[-1].append(index)
+    return runs
+
+
+@contextmanager
+def stage_runner(
+    workers: int = 1, engine: str = "local", cache_dir: Path | None = None
+) -> Iterator[PhaseRunner]:
+    """One mapper (process pool or Ray) and one cache for every phase of a build: the pool starts
+    once, not once per stage."""
+    mapper = make_mapper(workers, engine)
+    cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
+    try:
+        yield PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)
+    finally:
+        cache.close()
+        close = getattr(mapper, "close", None)
+        if close:
+            close()
+
+
 def extract_captures(
     raw: Path,
     captures: Sequence[Capture],
@@ -365,22 +498,18 @@ def extract_captures(
     cache_dir: Path | None = None,
     engine: str = "local",
     extract: ExtractFunction = extract_capture,
+    runner: PhaseRunner | None = None,
 ) -> tuple[dict[str, Extraction], list[Quarantined]]:
     """Extract every capture; a capture that cannot be decoded or has no body is quarantined.
 
     Same results as running `extract` (a module-level function, so workers can unpickle it) on
-    each capture in turn, whatever `workers`, `cache_dir` and `engine` are.
+    each capture in turn, whatever `workers`, `cache_dir` and `engine` are (or the `runner` that
+    carries them, when the build shares one between stages).
     """
-    mapper = make_mapper(workers, engine)
-    cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
-    runner = PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)
-    try:
+    if runner is not None:
         return _extract_with(runner, raw, list(captures), progress, extract)
-    finally:
-        cache.close()
-        close = getattr(mapper, "close", None)
-        if close:
-            close()
+    with stage_runner(workers, engine, cache_dir) as own:
+        return _extract_with(own, raw, list(captures), progress, extract)
 
 
 def _extract_with(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 RECORD_KINDS = (
@@ -58,8 +59,19 @@ def field_names(kind: str) -> list[str]:
     return list(load_schema(kind)["properties"])
 
 
+@cache
+def fast_validator(kind: str) -> Any:
+    """The kind's schema compiled by jsonschema-rs (Rust): ~100x faster than jsonschema on valid
+    records, which are nearly all of them (100k capture records are read by every build)."""
+    return jsonschema_rs.Draft202012Validator(load_schema(kind))
+
+
 def record_errors(kind: str, record: dict[str, Any]) -> list[str]:
-    """Every schema violation of one record, as `field: message` strings (empty when valid)."""
+    """Every schema violation of one record, as `field: message` strings (empty when valid).
+
+    jsonschema-rs decides; only an invalid record goes through jsonschema, for its messages."""
+    if fast_validator(kind).is_valid(record):
+        return []
     errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
     return [
         f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}" for e in errors

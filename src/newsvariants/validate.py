@@ -10,38 +10,168 @@ Checks, each reported with the file and row it concerns:
 - with raw/: every capture is accounted for (a variant or a quarantine entry); each paragraph's,
   caption's, title's and byline's offsets slice exactly their text out of the capture's text, and
   every non-blank character of that text lies in exactly one span.
+
+Built to run on millions of rows: the schema of each record kind is compiled into vectorised Arrow
+checks (null, enum, pattern, minimum/maximum, minLength, per nested list item; types,
+required fields and additionalProperties are the Arrow schema, checked once per file), and only
+rows that fail are turned into Python records for jsonschema's precise messages. Cross-record
+invariants are set operations over whole columns (Arrow `is_in`/`index_in`), and each capture is
+read once for its offsets, which numpy checks (a coverage count per character).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from newsvariants.errors import ValidationError
-from newsvariants.schema import decode_class_labels, hf_features, record_errors
+from newsvariants.schema import (
+    CLASS_LABEL_KEY,
+    decode_class_labels,
+    hf_features,
+    load_schema,
+    record_errors,
+)
 from newsvariants.split import SPLITS
 from newsvariants.write import CONFIGS, sha256_file, shard_name
 
+Records = dict[str, dict[str, pa.Table]]
 
-def _read_rows(path: Path, kind: str, problems: list[str]) -> list[dict[str, Any]]:
-    table = pq.read_table(path)
+# --- the schema, compiled to column checks ----------------------------------------------------
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    declared = prop.get("type", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+_HANDLED = {
+    "type",
+    "enum",
+    "pattern",
+    "minimum",
+    "maximum",
+    "minLength",
+    "items",
+    "properties",
+    "required",
+    "additionalProperties",
+    "description",
+    CLASS_LABEL_KEY,
+}
+
+
+def _flag(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Boolean numpy mask from an Arrow boolean result (null counts as passing: nulls are
+    checked on their own)."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _bad_rows(array: pa.Array, prop: dict[str, Any], rows: np.ndarray) -> list[np.ndarray]:
+    """Top-level row indexes (rows[i] for element i of `array`) that break `prop`."""
+    unknown = set(prop) - _HANDLED
+    if unknown:  # a keyword this compiler does not know: every row goes to jsonschema
+        return [rows]
+    bad: list[np.ndarray] = []
+    types = _types(prop)
+    valid = _flag(array.is_valid())
+    if "null" not in types and not valid.all():
+        bad.append(rows[~valid])
+    if prop.get(CLASS_LABEL_KEY):
+        names = [v for v in prop["enum"] if v is not None]
+        bad.append(rows[_flag(pc.or_(pc.less(array, 0), pc.greater_equal(array, len(names))))])
+        return bad
+    if "enum" in prop:
+        allowed = [v for v in prop["enum"] if v is not None]
+        outside = ~_flag(pc.is_in(array, value_set=pa.array(allowed)))
+        bad.append(rows[outside & valid])  # null is checked above, with the type
+    if "pattern" in prop:
+        matched = pc.match_substring_regex(array, prop["pattern"])
+        bad.append(rows[_flag(pc.invert(matched))])
+    if "minLength" in prop:
+        bad.append(rows[_flag(pc.less(pc.utf8_length(array), prop["minLength"]))])
+    if "minimum" in prop:
+        bad.append(rows[_flag(pc.less(array, prop["minimum"]))])
+    if "maximum" in prop:
+        bad.append(rows[_flag(pc.greater(array, prop["maximum"]))])
+    if "items" in prop and isinstance(array, pa.ListArray):
+        parents = pc.list_parent_indices(array).to_numpy()
+        bad += _bad_rows(array.flatten(), prop["items"], rows[parents])
+    if "properties" in prop and isinstance(array, pa.StructArray):
+        present = np.flatnonzero(valid)
+        for name, sub in prop["properties"].items():
+            child = array.field(name)
+            if len(present) < len(array):
+                child = child.take(pa.array(present))
+            bad += _bad_rows(child, sub, rows[present])
+    return bad
+
+
+def schema_bad_rows(kind: str, table: pa.Table) -> np.ndarray:
+    """Sorted indexes of the rows of `table` (with the kind's Arrow schema) that may break the
+    kind's JSON Schema; every other row is valid."""
+    rows = np.arange(table.num_rows)
+    bad: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    for name, prop in load_schema(kind)["properties"].items():
+        bad += _bad_rows(table[name].combine_chunks(), prop, rows)
+    return np.unique(np.concatenate(bad))
+
+
+def _read_table(path: Path, kind: str, problems: list[str], keep: bool = True) -> pa.Table | None:
+    """Check one file's features and every row's schema, a row group at a time (bounded memory);
+    returns the table when `keep` (None when its columns are wrong or not kept)."""
+    handle = pq.ParquetFile(path)
+    schema = handle.schema_arrow
     features = hf_features(kind)
-    meta = (table.schema.metadata or {}).get(b"huggingface")
+    meta = (schema.metadata or {}).get(b"huggingface")
     if meta is None:
         problems.append(f"{path}: no Hugging Face features in the Parquet metadata")
     else:
         embedded = json.loads(meta)["info"]["features"]
         if embedded != features.to_dict():
             problems.append(f"{path}: embedded features differ from schema/{kind}.schema.json")
-    if table.schema.names != list(features):
-        problems.append(f"{path}: columns {table.schema.names} != schema {list(features)}")
+    if schema.names != list(features):
+        problems.append(f"{path}: columns {schema.names} != schema {list(features)}")
+        return None
+    expected = features.arrow_schema
+    for name in features:
+        if schema.field(name).type != expected.field(name).type:
+            problems.append(
+                f"{path}: column {name} is {schema.field(name).type}, "
+                f"schema says {expected.field(name).type}"
+            )
+            return None
+    kept: list[pa.Table] = []
+    first = 0
+    for group in range(handle.num_row_groups):
+        table = handle.read_row_group(group)
+        for n in schema_bad_rows(kind, table).tolist():
+            row = decode_class_labels(kind, table.slice(n, 1).to_pylist()[0])
+            found = record_errors(kind, row) or ["breaks a constraint of its schema"]
+            problems += [f"{path} row {first + n}: {p}" for p in found]
+        first += table.num_rows
+        if keep:
+            kept.append(table)
+    if not keep:
+        return None
+    return pa.concat_tables(kept) if kept else expected.empty_table()
+
+
+def _read_rows(path: Path, kind: str, problems: list[str]) -> list[dict[str, Any]]:
+    """Every row of one file as a decoded record (small corpora, tools and tests)."""
+    table = _read_table(path, kind, problems)
+    if table is None:
         return []
-    rows = table.to_pylist()
-    return [decode_class_labels(kind, row) for row in rows]
+    return [decode_class_labels(kind, row) for row in table.to_pylist()]
 
 
 def _check_manifest(corpus: Path, problems: list[str]) -> dict[str, Any]:
@@ -76,138 +206,325 @@ def _check_manifest(corpus: Path, problems: list[str]) -> dict[str, Any]:
     return manifest
 
 
-def load_records(corpus: Path, problems: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """config -> split -> decoded rows (schema-checked)."""
-    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+# Configs kept in memory for the cross-record checks; the others are streamed a row group at a
+# time (at 100k captures the pairs alone are over a GB of text).
+KEPT_CONFIGS = ("stories", "variants")
+# Columns the cross-record checks read from the streamed configs.
+CROSS_COLUMNS = {
+    "alignments": [
+        "alignment_id",
+        "story_id",
+        "variant_a",
+        "variant_b",
+        "paragraphs_a",
+        "paragraphs_b",
+        "text_a",
+        "text_b",
+    ],
+    "pairs": ["pair_id", "story_a", "story_b", "variant_a", "variant_b"],
+}
+
+
+def load_records(corpus: Path, problems: list[str]) -> Records:
+    """Schema-check every file; config -> split -> table for KEPT_CONFIGS (an empty table when
+    the file is absent)."""
+    found: Records = {}
     for config, kind in CONFIGS.items():
+        keep = config in KEPT_CONFIGS
         found[config] = {}
+        empty = hf_features(kind).arrow_schema.empty_table()
         for split in SPLITS:
             path = corpus / config / shard_name(split)
-            if not path.exists():
-                found[config][split] = []
-                continue
-            try:
-                rows = _read_rows(path, kind, problems)
-            except Exception as exc:
-                problems.append(f"{path}: unreadable Parquet: {exc}")
-                rows = []
-            for n, row in enumerate(rows):
-                problems += [f"{path} row {n}: {p}" for p in record_errors(kind, row)]
-            found[config][split] = rows
+            table = None
+            if path.exists():
+                try:
+                    table = _read_table(path, kind, problems, keep=keep)
+                except Exception as exc:
+                    problems.append(f"{path}: unreadable Parquet: {exc}")
+            if keep:
+                found[config][split] = empty if table is None else table
     return found
 
 
-def _check_cross(records: dict[str, dict[str, list[dict[str, Any]]]], problems: list[str]) -> None:
+def _streamed(corpus: Path, config: str) -> Iterator[tuple[str, pa.Table]]:
+    """(split, the cross-check columns of a row group) over a streamed config's files."""
+    for split in SPLITS:
+        path = corpus / config / shard_name(split)
+        if not path.exists():
+            continue
+        handle = pq.ParquetFile(path)
+        for group in range(handle.num_row_groups):
+            yield split, handle.read_row_group(group, columns=CROSS_COLUMNS[config])
+
+
+def _strings(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    return column.to_pylist()
+
+
+def _index_in(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> np.ndarray:
+    """Position of each value in `keys`, -1 where absent."""
+    found = pc.index_in(values, value_set=keys)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _outside(values: pa.ChunkedArray, allowed: pa.Array) -> np.ndarray:
+    """Row indexes whose value is not in `allowed`."""
+    return np.flatnonzero(~_flag(pc.is_in(values, value_set=allowed)))
+
+
+def _check_cross(corpus: Path, records: Records, problems: list[str]) -> dict[str, int]:
+    """Cross-record invariants; returns the row counts of the streamed configs."""
+    streamed_rows = dict.fromkeys(CROSS_COLUMNS, 0)
     story_split: dict[str, str] = {}
-    for split, rows in records["stories"].items():
-        for s in rows:
-            if s["story_id"] in story_split:
+    in_split: dict[str, pa.Array] = {}
+    for split, table in records["stories"].items():
+        ids = _strings(table["story_id"])
+        for sid in ids:
+            if sid in story_split:
+                problems.append(f"story {sid} in two splits: {story_split[sid]} and {split}")
+            story_split[sid] = split
+        in_split[split] = pa.array(ids, pa.string())
+
+    # every variant of every split, in one table (split order, then row order)
+    variants = pa.concat_tables(
+        [t.select(["variant_id", "story_id", "paragraphs"]) for t in records["variants"].values()]
+    )
+    variant_ids = variants["variant_id"].combine_chunks()
+    variant_story = _strings(variants["story_id"])
+    for split, table in records["variants"].items():
+        for n in _outside(table["story_id"], in_split[split]).tolist():
+            vid, sid = table["variant_id"][n].as_py(), table["story_id"][n].as_py()
+            problems.append(
+                f"variant {vid} ({split}) belongs to story {sid} in split {story_split.get(sid)}"
+            )
+
+    for table in records["stories"].values():
+        counts = pc.list_value_length(table["variant_ids"]).to_numpy(zero_copy_only=False)
+        members = table["variant_ids"].combine_chunks()
+        story_ids = _strings(table["story_id"])
+        for n in np.flatnonzero(table["n_variants"].to_numpy() != counts).tolist():
+            problems.append(f"story {story_ids[n]}: n_variants != len(variant_ids)")
+        parents = pc.list_parent_indices(members).to_numpy()
+        flat = members.flatten()
+        pivots = pc.take(table["pivot_variant_id"], pa.array(parents))
+        has_pivot = np.zeros(table.num_rows, dtype=bool)
+        has_pivot[parents[_flag(pc.equal(flat, pivots))]] = True
+        for n in np.flatnonzero(~has_pivot).tolist():
+            problems.append(f"story {story_ids[n]}: pivot not among its variants")
+        where = _index_in(flat, variant_ids)
+        flat_ids = _strings(flat)
+        for k in range(len(flat_ids)):
+            sid = story_ids[parents[k]]
+            if where[k] < 0 or variant_story[where[k]] != sid:
+                problems.append(f"story {sid}: variant {flat_ids[k]} does not resolve")
+
+    paragraphs = variants["paragraphs"].combine_chunks()
+    n_paragraphs = pc.list_value_length(paragraphs).to_numpy(zero_copy_only=False)
+    first_paragraph = paragraphs.offsets.to_numpy()[:-1]
+    paragraph_texts = paragraphs.flatten().field("text")
+    for split, table in _streamed(corpus, "alignments"):
+        streamed_rows["alignments"] += table.num_rows
+        if table.num_rows == 0:
+            continue
+        ids = _strings(table["alignment_id"])
+        for n in _outside(table["story_id"], in_split[split]).tolist():
+            problems.append(f"alignment {ids[n]}: not in its story's split")
+        for side in ("a", "b"):
+            _check_alignment_side(
+                table,
+                side,
+                ids,
+                variant_ids,
+                n_paragraphs,
+                first_paragraph,
+                paragraph_texts,
+                problems,
+            )
+    for split, table in _streamed(corpus, "pairs"):
+        streamed_rows["pairs"] += table.num_rows
+        if table.num_rows == 0:
+            continue
+        ids = _strings(table["pair_id"])
+        for side in ("a", "b"):
+            stories = table[f"story_{side}"]
+            for n in _outside(stories, in_split[split]).tolist():
+                sid = stories[n].as_py()
                 problems.append(
-                    f"story {s['story_id']} in two splits: {story_split[s['story_id']]} and {split}"
+                    f"pair {ids[n]} ({split}): story_{side} {sid} "
+                    f"is in split {story_split.get(sid)}"
                 )
-            story_split[s["story_id"]] = split
-    variants: dict[str, tuple[str, dict[str, Any]]] = {}
-    for split, rows in records["variants"].items():
-        for v in rows:
-            variants[v["variant_id"]] = (split, v)
-            if story_split.get(v["story_id"]) != split:
-                problems.append(
-                    f"variant {v['variant_id']} ({split}) belongs to story {v['story_id']} "
-                    f"in split {story_split.get(v['story_id'])}"
-                )
-    for rows in records["stories"].values():
-        for s in rows:
-            if s["n_variants"] != len(s["variant_ids"]):
-                problems.append(f"story {s['story_id']}: n_variants != len(variant_ids)")
-            if s["pivot_variant_id"] not in s["variant_ids"]:
-                problems.append(f"story {s['story_id']}: pivot not among its variants")
-            for vid in s["variant_ids"]:
-                if vid not in variants or variants[vid][1]["story_id"] != s["story_id"]:
-                    problems.append(f"story {s['story_id']}: variant {vid} does not resolve")
-    for split, rows in records["alignments"].items():
-        for al in rows:
-            where = f"alignment {al['alignment_id']}"
-            if story_split.get(al["story_id"]) != split:
-                problems.append(f"{where}: not in its story's split")
-            for side in ("a", "b"):
-                vid = al[f"variant_{side}"]
-                if vid not in variants:
-                    problems.append(f"{where}: variant_{side} {vid} does not resolve")
-                    continue
-                paras = variants[vid][1]["paragraphs"]
-                idx = al[f"paragraphs_{side}"]
-                if any(i >= len(paras) for i in idx):
-                    problems.append(f"{where}: paragraphs_{side} {idx} out of range")
-                    continue
-                if "\n\n".join(paras[i]["text"] for i in idx) != al[f"text_{side}"]:
-                    problems.append(f"{where}: text_{side} is not its paragraphs' text")
-    for split, rows in records["pairs"].items():
-        for p in rows:
-            for side in ("a", "b"):
-                if story_split.get(p[f"story_{side}"]) != split:
-                    problems.append(
-                        f"pair {p['pair_id']} ({split}): story_{side} {p[f'story_{side}']} "
-                        f"is in split {story_split.get(p[f'story_{side}'])}"
-                    )
-                if p[f"variant_{side}"] not in variants:
-                    problems.append(f"pair {p['pair_id']}: variant_{side} does not resolve")
+            for n in _outside(table[f"variant_{side}"], variant_ids).tolist():
+                problems.append(f"pair {ids[n]}: variant_{side} does not resolve")
+    return streamed_rows
+
+
+def _check_alignment_side(
+    table: pa.Table,
+    side: str,
+    ids: list[str],
+    variant_ids: pa.Array,
+    n_paragraphs: np.ndarray,
+    first_paragraph: np.ndarray,
+    paragraph_texts: pa.Array,
+    problems: list[str],
+) -> None:
+    """variant_<side> resolves, paragraphs_<side> are in range, text_<side> is their text."""
+    where = _index_in(table[f"variant_{side}"], variant_ids)
+    indexes = table[f"paragraphs_{side}"].combine_chunks()
+    parents = pc.list_parent_indices(indexes).to_numpy()
+    flat = indexes.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+    unresolved = where < 0
+    out_of_range = np.zeros(table.num_rows, dtype=bool)
+    row_variant = where[parents]
+    beyond = (row_variant >= 0) & (flat >= n_paragraphs[np.maximum(row_variant, 0)])
+    out_of_range[parents[beyond]] = True
+    out_of_range &= ~unresolved
+    for n in np.flatnonzero(unresolved).tolist():
+        vid = table[f"variant_{side}"][n].as_py()
+        problems.append(f"alignment {ids[n]}: variant_{side} {vid} does not resolve")
+    for n in np.flatnonzero(out_of_range).tolist():
+        idx = table[f"paragraphs_{side}"][n].as_py()
+        problems.append(f"alignment {ids[n]}: paragraphs_{side} {idx} out of range")
+    # the joined text of each unit's paragraphs, as one vectorised take and join
+    usable = ~(unresolved | out_of_range)
+    flat_usable = usable[parents]
+    take = np.where(flat_usable, first_paragraph[np.maximum(row_variant, 0)] + flat, 0)
+    texts = pc.take(paragraph_texts, pa.array(take, pa.int64()))
+    joined = pc.binary_join(pa.ListArray.from_arrays(indexes.offsets, texts), "\n\n")
+    differs = ~_flag(pc.equal(joined, table[f"text_{side}"].combine_chunks()))
+    for n in np.flatnonzero(differs & usable).tolist():
+        problems.append(f"alignment {ids[n]}: text_{side} is not its paragraphs' text")
+
+
+# Lookup table of the characters for which str.isspace() is true (`ch.strip()` is empty exactly
+# for these); the last of them is U+3000, so code points above map to the final False entry.
+_SPACE_MAX = max(c for c in range(0x110000) if chr(c).isspace())
+_IS_SPACE = np.array([chr(c).isspace() for c in range(_SPACE_MAX + 1)] + [False])
 
 
 def _check_offsets(variant: dict[str, Any], text: str, problems: list[str]) -> None:
+    """Each span slices exactly its text; every non-blank character lies in exactly one span."""
     where = f"variant {variant['variant_id']}"
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int]] = []
     for p in variant["paragraphs"]:
         if text[p["start"] : p["end"]] != p["text"]:
             problems.append(f"{where}: paragraph {p['paragraph_id']} offsets do not slice its text")
-        spans.append((p["start"], p["end"], p["paragraph_id"]))
+        spans.append((p["start"], p["end"]))
     for c in variant["captions"]:
         if text[c["start"] : c["end"]] != c["text"]:
             problems.append(f"{where}: caption at {c['start']} offsets do not slice its text")
-        spans.append((c["start"], c["end"], "caption"))
+        spans.append((c["start"], c["end"]))
     for name in ("title", "byline"):
         span = variant[f"{name}_span"]
         if span is not None:
             if text[span["start"] : span["end"]] != variant[name]:
                 problems.append(f"{where}: {name}_span does not slice the {name}")
-            spans.append((span["start"], span["end"], name))
-    spans += [(r["start"], r["end"], r["reason"]) for r in variant["removed"]]
-    covered = [0] * (len(text) + 1)
-    for start, end, _ in spans:
-        if not 0 <= start < end <= len(text):
-            problems.append(f"{where}: span {start}-{end} outside the capture's text")
-            continue
-        for i in range(start, end):
-            covered[i] += 1
-    for i, ch in enumerate(text):
-        if ch.strip() and covered[i] != 1:
-            state = "no span" if covered[i] == 0 else f"{covered[i]} spans"
-            problems.append(f"{where}: character {i} ({ch!r}) lies in {state}")
-            break
+            spans.append((span["start"], span["end"]))
+    spans += [(r["start"], r["end"]) for r in variant["removed"]]
+    _check_coverage(where, text, spans, problems)
+
+
+def _check_coverage(
+    where: str, text: str, spans: Iterable[tuple[int, int]], problems: list[str]
+) -> None:
+    size = len(text)
+    bounds = np.array(list(spans), dtype=np.int64).reshape(-1, 2)
+    inside = (bounds[:, 0] >= 0) & (bounds[:, 0] < bounds[:, 1]) & (bounds[:, 1] <= size)
+    for start, end in bounds[~inside].tolist():
+        problems.append(f"{where}: span {start}-{end} outside the capture's text")
+    bounds = bounds[inside]
+    change = np.zeros(size + 1, dtype=np.int64)
+    np.add.at(change, bounds[:, 0], 1)
+    np.add.at(change, bounds[:, 1], -1)
+    covered = np.cumsum(change[:size])
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    blank = _IS_SPACE[np.minimum(codes, _SPACE_MAX + 1)]
+    wrong = np.flatnonzero((covered != 1) & ~blank)
+    if wrong.size:
+        i = int(wrong[0])
+        state = "no span" if covered[i] == 0 else f"{covered[i]} spans"
+        problems.append(f"{where}: character {i} ({text[i]!r}) lies in {state}")
+
+
+_OFFSET_COLUMNS = [
+    "variant_id",
+    "capture_id",
+    "capture_sha256",
+    "paragraphs",
+    "captions",
+    "title",
+    "title_span",
+    "byline",
+    "byline_span",
+    "removed",
+]
+
+
+def _compact_batches(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
+    """Batches of `size` rows that own their buffers: a sliced batch pickles the whole table's
+    buffers (a 256-row slice of a 22 MiB table pickled to 23 MiB), which made the offset checks
+    quadratic in the pool; a taken copy pickles only its rows."""
+    for start in range(0, table.num_rows, size):
+        rows = np.arange(start, min(start + size, table.num_rows))
+        yield from table.take(rows).combine_chunks().to_batches()
+
+
+def check_offsets_items(raw: Path, items: list[tuple[Any, pa.RecordBatch, int]]) -> list[list[str]]:
+    """Worker side of the offsets check: (capture, batch of variant rows, row) -> problems.
+
+    Items of one chunk share their batch (pickled once), which is turned into Python once."""
+    from newsvariants.extract import text_of_capture
+    from newsvariants.ingest import verify_capture
+
+    rows: dict[int, list[dict[str, Any]]] = {}
+    found: list[list[str]] = []
+    for capture, batch, n in items:
+        if id(batch) not in rows:
+            rows[id(batch)] = batch.to_pylist()
+        variant = rows[id(batch)][n]
+        problems: list[str] = []
+        if capture.sha256 != variant["capture_sha256"]:
+            problems.append(f"variant {variant['variant_id']}: capture_sha256 differs from raw/")
+        else:
+            text = text_of_capture(capture, verify_capture(raw, capture))
+            _check_offsets(variant, text, problems)
+        found.append(problems)
+    return found
 
 
 def _check_raw(
     corpus: Path,
     raw: Path,
-    records: dict[str, dict[str, list[dict[str, Any]]]],
+    records: Records,
     manifest: dict[str, Any],
     problems: list[str],
+    mapper: Any = None,
+    workers: int = 1,
 ) -> None:
-    from newsvariants.extract import text_of_capture
-    from newsvariants.ingest import read_capture_records, verify_capture
+    """Every capture accounted for once; each variant's offsets against its capture's text, on
+    the mapper's workers (each reads its captures: the text of an HTML capture is re-rendered)."""
+    from newsvariants.executor import InProcessMapper, chunked
+    from newsvariants.ingest import read_capture_records
 
     captures = {c.capture_id: c for c in read_capture_records(raw)}
     seen: dict[str, int] = defaultdict(int)
-    for rows in records["variants"].values():
-        for v in rows:
-            seen[v["capture_id"]] += 1
-            capture = captures.get(v["capture_id"])
-            if capture is None:
-                problems.append(f"variant {v['variant_id']}: capture not in {raw}/captures.jsonl")
-                continue
-            if capture.sha256 != v["capture_sha256"]:
-                problems.append(f"variant {v['variant_id']}: capture_sha256 differs from raw/")
-                continue
-            _check_offsets(v, text_of_capture(capture, verify_capture(raw, capture)), problems)
+    items: list[tuple[Any, pa.RecordBatch, int]] = []
+    for table in records["variants"].values():
+        for batch in _compact_batches(table.select(_OFFSET_COLUMNS), 256):
+            ids = batch.column("capture_id").to_pylist()
+            variant_ids = batch.column("variant_id").to_pylist()
+            for n, cid in enumerate(ids):
+                seen[cid] += 1
+                if cid not in captures:
+                    problems.append(
+                        f"variant {variant_ids[n]}: capture not in {raw}/captures.jsonl"
+                    )
+                    continue
+                items.append((captures[cid], batch, n))
+    chunks = chunked(items, workers)
+    for found in (mapper or InProcessMapper()).map(partial(check_offsets_items, raw), chunks):
+        for item_problems in found:
+            problems += item_problems
     for q in manifest.get("build_report", {}).get("quarantined", []):
         seen[q["capture_id"]] += 1
     for cid in sorted(captures):
@@ -217,17 +534,22 @@ def _check_raw(
             )
 
 
-def validate_corpus(corpus: Path, raw: Path | None = None) -> dict[str, int]:
-    """Raise ValidationError listing every problem; returns row counts per config when clean."""
+def validate_corpus(
+    corpus: Path, raw: Path | None = None, mapper: Any = None, workers: int = 1
+) -> dict[str, int]:
+    """Raise ValidationError listing every problem; returns row counts per config when clean.
+
+    `mapper` (an executor Mapper, with its `workers`) runs the per-capture offset checks."""
     problems: list[str] = []
     if not corpus.is_dir():
         raise ValidationError([f"{corpus}: not a folder"])
     manifest = _check_manifest(corpus, problems)
     records = load_records(corpus, problems)
+    counts: dict[str, int] = {}
     if not problems:
-        _check_cross(records, problems)
+        counts = _check_cross(corpus, records, problems)
     if raw is not None and not problems:
-        _check_raw(corpus, raw, records, manifest, problems)
+        _check_raw(corpus, raw, records, manifest, problems, mapper, workers)
     if problems:
         raise ValidationError(problems)
-    return {c: sum(len(r) for r in splits.values()) for c, splits in records.items()}
+    return {c: counts.get(c, sum(t.num_rows for t in records[c].values())) for c in CONFIGS}

@@ -10,11 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets import ClassLabel, List
 
 from newsvariants.schema import hf_features
 
@@ -43,15 +48,58 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def encode_rows(kind: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows -> Arrow table with the kind's features (ClassLabel names -> ints)."""
+def _values(items: Sequence[Any], name: str) -> list[Any]:
+    """Field `name` of every item (dataclass instances or dicts, not mixed); None stays None."""
+    sample = next((item for item in items if item is not None), None)
+    if isinstance(sample, dict):
+        return [None if item is None else item[name] for item in items]
+    get = attrgetter(name)
+    if any(item is None for item in items):
+        return [None if item is None else get(item) for item in items]
+    return list(map(get, items))
+
+
+def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Array:
+    """One column (or nested child) built from Python values, recursing through the features.
+
+    Column-wise construction: one C++ conversion per leaf column instead of one
+    `encode_example` per row; values may be dataclass instances or dicts (same field names)."""
+    if isinstance(feature, ClassLabel):
+        index = {name: i for i, name in enumerate(feature.names)}
+        return pa.array([index[v] if isinstance(v, str) else v for v in values], arrow_type)
+    if isinstance(feature, dict):
+        mask = [v is None for v in values]
+        children = [
+            _column(_values(values, name), sub, arrow_type.field(name).type)
+            for name, sub in feature.items()
+        ]
+        return pa.StructArray.from_arrays(
+            children, fields=list(arrow_type), mask=pa.array(mask) if any(mask) else None
+        )
+    if isinstance(feature, List):
+        if any(v is None for v in values):  # no list column of the schemas is nullable
+            return pa.array(values, arrow_type)
+        offsets = np.zeros(len(values) + 1, dtype=np.int32)
+        np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=offsets[1:])
+        flat = list(chain.from_iterable(values))
+        child = _column(flat, feature.feature, arrow_type.value_type)
+        return pa.ListArray.from_arrays(pa.array(offsets), child, type=arrow_type)
+    return pa.array(values, arrow_type)
+
+
+def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
+    """Records (dataclasses or dicts) -> Arrow table with the kind's features (ClassLabel names
+    -> ints), built column by column."""
     features = hf_features(kind)
-    encoded = [features.encode_example(row) for row in rows]
-    columns = {name: [row[name] for row in encoded] for name in features}
-    return pa.Table.from_pydict(columns, schema=features.arrow_schema)
+    schema = features.arrow_schema
+    columns = [
+        _column(_values(rows, name), feature, schema.field(name).type)
+        for name, feature in features.items()
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
-def write_parquet(path: Path, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+def write_parquet(path: Path, kind: str, rows: Sequence[Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(encode_rows(kind, rows), path, **WRITER_OPTIONS)
 
@@ -69,6 +117,43 @@ def file_entry(root: Path, path: Path, rows: int | None) -> dict[str, Any]:
     }
 
 
+class SplitWriter:
+    """Writes each config/split file as soon as its records exist, so the build can free them
+    (bounded memory: one split's records at a time, not the whole corpus).
+
+    The records are encoded in the calling thread; the Parquet encoding and zstd compression
+    (C++, outside the GIL) run on a background thread, overlapping the next split's work. The
+    bytes are those of `write_parquet`: same table, same writer options."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
+        self._pending: list[tuple[Path, int, Future[None]]] = []
+        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+
+    def write(self, config: str, split: str, rows: Sequence[Any]) -> None:
+        self.rows[config][split] = len(rows)
+        if not rows:
+            return  # datasets refuses to load an empty split; the card says which exist
+        path = self.out / config / shard_name(split)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = encode_rows(CONFIGS[config], rows)
+        done = self._threads.submit(pq.write_table, table, path, **WRITER_OPTIONS)
+        self._pending.append((path, len(rows), done))
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """Manifest entries of every file written (waits for the background writes)."""
+        entries = []
+        for path, rows, done in self._pending:
+            done.result()  # re-raises a failed write
+            entries.append(file_entry(self.out, path, rows))
+        return entries
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True)
+
+
 def write_corpus(
     out: Path,
     records: Any,
@@ -78,13 +163,16 @@ def write_corpus(
     version: str,
     schema_version: str,
 ) -> dict[str, Any]:
-    """Write every non-empty config/split, the registry and the manifest; returns the manifest."""
+    """Write every non-empty config/split (unless `records` is the SplitWriter that already did),
+    the registry and the manifest; returns the manifest."""
     from newsvariants.registry import REGISTRY_FILE
     from newsvariants.schema import record_errors
 
-    files = []
+    files = list(records.files) if isinstance(records, SplitWriter) else []
     for config, kind in CONFIGS.items():
-        for split, rows in records.rows(config).items():
+        if isinstance(records, SplitWriter):
+            break  # already written, split by split
+        for split, rows in records.records(config).items():
             if not rows:
                 continue  # datasets refuses to load an empty split; the card says which exist
             path = out / config / shard_name(split)

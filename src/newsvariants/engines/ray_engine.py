@@ -1,8 +1,13 @@
-"""`--engine ray`: the same per-capture stage functions on Ray Data (the optional `ray` extra).
+"""`--engine ray`: the same stage functions on Ray Data (the optional `ray` extra).
 
-Chunks of work become rows of a Ray Dataset (pickled, so any record type travels) and run through
-`map_batches`; rows carry their chunk index and come back sorted by it, so the build consumes
-results in the same order as the local engine and writes the same bytes.
+- per-capture stages (scan, extract): chunks of work become rows of a Ray Dataset (pickled, so any
+  record type travels) and run through `map_batches`; rows carry their chunk index and come back
+  sorted by it, so the build consumes results in the same order as the local engine;
+- per-story alignment: one row per variant to align, `groupby(story)` + `map_groups`, each group
+  aligned to its pivot by the same function as the local pool;
+- LSH bands: one row per (band, paragraph key, variant), `groupby(band)` + `map_groups` running
+  the local engine's bucket function on each band (cluster.py counts the bands' pairs).
+Results are put back in the local engine's order, so the corpus is byte-identical.
 
 Local mode by default (`ray.init()` starts a private instance on this machine); set RAY_ADDRESS
 (for example `ray://head-node:10001`, or `auto` on a cluster node) to run on a cluster. Workers
@@ -59,6 +64,45 @@ def apply_chunks(
     return run
 
 
+def apply_group(
+    func: Callable[[list[Any]], Any],
+) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """The group function: one group's pickled items -> its pickled result, tagged by its key."""
+
+    def run(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        items = [pickle.loads(item) for item in batch["item"]]
+        result = pickle.dumps(func(items), protocol=pickle.HIGHEST_PROTOCOL)
+        return {"key": batch["key"][:1], "result": np.array([result], dtype=object)}
+
+    return run
+
+
+def group_apply_arrays(
+    func: Callable[[dict[str, np.ndarray]], np.ndarray],
+    columns: dict[str, np.ndarray],
+    key: str,
+) -> dict[Any, np.ndarray]:
+    """`groupby(key).map_groups`: func on each group's columns (numpy), result per key value.
+
+    For the LSH bands: rows (band, key, owner) as an Arrow-backed dataset, one group per band."""
+    import pyarrow as pa
+
+    ray = ensure_ray()
+    table = pa.table({name: pa.array(values) for name, values in columns.items()})
+    dataset = ray.data.from_arrow(table)
+
+    def run(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        found = func(batch)
+        return {key: np.full(len(found), batch[key][0]), "value": found}
+
+    mapped = dataset.groupby(key).map_groups(run, batch_format="numpy")
+    found: dict[Any, list[np.ndarray]] = {}
+    for batch in mapped.iter_batches(batch_format="numpy", batch_size=None):
+        for value in np.unique(batch[key]):
+            found.setdefault(value.item(), []).append(batch["value"][batch[key] == value])
+    return {k: np.concatenate(v) for k, v in found.items()}
+
+
 class RayMapper:
     """Mapper (see newsvariants.executor) running each chunk as one row of a Ray Dataset."""
 
@@ -78,3 +122,34 @@ class RayMapper:
         if [int(row["index"]) for row in done] != list(range(len(chunks))):
             raise NewsVariantsError("ray engine: some chunks came back missing or twice")
         return (pickle.loads(row["result"]) for row in done)
+
+    def map_groups(
+        self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
+    ) -> list[R]:
+        """`groupby(key).map_groups(func)`: one result per group, in the order of `groups`
+        (their keys must be distinct)."""
+        if not groups:
+            return []
+        ray = ensure_ray()
+        keys = [str(key) for key, _ in groups]
+        if len(set(keys)) != len(keys):
+            raise NewsVariantsError("ray engine: group keys must be distinct")
+        rows = [
+            {"key": key, "item": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)}
+            for key, (_, items) in zip(keys, groups, strict=True)
+            for item in items
+        ]
+        dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 64))
+        mapped = dataset.groupby("key").map_groups(apply_group(func), batch_format="numpy")
+        done = {str(row["key"]): row["result"] for row in mapped.take_all()}
+        if set(done) != set(keys):
+            raise NewsVariantsError("ray engine: some groups came back missing")
+        return [pickle.loads(done[key]) for key in keys]
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_apply_arrays(func, columns, key)
