@@ -10,18 +10,20 @@ import ftfy
 import pytest
 from rapidfuzz.distance import Indel
 
+from newsvariants.align import align_paragraphs
 from newsvariants.label import (
     MINOR_CHAR_MIN,
     MINOR_EDIT_MAX,
     RELATIONS,
     allowed_relations,
+    document_relation,
     edit_share,
     relation_of,
     token_diff,
     unit_scores,
 )
 from newsvariants.normalize import _FOLD, _TOKEN, FTFY_INERT, _ascii_tokens, fold, tokens
-from newsvariants.records import DiffOp, Scores
+from newsvariants.records import Alignment, DiffOp, Scores
 
 BASE = (
     "Mayor Ana Ruiz said the closure would last at least six months while the supports are "
@@ -239,3 +241,80 @@ def test_ascii_tokens_equal_the_token_pattern() -> None:
     ]
     # non-ASCII text goes through the pattern itself
     assert tokens("Caf\u00e9 \u00fcber-cool") == ["caf\u00e9", "\u00fcber-cool"]
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+ARTICLE = [
+    BASE,
+    "Engineers found corrosion in two of the four main supports during a routine inspection in "
+    "March, the city's transport department said in a statement on Tuesday.",
+    "Repairs are expected to cost about 14 million euros, paid for by the regional government "
+    "and a European infrastructure fund, according to the department.",
+    "Residents of the eastern districts have complained for years about the state of the bridge, "
+    "which was built in 1962 and last renovated in the early 1990s.",
+    "The opposition called for an independent review of every bridge of the same design in the "
+    "region before the winter, when traffic on the ring road is heaviest.",
+    "A public meeting on the diversions will be held at the town hall next Monday evening, the "
+    "mayor's office said, and the timetable of the affected bus lines will be published online.",
+]
+
+
+def _document(pivot: list[str], variant: list[str]) -> str:
+    """document_relation over the variant's alignment to the pivot (units labelled by the rule)."""
+    units = []
+    for unit in align_paragraphs(pivot, variant):
+        text_a = "\n\n".join(pivot[i] for i in unit.paragraphs_a)
+        text_b = "\n\n".join(variant[i] for i in unit.paragraphs_b)
+        scores, diff = unit_scores(text_a, text_b)
+        relation = relation_of(
+            len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores
+        )
+        units.append(
+            Alignment(
+                "a",
+                "s",
+                "va",
+                "vb",
+                list(unit.paragraphs_a),
+                list(unit.paragraphs_b),
+                relation,
+                scores,
+                diff,
+                text_a,
+                text_b,
+                "rule",
+                "test",
+            )
+        )
+    return document_relation("\n\n".join(pivot), "\n\n".join(variant), units)
+
+
+def test_a_document_is_identical_only_when_its_text_is() -> None:
+    assert _document(ARTICLE, list(ARTICLE)) == "identical"
+    moved = [ARTICLE[1], ARTICLE[0], *ARTICLE[2:]]  # every paragraph a verbatim copy, one moved
+    assert _document(ARTICLE, moved) == "minor_edit"  # not identical: the text differs
+
+
+def test_a_document_with_only_quote_changes_is_formatting() -> None:
+    curly = [p.replace("'", "\u2019") for p in ARTICLE]
+    assert curly != ARTICLE
+    assert _document(ARTICLE, curly) == "formatting"
+
+
+def test_a_few_swapped_words_are_a_minor_edit_of_the_document() -> None:
+    mirror = [p.replace("would", "will").replace("said", "stated") for p in ARTICLE]
+    assert _document(ARTICLE, mirror) == "minor_edit"
+
+
+def test_an_excerpt_or_a_heavily_extended_copy_is_a_major_edit_of_the_document() -> None:
+    assert _document(ARTICLE, ARTICLE[:2]) == "major_edit"  # a third of the text
+    extra = [
+        f"{p} Critics said the plan came far too late for the people affected." for p in ARTICLE
+    ]
+    assert _document(ARTICLE, extra + ARTICLE[:3]) == "major_edit"
+
+
+def test_a_document_with_no_aligned_text_is_a_major_edit() -> None:
+    other = ["An unrelated paragraph about the weather in the mountains this weekend, with snow."]
+    assert _document(ARTICLE, other) == "major_edit"

@@ -54,6 +54,24 @@ def test_one_document_positive_per_non_pivot_variant_with_its_pivot(corpus: Path
         assert {(p["variant_a"], p["variant_b"]) for p in docs} == expected
 
 
+def test_document_relations_follow_the_rule_on_the_whole_text(corpus: Path) -> None:
+    """identical only for equal bodies; every other document relation is one of the 1-1 kinds."""
+    from newsvariants.normalize import comparison_form
+
+    seen = set()
+    for rows in read_rows(corpus, "pairs").values():
+        for p in rows:
+            if p["granularity"] != "document" or p["label"] != "same_source":
+                continue
+            seen.add(p["relation"])
+            assert (p["relation"] == "identical") == (p["text_a"] == p["text_b"])
+            if p["relation"] != "identical":
+                same_form = comparison_form(p["text_a"]) == comparison_form(p["text_b"])
+                assert (p["relation"] == "formatting") == same_form
+            assert p["relation"] in ("identical", "formatting", "minor_edit", "major_edit")
+    assert "minor_edit" in seen, seen  # the fixture's mirrors are light rewordings
+
+
 def test_label_relation_and_negative_kind_are_consistent(corpus: Path) -> None:
     for rows in read_rows(corpus, "pairs").values():
         for p in rows:

@@ -516,6 +516,7 @@ def build_parameters() -> dict[str, Any]:
         "match_min": align.MATCH_MIN,
         "move_min": align.MOVE_MIN,
         "part_min": align.PART_MIN,
+        "gap_min": align.GAP_MIN,
         "label_rule_version": label.LABEL_RULE_VERSION,
         "minor_edit_max": label.MINOR_EDIT_MAX,
         "minor_char_min": label.MINOR_CHAR_MIN,

@@ -13,6 +13,15 @@ token-level diff (rapidfuzz Indel opcodes, i.e. a longest common subsequence) of
 word tokens of the folded texts; it equals 1 - the token Indel ratio. Character ratio = rapidfuzz
 Indel normalized similarity of the folded texts (case kept).
 Version 2 replaced difflib's (non-minimal) diff of version 1 by the minimal one.
+
+Documents (the `pairs` config's document positives: a variant's whole body against its pivot's)
+get the same steps 3-6, measured over the alignment instead of one unit (`document_relation`):
+`identical` when the two bodies are equal character for character, `formatting` when equal after
+normalization, else edit share = all units' inserted + deleted tokens (an added paragraph counts
+all its tokens as inserted, a removed one as deleted; a moved paragraph costs nothing) over both
+bodies' tokens, and character ratio = the units' character ratios weighted by their lengths, with
+the paragraph thresholds. So a verbatim excerpt a third as long as its source is a `major_edit` of
+it, and a mirror that swapped a few words is a `minor_edit`.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from collections.abc import Sequence
 from rapidfuzz.distance import Indel, LCSseq
 
 from newsvariants.normalize import comparison_form, fold, token_tuple
-from newsvariants.records import DiffOp, Scores
+from newsvariants.records import Alignment, DiffOp, Scores
 
 LABEL_RULE_VERSION = "2"
 # Edit share: a word swapped ("will" for "would") or a short clause dropped or added in a sentence
@@ -159,5 +168,27 @@ def relation_of(n_a: int, n_b: int, text_a: str, text_b: str, scores: Scores) ->
     if comparison_form(text_a) == comparison_form(text_b):
         return "formatting"
     if edit_share(text_a, text_b, scores) <= MINOR_EDIT_MAX and scores.char_ratio >= MINOR_CHAR_MIN:
+        return "minor_edit"
+    return "major_edit"
+
+
+def document_relation(text_a: str, text_b: str, units: Sequence[Alignment]) -> str:
+    """The rule for a whole body (module docstring): `text_a`, `text_b` are the pivot's and the
+    variant's paragraphs joined, `units` every unit of the variant's alignment to the pivot."""
+    if text_a == text_b:
+        return "identical"
+    if comparison_form(text_a) == comparison_form(text_b):
+        return "formatting"
+    edits = tokens = 0
+    weighted_char = 0.0
+    length = 0
+    for unit in units:
+        edits += unit.scores.tokens_inserted + unit.scores.tokens_deleted
+        tokens += len(token_tuple(unit.text_a)) + len(token_tuple(unit.text_b))
+        size = len(unit.text_a) + len(unit.text_b)
+        weighted_char += unit.scores.char_ratio * size
+        length += size
+    char_ratio = weighted_char / length if length else 0.0
+    if edits / max(1, tokens) <= MINOR_EDIT_MAX and char_ratio >= MINOR_CHAR_MIN:
         return "minor_edit"
     return "major_edit"

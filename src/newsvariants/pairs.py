@@ -2,8 +2,9 @@
 
 Positives (label `same_source`):
 - paragraph: every aligned unit whose relation is not added/removed (`relation` = the unit's);
-- document: every non-pivot variant with its pivot (`relation` = the most frequent relation over
-  its units, ties broken by the order identical < formatting < minor_edit < major_edit < ...).
+- document: every non-pivot variant with its pivot (`relation` from the label rule applied to
+  the whole bodies over their alignment, `label.document_relation`: identical, formatting,
+  minor_edit or major_edit; never split/merge).
 Negatives (label `unrelated`), all drawn from the positive's split, so negatives never cross splits.
 For each positive, at most one of each kind, with the positive's text_a as their text_a:
 - `same_story` (paragraphs only): a paragraph of the same variant_b that is NOT aligned to text_a
@@ -22,18 +23,18 @@ query for `nearest_other`: linear in the split, not quadratic.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from newsvariants.label import POSITIVE_RELATIONS
+from newsvariants.label import POSITIVE_RELATIONS, document_relation
 from newsvariants.records import Alignment, Pair, Variant
 
 # 2: random_other drawn by hashed offset (O(1) per positive)
 # 3: nearest_other searched through an inverted index of each query's rarest terms (linear)
-PAIRS_VERSION = "3"
+# 4: a document positive's relation is label.document_relation, not its units' commonest relation
+PAIRS_VERSION = "4"
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
 # nearest_other search: the terms of a query that find candidates (its highest TF-IDF weights),
 # how many candidates per query are scored exactly, and block sizes that bound memory.
@@ -228,8 +229,9 @@ def build_pairs(
     pairs: list[Pair] = []
     para_pos: list[tuple[TextRef, TextRef]] = []
     aligned_b: dict[tuple[str, int], set[int]] = {}
-    relations_of: dict[str, Counter[str]] = {}
+    units_of: dict[str, list[Alignment]] = {}
     for al in alignments:
+        units_of.setdefault(al.variant_b, []).append(al)
         if al.relation not in POSITIVE_RELATIONS:
             continue
         a = TextRef(al.story_id, al.variant_a, tuple(al.paragraphs_a), al.text_a)
@@ -238,7 +240,6 @@ def build_pairs(
         para_pos.append((a, b))
         for i in al.paragraphs_a:
             aligned_b.setdefault((al.variant_b, i), set()).update(al.paragraphs_b)
-        relations_of.setdefault(al.variant_b, Counter())[al.relation] += 1
 
     doc_pos: list[tuple[TextRef, TextRef]] = []
     for variant in sorted(variants, key=lambda v: v.variant_id):
@@ -246,10 +247,7 @@ def build_pairs(
         if variant.variant_id == pivot or not variant.paragraphs:
             continue
         a, b = _doc_ref(by_id[pivot]), _doc_ref(variant)
-        counts = relations_of.get(variant.variant_id, Counter())
-        relation = min(counts, key=lambda r: (-counts[r], RELATIONS_ORDER[r])) if counts else None
-        if relation is None:
-            continue
+        relation = document_relation(a.text, b.text, units_of.get(variant.variant_id, []))
         pairs.append(_pair("document", a, b, relation, None))
         doc_pos.append((a, b))
 
@@ -263,9 +261,6 @@ def build_pairs(
     pairs += _negatives("document", doc_pos, doc_pool, by_id, None)
     unique = {p.pair_id: p for p in pairs}
     return [unique[k] for k in sorted(unique)]
-
-
-RELATIONS_ORDER = {r: i for i, r in enumerate(POSITIVE_RELATIONS)}
 
 
 def _doc_ref(variant: Variant) -> TextRef:
