@@ -1,0 +1,204 @@
+"""Shape of a page's blocks: size in words, share of capitalised words, sentence shape, the key
+that recognises a block again, the script it is written in.
+
+Each feature has a reference definition on one block (`block_size`, `capitalised_share`,
+`block_key`) and a page-wide form (`word_features`, `page_keys`) that computes it for every block
+of a page with a few C-level string operations instead of a regex call per block: the extractor
+reads every line of every page, and a regex word count costs about 60 ns a character. The
+page-wide forms return exactly what the reference definitions return (tests/test_extract.py checks
+them against each other on random and real text).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import repeat
+
+# A word: a run of letters or a run of digits ("COVID-19" is two, "don't" two, "7,612" two).
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# A character outside ASCII that can be part of a word (letters, digits of other scripts).
+_NON_ASCII_WORD_CHAR = re.compile(r"[^\W\x00-\x7f]")
+_SPACE = re.compile(r"\s+")
+# Whitespace that `block_key` folds in NFKC text (NFKC turns the other spaces into " "): two
+# spaces in a row, and every whitespace character but the space and the line break.
+_IRREGULAR_SPACES = ("  ", "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
+_IRREGULAR_SPACES += ("\x85", "\u1680", "\u2028", "\u2029")
+
+
+# --- size and capitalisation -----------------------------------------------------------------
+
+
+def block_size(text: str) -> float:
+    """Length in words; CJK text has no spaces, so two CJK characters count as one word."""
+    if text.isascii():
+        return float(len(_WORD.findall(text)))
+    cjk = len(_CJK.findall(text))
+    if not cjk:
+        return float(len(_WORD.findall(text)))
+    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk / 2
+
+
+def capitalised_share(text: str) -> float:
+    """Share of the (non-numeric) words that start with a capital; 1.0 without words."""
+    if text.isascii():  # the same count on the text's letter classes (see `word_sizes`)
+        classes = b" " + text.encode("ascii").translate(_LETTER_CASES)
+        capitals = classes.count(b" A")
+        words = capitals + classes.count(b" a")
+        return capitals / words if words else 1.0
+    words = [w for w in _WORD.findall(text) if not w.isdigit()]
+    if not words:
+        return 1.0
+    return sum(1 for w in words if w[0].isupper()) / len(words)
+
+
+def _class_table(classes: dict[bytes, bytes]) -> bytes:
+    """Translation table of ASCII bytes: each listed range to its class byte, the line break
+    kept, anything else a space."""
+    table = bytearray(b" " * 256)
+    for span, cls in classes.items():
+        for code in range(span[0], span[-1] + 1):
+            table[code] = cls[0]
+    table[ord("\n")] = ord("\n")
+    return bytes(table)
+
+
+# Word classes: letters `a`, digits `0` (word runs); letter cases: lower `a`, capital `A`.
+_WORD_CLASSES = _class_table({b"az": b"a", b"AZ": b"a", b"09": b"0"})
+_LETTER_CASES = _class_table({b"az": b"a", b"AZ": b"A"})
+_DIGITS_AS_LETTERS = bytes.maketrans(b"0", b"a")
+
+
+def word_sizes(texts: Sequence[str]) -> list[float]:
+    """`block_size` of every text of a page, at once.
+
+    A regex word count costs ~60 ns a character; here the page is reduced to its word classes
+    (one `bytes.translate`), a letter run and a digit run that touch are parted by a space, and a
+    text's size is the number of run starts (" a") in it: `bytes.count`. Exact for text whose
+    only non-ASCII characters are not word characters (curly quotes, dashes, ©: they become
+    spaces); texts with non-ASCII letters or digits (accents, other scripts, CJK) take
+    `block_size` itself."""
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a text with its own line break
+        return [block_size(t) for t in texts]
+    classes = joined.encode("ascii", "replace").translate(_WORD_CLASSES)
+    if b"a0" in classes:
+        classes = classes.replace(b"a0", b"a 0")
+    if b"0a" in classes:
+        classes = classes.replace(b"0a", b"0 a")
+    runs = (b" " + classes.translate(_DIGITS_AS_LETTERS).replace(b"\n", b"\n ")).split(b"\n")
+    sizes = list(map(float, map(bytes.count, runs, repeat(b" a"))))
+    if not joined.isascii():
+        for i, text in enumerate(texts):
+            if not text.isascii() and _NON_ASCII_WORD_CHAR.search(text):
+                sizes[i] = block_size(text)
+    return sizes
+
+
+# --- sentence shape --------------------------------------------------------------------------
+
+_STOPS = ".!?。！？:;"
+_CLOSERS = "\"'”’»)]」』）"
+_CLOSING_QUOTES = '"”’»」』'
+
+
+def ends_like_sentence(text: str) -> bool:
+    """Ends with a full stop, question or exclamation mark, colon or semicolon (maybe followed by
+    closing quotes and brackets), or with a closing quote."""
+    if not text:
+        return False
+    if text[-1] in _CLOSING_QUOTES:
+        return True
+    core = text.rstrip(_CLOSERS)
+    return bool(core) and core[-1] in _STOPS
+
+
+def is_sentence_like(text: str, size: float) -> bool:
+    """Prose: ends like a sentence and has a few words, or is long and not a title-cased list."""
+    if size < 40 and text.endswith(("…", "...")):
+        return False  # a truncated teaser ("... the country's Investigative Committee …")
+    if size >= 5 and ends_like_sentence(text):
+        return size >= 12 or capitalised_share(text) < 0.75
+    return size >= 18 and capitalised_share(text) < 0.6
+
+
+def is_heading_shaped(text: str, size: float) -> bool:
+    return 2 <= size <= 30 and not text.endswith((".", ":", ";", ",", "…")) and "|" not in text
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1 << 16)
+def block_key(text: str) -> str:
+    """Key for recognising the same block across pages and inside one page.
+
+    NFKC + casefold + collapsed spaces: cheap enough for every line of every page (ftfy's full
+    repair, used for comparison forms, costs ~50x more and a site repeats its own bytes anyway).
+    """
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def page_keys(texts: Sequence[str]) -> list[str]:
+    """`block_key` of every text of a page: one normalisation and one casefold of the whole page
+    (both act character by character, never across a line break)."""
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    if not unicodedata.is_normalized("NFKC", joined):  # a quick check; normalising is slow
+        joined = "\n".join(_nfkc(t) for t in texts)
+    folded = joined.casefold()
+    lines = folded.split("\n")
+    if len(lines) != len(texts):  # a text with its own line break: one at a time
+        return [block_key(t) for t in texts]
+    if any(space in folded for space in _IRREGULAR_SPACES):
+        return [" ".join(line.split()) for line in lines]
+    return [line.strip() for line in lines]
+
+
+def _nfkc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+# --- script ----------------------------------------------------------------------------------
+
+# Letters of each script, in runs: a script's share of a block is the length its runs remove.
+_SCRIPTS = {
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]+"),
+    "cyrillic": re.compile(r"[\u0400-\u04ff]+"),
+    "cjk": re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+"),
+    "arabic": re.compile(r"[\u0600-\u06ff]+"),
+    "greek": re.compile(r"[\u0370-\u03ff]+"),
+    "hebrew": re.compile(r"[\u0590-\u05ff]+"),
+    "devanagari": re.compile(r"[\u0900-\u097f]+"),
+    "thai": re.compile(r"[\u0e00-\u0e7f]+"),
+}
+NON_LATIN = re.compile(
+    "[\u0370-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af]"
+)
+
+
+@lru_cache(maxsize=1 << 14)
+def script_of(text: str) -> str:
+    """The script most of the block's letters are written in (`none` without letters)."""
+    if text.isascii() or not NON_LATIN.search(text):  # the common case, one scan
+        return "latin" if any(c.isalpha() for c in text) else "none"
+    counts = {
+        name: len(text) - len(pattern.sub("", text)) if pattern.search(text) else 0
+        for name, pattern in _SCRIPTS.items()
+    }
+    counts["cjk"] *= 3  # one CJK character carries about what three Latin letters do
+    best = max(counts, key=lambda name: (counts[name], name))
+    return best if counts[best] else "none"
+
+
+def clear_caches() -> None:
+    """Forget memoised keys and scripts (for honest speed measurements)."""
+    block_key.cache_clear()
+    script_of.cache_clear()
