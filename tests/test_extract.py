@@ -21,7 +21,7 @@ from newsvariants.extract import (
     split_blocks,
     text_of_capture,
 )
-from newsvariants.extract_rules import HEAD_RULES, head_rule, page_literals, pattern_reason
+from newsvariants.extract_rules import HEAD_RULES, head_rule, page_reasons, pattern_reason
 from newsvariants.extract_shape import (
     block_key,
     block_size,
@@ -358,21 +358,15 @@ def furniture_lines() -> list[tuple[str | None, str]]:
 
 
 def own_reasons(texts: list[str], *, gated: bool) -> list[str | None]:
-    """Each block's own removal reason, with the page-wide literal gates or without them."""
+    """Each block's own removal reason: for the whole page at once (gated by leads, marks and
+    literals), or block by block with every rule looking for itself."""
     sizes = word_sizes(texts)
-    literals = page_literals(texts, page_keys(texts), sizes)
-    reasons = []
-    for i, (text, size) in enumerate(zip(texts, sizes, strict=True)):
-        sentence = size >= 5 and is_sentence_like(text, size)
-        gates = {}
-        if gated:
-            gates = {
-                "legal": i in literals.legal,
-                "subscribe": i in literals.subscribe,
-                "agency": i in literals.agency,
-            }
-        reasons.append(pattern_reason(text, size, sentence, **gates))
-    return reasons
+    sentences = [
+        size >= 5 and is_sentence_like(t, size) for t, size in zip(texts, sizes, strict=True)
+    ]
+    if gated:
+        return page_reasons(texts, page_keys(texts), sizes, sentences)
+    return [pattern_reason(t, s, se) for t, s, se in zip(texts, sizes, sentences, strict=True)]
 
 
 def test_every_example_of_page_furniture_gets_its_reason() -> None:

@@ -43,8 +43,7 @@ from newsvariants.extract_rules import (
     CREDIT_RE,
     DATE_ANY,
     hint_reason,
-    page_literals,
-    pattern_reason,
+    page_reasons,
 )
 from newsvariants.extract_shape import (
     NON_LATIN,
@@ -55,6 +54,7 @@ from newsvariants.extract_shape import (
     is_heading_shaped,
     is_sentence_like,
     page_keys,
+    plain_latin,
     script_of,
     word_sizes,
 )
@@ -202,25 +202,20 @@ def _block_evidence(blocks: list[Block]) -> list[_Evidence]:
     texts = [b.text for b in blocks]
     keys = page_keys(texts)
     sizes = word_sizes(texts)
-    literals = page_literals(texts, keys, sizes)
-    evidence = []
-    for i, (block, key, size) in enumerate(zip(blocks, keys, sizes, strict=True)):
-        text = block.text
-        sentence = size >= 5 and is_sentence_like(text, size)  # never below five words
-        reason = pattern_reason(
-            text,
-            size,
-            sentence,
-            legal=i in literals.legal,
-            subscribe=i in literals.subscribe,
-            agency=i in literals.agency,
-            link_density=block.link_density,
-            tag=block.tag,
-        )
-        if reason is None and block.hints and block.extractor_body is not True:
-            reason = hint_reason(block.hints)  # HTML: the container's class/id names furniture
-        evidence.append(_Evidence(size, sentence, reason, key))
-    return evidence
+    # never sentence-shaped below five words
+    sentences = [
+        size >= 5 and is_sentence_like(t, size) for t, size in zip(texts, sizes, strict=True)
+    ]
+    html = any(b.tag != "p" or b.link_density or b.hints for b in blocks)
+    if html:
+        densities = [b.link_density for b in blocks]
+        reasons = page_reasons(texts, keys, sizes, sentences, densities, [b.tag for b in blocks])
+        for i, block in enumerate(blocks):
+            if reasons[i] is None and block.hints and block.extractor_body is not True:
+                reasons[i] = hint_reason(block.hints)  # the container's class/id: furniture
+    else:
+        reasons = page_reasons(texts, keys, sizes, sentences)
+    return list(map(_Evidence, sizes, sentences, reasons, keys))
 
 
 def _gather_evidence(
@@ -228,7 +223,7 @@ def _gather_evidence(
 ) -> tuple[list[_Evidence], tuple[int, bool] | None]:
     evidence = _block_evidence(blocks)
     keys = [ev.key for ev in evidence]
-    counts = Counter(keys)
+    repeated = {key for key, count in Counter(keys).items() if count > 1}
     first_seen = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
     anchor = _headline_anchor(evidence)
     # Below a sure headline, lines repeated only there are the article's own (a recipe's "Eat
@@ -236,8 +231,13 @@ def _gather_evidence(
     content_from = anchor[0] if anchor and anchor[1] else len(blocks)
     main_script = _main_script(blocks, evidence)
     templates = context.template_blocks
+    if main_script is None:  # only repeated and template blocks can change: visit those
+        visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
+    else:
+        visit = list(range(len(blocks)))
     seen: set[str] = set()
-    for block, ev in zip(blocks, evidence, strict=True):
+    for i in visit:
+        block, ev = blocks[i], evidence[i]
         key = ev.key
         kept = block.extractor_body is True  # trafilatura's DOM evidence outweighs repetition
         if key in templates:
@@ -253,7 +253,7 @@ def _gather_evidence(
                 ev.sentence = False
         elif (
             ev.reason is None
-            and counts[key] > 1
+            and key in repeated
             and not ev.sentence
             and not kept
             and first_seen[key] < content_from
@@ -262,6 +262,7 @@ def _gather_evidence(
         elif ev.sentence and key in seen and not kept:
             ev.reason, ev.sentence = "boilerplate", False  # a second copy of a paragraph
         seen.add(key)
+    for block, ev in zip(blocks, evidence, strict=True):
         if ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text):
             ev.section_end = True
     return evidence, anchor
@@ -270,8 +271,8 @@ def _gather_evidence(
 def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> str | None:
     """The script of the page's prose, or None when every letter of the page is Latin (the
     common case: no block can then be in another script)."""
-    page = "\n".join(b.text for b in blocks)
-    if page.isascii() or not NON_LATIN.search(page):
+    wide = "\n".join(b.text for b in blocks if not b.text.isascii())
+    if plain_latin(wide) or not NON_LATIN.search(wide):
         return None
     weight: Counter[str] = Counter()
     for block, ev in zip(blocks, evidence, strict=True):
@@ -295,19 +296,21 @@ _REASON_COST = 4.0
 _SECTION_END_COST = 25.0
 
 
-def _score(block: Block, ev: _Evidence) -> float:
-    if ev.section_end or ev.reason == "copyright":
-        return -_SECTION_END_COST
-    if ev.reason is not None:
-        return -_REASON_COST
-    if block.extractor_body is True:
-        return max(ev.size, 8.0)
-    if ev.sentence:
-        if block.extractor_body is False:
-            # trafilatura read the whole page (its DOM) and left this out: page furniture.
-            return -_FURNITURE_COST
-        return ev.size * (1.0 - block.link_density)
-    return -(_FURNITURE_COST + _FURNITURE_COST_PER_WORD * min(ev.size, 20.0))
+def _scores(blocks: list[Block], evidence: list[_Evidence]) -> list[float]:
+    scores = []
+    for block, ev in zip(blocks, evidence, strict=True):
+        if ev.reason is not None:
+            section_end = ev.section_end or ev.reason == "copyright"
+            scores.append(-_SECTION_END_COST if section_end else -_REASON_COST)
+        elif block.extractor_body is True:
+            scores.append(max(ev.size, 8.0))
+        elif ev.sentence:
+            # trafilatura read the whole page (its DOM) and left it out: page furniture.
+            left_out = block.extractor_body is False
+            scores.append(-_FURNITURE_COST if left_out else ev.size * (1.0 - block.link_density))
+        else:
+            scores.append(-(_FURNITURE_COST + _FURNITURE_COST_PER_WORD * min(ev.size, 20.0)))
+    return scores
 
 
 def _discount_isolated(blocks: list[Block], scores: list[float]) -> None:
@@ -467,7 +470,7 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     if not blocks:
         return []
     evidence, anchor = _gather_evidence(blocks, context)
-    scores = [_score(b, ev) for b, ev in zip(blocks, evidence, strict=True)]
+    scores = _scores(blocks, evidence)
     _discount_isolated(blocks, scores)
     if anchor and anchor[1]:
         _free_list_items(blocks, evidence, scores, anchor[0])
@@ -715,10 +718,28 @@ def _split_credit(block: Block, captions: list[TextSpan], removed: list[RemovedS
     captions.append(TextSpan(rest.strip(), block.start + cut + lead, block.end))
 
 
+_LANGUAGE_SAMPLE = 256  # characters
+
+
+def _leading(texts: list[str], chars: int) -> list[str]:
+    """The first texts, as many as it takes to have `chars` characters."""
+    taken, total = [], 0
+    for text in texts:
+        taken.append(text)
+        total += len(text) + 1
+        if total >= chars:
+            break
+    return taken
+
+
 def detect_language(texts: list[str]) -> str:
     """ISO 639-1 code of the body (py3langid: a fixed model, so deterministic); `und` when there
     is too little text to tell."""
-    sample = " ".join(texts)[:500]  # enough for a confident guess; langid is linear in length
+    # The body's first 256 characters: enough for a confident guess (on the development pages it
+    # agrees with the guess from 5,000 everywhere), and langid's cost grows with the sample
+    # (its feature walk is Python, byte by byte: 500 characters cost as much as the rest of the
+    # extraction of a page).
+    sample = " ".join(_leading(texts, _LANGUAGE_SAMPLE))[:_LANGUAGE_SAMPLE]
     if block_size(sample) < 5:
         return "und"
     import py3langid

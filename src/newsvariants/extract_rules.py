@@ -13,11 +13,9 @@ sit behind substring gates that are exact (a caption tail needs a ")" at the end
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
 from newsvariants.extract_shape import ends_like_sentence
 
@@ -97,11 +95,11 @@ CREDIT = (
 # Speed: CPython's `re` tries an alternation branch by branch, so one combined pattern costs as
 # much as the rules tried one by one (measured: more, from saving its many groups' marks). Most
 # blocks ("Home", "World", a sentence) fail on their first word, so a block is matched only against
-# the rules whose lead words its first letters (casefolded) begin, or whose lead characters its
-# first character is: one dict lookup instead of nine regex calls. A rule's `leads` must therefore
-# name every way it can begin: a letter run's first three letters are enough (its full text when
-# shorter; "e" for "e-mail"); tests/test_extract.py checks the rules against the same rules
-# without the gate on every example of furniture it knows.
+# the rules one of whose leads begins with its first three characters (casefolded; or its first
+# two, or first one, for leads that short): one cached lookup instead of nine regex calls. A
+# rule's `leads` must therefore name every way it can begin (only their first three characters
+# count); tests/test_extract.py checks the rules against the same rules without the gate on every
+# example of furniture it knows.
 _DIGITS = tuple("0123456789")
 _DATE_LEADS = (
     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -116,7 +114,7 @@ _RELATED_LEADS += ("trending", "popular", "latest", "also", "further", "don", "e
 _RELATED_LEADS += ("what", "up", "explore")
 _SHARE_LEADS = ("share", "tweet", "follow", "connect", "find", "like", "facebook", "twitter")
 _SHARE_LEADS += ("whatsapp", "linkedin", "reddit", "pinterest", "telegram", "flipboard")
-_SHARE_LEADS += ("pocket", "instagram", "youtube", "tumblr", "e", "email", "sms", "print")
+_SHARE_LEADS += ("pocket", "instagram", "youtube", "tumblr", "e-mail", "email", "sms", "print")
 _SHARE_LEADS += ("copy", "messenger", "vk", "rss")
 _META_LEAD_LEADS = ("published", "updated", "posted", "last", "modified", "first", "date")
 _BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "автор")
@@ -226,7 +224,13 @@ AGENCY_LITERALS = ("Getty Images", "Reuters", "AFP", "AP Photo", "Associated Pre
 AGENCY_LITERALS += ("Sputnik", "TASS", "Shutterstock", "Bloomberg", "Xinhua", "Anadolu", "Alamy")
 AGENCY_LITERALS += ("iStock", "PA Images", "PA Wire")
 AGENCY = re.compile("|".join(AGENCY_LITERALS))
-_LEGAL_LARGEST, _SUBSCRIBE_LARGEST, _AGENCY_LARGEST = 80.0, 30.0, 10.0  # words
+_LEGAL_BYTES, _SUBSCRIBE_BYTES, _AGENCY_BYTES = (
+    tuple(literal.encode() for literal in literals)
+    for literals in (LEGAL_LITERALS, SUBSCRIBE_LITERALS, AGENCY_LITERALS)
+)
+# The largest blocks (in words) that each rule applies to.
+_LEGAL_LARGEST, _SUBSCRIBE_LARGEST, _AGENCY_LARGEST = 80.0, 30.0, 10.0
+_SHORT_LARGEST, _CAPTION_LARGEST = 40.0, 60.0
 _TICKER_GATE = re.compile(r"[+\-−▲▼]\s?\d")
 _CAPTION_TAIL_ENDS = ("images", "shutterstock")
 _CAPTION_TAIL_LAST = "sSkK\u017f\u212a"  # their last letters, as IGNORECASE reads them (ſ, K)
@@ -242,48 +246,122 @@ class PageLiterals:
     agency: frozenset[int]  # a news or photo agency's name
 
 
-_PLUS_ONE = (1).__add__
-
-
-def _containing(parts: Sequence[tuple[int, str]], literals: Sequence[str]) -> frozenset[int]:
-    """Indexes of the (index, text) parts whose text contains any of the literals: one scan of
-    the joined texts per literal. Texts hold no line break (blocks never do)."""
-    if not parts:
-        return frozenset()
-    texts = [text for _, text in parts]
-    joined = "\n".join(texts)
-    starts = list(accumulate(map(_PLUS_ONE, map(len, texts)), initial=0))  # one line break each
+def _containing(
+    indexes: Sequence[int], texts: Sequence[str], literals: Sequence[bytes]
+) -> set[int]:
+    """The indexes of the texts that contain any of the (UTF-8) literals: one `bytes.find` scan of
+    the joined texts per literal (bytes: the fastest search CPython has). Texts hold no line
+    break (blocks never do), so a hit's text is the number of line breaks before it."""
+    joined = "\n".join(texts).encode("utf-8", "surrogatepass")
     found: set[int] = set()
     for literal in literals:
         at = joined.find(literal)
         while at >= 0:
-            part = bisect_right(starts, at) - 1
-            found.add(parts[part][0])
-            at = joined.find(literal, starts[part + 1])  # on to the next part: one hit is enough
-    return frozenset(found)
+            found.add(indexes[joined.count(b"\n", 0, at)])
+            line_end = joined.find(b"\n", at)
+            at = joined.find(literal, line_end + 1) if line_end >= 0 else -1
+    return found
 
 
 def page_literals(
     texts: Sequence[str], keys: Sequence[str], sizes: Sequence[float]
 ) -> PageLiterals:
     """`PageLiterals` of a page's blocks (their texts, `block_key`s and sizes in words)."""
-    legal = [(i, keys[i]) for i, size in enumerate(sizes) if size < _LEGAL_LARGEST]
-    subscribe = [(i, keys[i]) for i, size in enumerate(sizes) if size < _SUBSCRIBE_LARGEST]
-    agency = [(i, texts[i]) for i, size in enumerate(sizes) if size <= _AGENCY_LARGEST]
+    legal = [i for i, size in enumerate(sizes) if size < _LEGAL_LARGEST]
+    legal_keys = [keys[i] for i in legal]
+    agency = [i for i in legal if sizes[i] <= _AGENCY_LARGEST]
+    subscribe = _containing(legal, legal_keys, _SUBSCRIBE_BYTES)
     return PageLiterals(
-        legal=_containing(legal, LEGAL_LITERALS),
-        subscribe=_containing(subscribe, SUBSCRIBE_LITERALS),
-        agency=_containing(agency, AGENCY_LITERALS),
+        legal=frozenset(_containing(legal, legal_keys, _LEGAL_BYTES)),
+        subscribe=frozenset(i for i in subscribe if sizes[i] < _SUBSCRIBE_LARGEST),
+        agency=frozenset(_containing(agency, [texts[i] for i in agency], _AGENCY_BYTES)),
     )
 
 
-# A character that the patterns below (credit and caption tails, tickers, breadcrumbs) need.
-_FURNITURE_MARK = re.compile(r"[:/|>»›()+\-−▲▼]")
+# What the patterns of short blocks need: a colon (credit and caption tails), a breadcrumb or
+# path separator, a signed number (tickers), a closing bracket at the end (caption tails). The
+# pattern begins with a class of a few characters, so `re` skips the rest of the text at C speed
+# (written as an alternation, it is three times slower: measured). Longer blocks can only have a
+# credit or caption tail, looked for in their last 100 characters.
+_SHORT_MARK = re.compile(r"[:/|>»›)+\-−▲▼](?:(?<=[:/|>»›])|(?<=[+\-−▲▼])(?=\s?\d)|(?<=\))$)")
+
+
+def _has_marks(text: str, size: float) -> bool:
+    """Whether the block holds a character that a tail, ticker or breadcrumb pattern needs (if
+    not, none of them can match). Block by block: on a page's joined text the same scan costs
+    more (measured), above all the case-blind agency ending."""
+    if size <= _SHORT_LARGEST:
+        return _SHORT_MARK.search(text) is not None or _ends_with_agency(text)
+    if size >= _CAPTION_LARGEST:
+        return ":" in text[-80:]  # only an explicit credit tail: "... Credit: ESA"
+    tail = text[-100:].rstrip()
+    return ":" in tail or "/" in tail or tail[-1:] == ")" or _ends_with_agency(tail)
 
 
 def _ends_with_agency(text: str) -> bool:
     """Ends with "Images" or "Shutterstock" (any case); most blocks fail on the last letter."""
     return text[-1:] in _CAPTION_TAIL_LAST and text[-12:].casefold().endswith(_CAPTION_TAIL_ENDS)
+
+
+def page_reasons(
+    texts: Sequence[str],
+    keys: Sequence[str],
+    sizes: Sequence[float],
+    sentences: Sequence[bool],
+    link_densities: Sequence[float] | None = None,
+    tags: Sequence[str] | None = None,
+) -> list[str | None]:
+    """`pattern_reason` of every block of a page (texts, `block_key`s, sizes in words, sentence
+    shape; for HTML link densities and elements). Only the blocks that begin with a rule's lead,
+    hold one of the literals or marks some rule needs, or (HTML) are link-dense are looked at:
+    for the others (most blocks) no pattern can match."""
+    literals = page_literals(texts, keys, sizes)
+    flagged = literals.legal | literals.subscribe | literals.agency
+    if link_densities is not None:
+        flagged |= {i for i, density in enumerate(link_densities) if density > 0.6}
+    reasons: list[str | None] = [None] * len(texts)
+    full, heads_only = _worth_a_look(texts, sizes, flagged)
+    for i in heads_only:  # nothing but a head rule can apply: no mark, no literal
+        rule = head_rule(texts[i], sizes[i])
+        if rule is not None and rule != "credit":
+            reasons[i] = HEAD_REASONS[rule]
+        elif rule is not None:
+            full.append(i)
+    for i in full:
+        reasons[i] = pattern_reason(
+            texts[i],
+            sizes[i],
+            sentences[i],
+            legal=i in literals.legal,
+            subscribe=i in literals.subscribe,
+            agency=i in literals.agency,
+            link_density=link_densities[i] if link_densities is not None else 0.0,
+            tag=tags[i] if tags is not None else "p",
+        )
+    return reasons
+
+
+def _worth_a_look(
+    texts: Sequence[str], sizes: Sequence[float], flagged: set[int]
+) -> tuple[list[int], list[int]]:
+    """The blocks some rule may apply to: those flagged or with a mark (`_has_marks`, inlined for
+    short blocks: one loop, no call per block), and those that only begin with a rule's lead."""
+    mark = _SHORT_MARK.search
+    candidates = _candidates_for_head
+    full, heads_only = [], []
+    for i, text in enumerate(texts):
+        size = sizes[i]
+        if (
+            i in flagged
+            or mark(text) is not None
+            or (text[-1:] in _CAPTION_TAIL_LAST and _ends_with_agency(text))
+            if size <= _SHORT_LARGEST
+            else i in flagged or _has_marks(text, size)
+        ):
+            full.append(i)
+        elif candidates(text[:3]):
+            heads_only.append(i)
+    return full, heads_only
 
 
 def _caption_tail(text: str) -> bool:
@@ -292,10 +370,8 @@ def _caption_tail(text: str) -> bool:
     tail = text[-100:].rstrip()
     if not tail:
         return False
-    gated = tail[-1] == ")" or ":" in tail or "/" in tail
-    if not gated and not _ends_with_agency(tail):
-        return False
-    return bool(_CAPTION_TAIL.search(tail))
+    gated = tail[-1] == ")" or ":" in tail or "/" in tail or _ends_with_agency(tail)
+    return gated and _CAPTION_TAIL.search(tail) is not None
 
 
 def pattern_reason(
@@ -308,18 +384,20 @@ def pattern_reason(
     agency: bool | None = None,
     link_density: float = 0.0,
     tag: str = "p",
+    candidates: tuple[int, ...] | None = None,
 ) -> str | None:
     """The removal reason a block's own text (for HTML also its link density and element) gives
     it, or None. `size` is its length in words, `sentence` whether it is sentence-shaped; `legal`,
     `subscribe` and `agency` whether it contains the literals those rules need (`PageLiterals`;
-    None: not known, the rules look themselves)."""
+    None: not known, the rules look themselves); `candidates` its `head_rule_candidates`, when
+    known."""
     if link_density > 0.6 and (
         (link_density > 0.8 and size < 30) or tag not in ("p", "h1", "h2", "h3", "blockquote", "li")
     ):
         return "navigation"
-    rules = head_rule_candidates(text)
+    rules = head_rule_candidates(text) if candidates is None else candidates
     plain = not rules and legal is False and subscribe is False and agency is False
-    if plain and not _FURNITURE_MARK.search(text) and not _ends_with_agency(text):
+    if plain and not _has_marks(text, size):
         return None  # most blocks: nothing that any rule below needs is there
     if agency is None:
         agency = AGENCY.search(text) is not None
@@ -342,11 +420,11 @@ def pattern_reason(
             return "copyright"
     if rule is not None:
         return HEAD_REASONS[rule]
-    if size <= 40:
+    if size <= _SHORT_LARGEST:
         reason = _short_block_reason(text, size, sentence, subscribe)
         if reason:
             return reason
-    if size < 60 and _caption_tail(text):
+    if size < _CAPTION_LARGEST and _caption_tail(text):
         return "caption"
     return None
 

@@ -26,7 +26,7 @@ _SPACE = re.compile(r"\s+")
 # Whitespace that `block_key` folds in NFKC text (NFKC turns the other spaces into " "): two
 # spaces in a row, and every whitespace character but the space and the line break.
 _IRREGULAR_SPACES = ("  ", "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
-_IRREGULAR_SPACES += ("\x85", "\u1680", "\u2028", "\u2029")
+_IRREGULAR_SPACES += ("\x85", "\u1680", "\u2028", "\u2029", "\n ", " \n")  # and edge spaces
 
 
 # --- size and capitalisation -----------------------------------------------------------------
@@ -87,17 +87,29 @@ def word_sizes(texts: Sequence[str]) -> list[float]:
     if joined.count("\n") != len(texts) - 1:  # a text with its own line break
         return [block_size(t) for t in texts]
     classes = joined.encode("ascii", "replace").translate(_WORD_CLASSES)
-    if b"a0" in classes:
-        classes = classes.replace(b"a0", b"a 0")
-    if b"0a" in classes:
-        classes = classes.replace(b"0a", b"0 a")
+    classes = classes.replace(b"a0", b"a 0").replace(b"0a", b"0 a")
     runs = (b" " + classes.translate(_DIGITS_AS_LETTERS).replace(b"\n", b"\n ")).split(b"\n")
     sizes = list(map(float, map(bytes.count, runs, repeat(b" a"))))
     if not joined.isascii():
-        for i, text in enumerate(texts):
-            if not text.isascii() and _NON_ASCII_WORD_CHAR.search(text):
-                sizes[i] = block_size(text)
+        wide = [i for i, text in enumerate(texts) if not text.isascii()]
+        if not plain_latin("\n".join(texts[i] for i in wide)):
+            for i in wide:
+                if _NON_ASCII_WORD_CHAR.search(texts[i]):
+                    sizes[i] = block_size(texts[i])
     return sizes
+
+
+# Non-ASCII characters common in pages in Latin script that are not word characters (nor of a
+# script other than Latin): a page with no other non-ASCII character needs no look at its
+# characters one by one. One character class: a regex scans it at C speed.
+_COMMON_NON_WORD = "’‘“”—–…©•·«»\xa0®™°€£\u200b\xad"
+_UNCOMMON_NON_ASCII = re.compile(f"[^\\x00-\\x7f{_COMMON_NON_WORD}]")
+
+
+def plain_latin(text: str) -> bool:
+    """Whether the text's only non-ASCII characters are common punctuation (then it has no
+    non-ASCII letter or digit, and no character of another script)."""
+    return text.isascii() or _UNCOMMON_NON_ASCII.search(text) is None
 
 
 # --- sentence shape --------------------------------------------------------------------------
@@ -145,20 +157,16 @@ def block_key(text: str) -> str:
 
 
 def page_keys(texts: Sequence[str]) -> list[str]:
-    """`block_key` of every text of a page: one normalisation and one casefold of the whole page
-    (both act character by character, never across a line break)."""
-    if not texts:
-        return []
-    joined = "\n".join(texts)
-    if not unicodedata.is_normalized("NFKC", joined):  # a quick check; normalising is slow
-        joined = "\n".join(_nfkc(t) for t in texts)
-    folded = joined.casefold()
-    lines = folded.split("\n")
-    if len(lines) != len(texts):  # a text with its own line break: one at a time
+    """`block_key` of every text of a page. An ASCII text (most lines) needs no normalisation and
+    only `lower` (casefold is lower there); spaces are collapsed only if the page has any to
+    collapse."""
+    keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
+    joined = "\n".join(keys)
+    if joined.count("\n") != len(keys) - 1:  # a text with its own line break: one at a time
         return [block_key(t) for t in texts]
-    if any(space in folded for space in _IRREGULAR_SPACES):
-        return [" ".join(line.split()) for line in lines]
-    return [line.strip() for line in lines]
+    if joined[:1] == " " or joined[-1:] == " " or any(s in joined for s in _IRREGULAR_SPACES):
+        return [" ".join(key.split()) for key in keys]
+    return keys
 
 
 def _nfkc(text: str) -> str:
