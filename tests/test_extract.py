@@ -472,3 +472,60 @@ def test_split_blocks_are_the_stripped_non_blank_lines(seed: int) -> None:
             expected.append((line.strip(), start, start + len(line.strip())))
         pos += len(line) + 1
     assert [(b.text, b.start, b.end) for b in split_blocks(text)] == expected
+
+
+# --- lists, tables and repeats inside the article ----------------------------------------------
+
+STANDINGS = [
+    f"{n} Driver Number{n} {5000 - 7 * n} {n % 4} {n % 3} {17 - n % 5} {27 - n}"
+    for n in range(1, 9)
+]
+
+
+def test_a_table_of_numbers_between_paragraphs_is_part_of_the_article() -> None:
+    lines = [
+        "Harbour regatta results | Coastline Gazette",
+        "Home",
+        "Sport",
+        *FERRY[:2],
+        *STANDINGS,
+        *FERRY[2:],
+    ]
+    ex = extract_text_dump("\n".join(lines), "table")
+    assert [p.text for p in ex.paragraphs] == [*FERRY[:2], *STANDINGS, *FERRY[2:]]
+
+
+def test_a_structured_list_right_after_the_last_paragraph_is_part_of_the_article() -> None:
+    teams = [
+        f"{name} (Group {group}): {n}th appearance"
+        for n, (name, group) in enumerate(
+            [("Spain", "F"), ("Sweden", "F"), ("Poland", "G"), ("France", "H"), ("Turkey", "H")],
+            start=4,
+        )
+    ]
+    menu = ["World", "Business", "Sport", "Culture", "Travel"]
+    lines = [
+        "Ferry timetable to change",
+        *FERRY,
+        "Qualified teams",
+        *teams,
+        "Share this article",
+        *menu,
+    ]
+    ex = extract_text_dump("\n".join(lines), "list")
+    assert [p.text for p in ex.paragraphs] == [*FERRY, "Qualified teams", *teams]
+
+
+def test_a_menu_after_the_article_is_not_a_list_of_it() -> None:
+    menu = ["World News", "Business News", "Sport Results", "Culture Pages", "Travel Guides"]
+    ex = extract_text_dump("\n".join(["Ferry timetable to change", *FERRY, *menu]), "menu")
+    assert [p.text for p in ex.paragraphs] == FERRY
+
+
+def test_repeated_paragraphs_do_not_cut_the_article_short() -> None:
+    last = "The new timetable starts on the first Monday of April."
+    lines = [*FERRY[:3], *FERRY[:3], last]  # a recipe or a plan repeats its lines
+    text = "\n".join(["Ferry timetable to change | Coastline Gazette", *lines])
+    ex = extract_text_dump(text, "repeat")
+    assert [p.text for p in ex.paragraphs] == [*FERRY[:3], last]  # the copies once
+    assert_full_provenance(text, ex)

@@ -82,7 +82,10 @@ __all__ = [
     "text_of_capture",
 ]
 
-EXTRACTOR_VERSION = "0.2"
+# 0.3: tables, structured lists and repeats inside the article; HTML paragraphs in the article's
+# containers that trafilatura left out; its lone kept blocks away from the article dropped;
+# language on the body's first 256 characters.
+EXTRACTOR_VERSION = "0.3"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -194,6 +197,7 @@ class _Evidence:
     reason: str | None  # removal reason from the block's own shape / the page / the site
     key: str  # block_key of its text
     section_end: bool = False  # starts the comments (nothing after it is body)
+    copy: bool = False  # a second copy of a paragraph seen above
 
 
 def _block_evidence(blocks: list[Block]) -> list[_Evidence]:
@@ -261,6 +265,7 @@ def _gather_evidence(
             ev.reason = "ad" if ev.size >= 4 else "navigation"
         elif ev.sentence and key in seen and not kept:
             ev.reason, ev.sentence = "boilerplate", False  # a second copy of a paragraph
+            ev.copy = block.extractor_body is None
         seen.add(key)
     for block, ev in zip(blocks, evidence, strict=True):
         if ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text):
@@ -297,23 +302,29 @@ _SECTION_END_COST = 25.0
 
 
 def _scores(blocks: list[Block], evidence: list[_Evidence]) -> list[float]:
+    # HTML: the element and containers (class/id path) of the blocks trafilatura keeps. A
+    # paragraph it left out in the very same place (an article split around an ad) is judged by
+    # its shape, as in a dump.
+    article = {(b.tag, b.hints) for b in blocks if b.extractor_body is True}
     scores = []
     for block, ev in zip(blocks, evidence, strict=True):
-        if ev.reason is not None:
+        if ev.copy:
+            scores.append(0.0)  # a repeat neither adds to the article nor splits it
+        elif ev.reason is not None:
             section_end = ev.section_end or ev.reason == "copyright"
             scores.append(-_SECTION_END_COST if section_end else -_REASON_COST)
         elif block.extractor_body is True:
             scores.append(max(ev.size, 8.0))
         elif ev.sentence:
             # trafilatura read the whole page (its DOM) and left it out: page furniture.
-            left_out = block.extractor_body is False
+            left_out = block.extractor_body is False and (block.tag, block.hints) not in article
             scores.append(-_FURNITURE_COST if left_out else ev.size * (1.0 - block.link_density))
         else:
             scores.append(-(_FURNITURE_COST + _FURNITURE_COST_PER_WORD * min(ev.size, 20.0)))
     return scores
 
 
-def _discount_isolated(blocks: list[Block], scores: list[float]) -> None:
+def _discount_isolated(blocks: list[Block], evidence: list[_Evidence], scores: list[float]) -> None:
     """Teaser cards (headline, author, date, blurb; repeated) put each blurb between page
     furniture; article paragraphs come in runs. A sentence block with no sentence block on either
     side has its gain cut to a quarter (a standfirst between headline and byline is discounted
@@ -322,26 +333,78 @@ def _discount_isolated(blocks: list[Block], scores: list[float]) -> None:
     positive = [value > 0 for value in scores]
     for i in range(1, len(scores) - 1):
         isolated = positive[i] and not positive[i - 1] and not positive[i + 1]
-        if isolated and blocks[i].extractor_body is not True:
+        if isolated and (blocks[i].extractor_body is not True or evidence[i].size < 25):
             scores[i] *= 0.25
 
 
-def _free_list_items(
-    blocks: list[Block], evidence: list[_Evidence], scores: list[float], headline: int
-) -> None:
+def _free_list_items(blocks: list[Block], evidence: list[_Evidence], headline: int) -> set[int]:
     """Below a sure headline, a short line of lower-case words ("1 cup asparagus, 2 eggs") is a
     list item or table row of the article, not a menu entry or a teaser (title case): it costs
     nothing, so a list does not split a recipe or a how-to in two."""
-    for i in range(headline + 1, len(blocks)):
-        ev = evidence[i]
-        if (
-            ev.reason is None
-            and not ev.sentence
-            and ev.size >= 3
-            and blocks[i].extractor_body is None
-            and capitalised_share(blocks[i].text) < 0.5
-        ):
-            scores[i] = 0.0
+    return {
+        i
+        for i in range(headline + 1, len(blocks))
+        if evidence[i].reason is None
+        and not evidence[i].sentence
+        and evidence[i].size >= 3
+        and blocks[i].extractor_body is None
+        and capitalised_share(blocks[i].text) < 0.5
+    }
+
+
+_SKELETON = re.compile(r"[^\W_]+|\s+")  # what a row's punctuation skeleton leaves out
+_DIGITS = re.compile(r"\d+")
+_MIN_ROWS = 4
+
+
+def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
+    """A dump's tables and structured lists: at least four lines in a row, none sentence-shaped
+    nor furniture, that share their shape: the same punctuation ("Spain (Group F): 11th
+    appearance") or the same count of numbers ("1 Kyle Busch 5040 5 1 17 27"). A menu's lines
+    ("Home", "World") have neither. Their rows cost nothing, like list items."""
+    rows: set[int] = set()
+    runs: dict[str, list[int]] = {"punctuation": [], "numbers": []}
+    last_shape: dict[str, object] = {"punctuation": None, "numbers": None}
+    for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True)):
+        row = ev.reason is None and not ev.sentence and ev.size >= 3
+        row = row and block.extractor_body is None
+        shapes = _row_shapes(block.text) if row else {"punctuation": None, "numbers": None}
+        for kind, shape in shapes.items():
+            if shape is not None and shape == last_shape[kind]:
+                runs[kind].append(i)
+            else:
+                if len(runs[kind]) >= _MIN_ROWS:
+                    rows.update(runs[kind])
+                runs[kind] = [i] if shape is not None else []
+            last_shape[kind] = shape
+    for run in runs.values():
+        if len(run) >= _MIN_ROWS:
+            rows.update(run)
+    return rows
+
+
+def _row_shapes(text: str) -> dict[str, object]:
+    skeleton = _SKELETON.sub("", text)
+    numbers = len(_DIGITS.findall(text))
+    return {"punctuation": skeleton or None, "numbers": numbers if numbers >= 3 else None}
+
+
+def _list_after(blocks: list[Block], evidence: list[_Evidence], listed: set[int], last: int) -> int:
+    """An article often ends with a list ("Qualified teams:" and its rows): the run stops at its
+    last sentence, since list items gain nothing. Extend it over a list that follows at once
+    (at least three items, maybe after one lead-in heading)."""
+    j = last + 1
+    if j < len(blocks) and j not in listed and _lead_in(blocks[j], evidence[j]):
+        j += 1
+    end = j
+    while end < len(blocks) and end in listed:
+        end += 1
+    return end - 1 if end - j >= 3 else last
+
+
+def _lead_in(block: Block, ev: _Evidence) -> bool:
+    heading = is_heading_shaped(block.text, ev.size) or block.text.endswith(":")
+    return ev.reason is None and not ev.sentence and ev.size <= 8 and heading
 
 
 def _best_run(scores: list[float]) -> tuple[int, int]:
@@ -471,11 +534,15 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
         return []
     evidence, anchor = _gather_evidence(blocks, context)
     scores = _scores(blocks, evidence)
-    _discount_isolated(blocks, scores)
+    _discount_isolated(blocks, evidence, scores)
+    listed = _table_rows(blocks, evidence)
     if anchor and anchor[1]:
-        _free_list_items(blocks, evidence, scores, anchor[0])
+        listed |= _free_list_items(blocks, evidence, anchor[0])
+    for i in listed:
+        scores[i] = max(scores[i], 0.0)
     first, last = _body_run(scores, anchor)
     last = _trim_tail(blocks, scores, evidence, first, last)
+    last = _list_after(blocks, evidence, listed, last) if last >= first else last
     comments_at = _comments_start(evidence, first) if last >= first else len(blocks)
     decisions = []
     section = ""
@@ -490,7 +557,21 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     _mark_image_labels(blocks, evidence, decisions, first)
     _mark_title(blocks, evidence, decisions, first)
     _mark_byline(decisions, first)
+    _drop_stray_kept(blocks, decisions, first, last)
     return decisions
+
+
+def _drop_stray_kept(blocks: list[Block], decisions: list[Decision], first: int, last: int) -> None:
+    """HTML: away from the article's run, a block trafilatura keeps on its own, between page
+    furniture, is a teaser or a form's message ("Thanks for signing up!"), not the article."""
+    kept = _decision("body", "", "trafilatura keeps it")
+    for i, decision in enumerate(decisions):
+        if decision is not kept or first <= i <= last:
+            continue
+        before = i > 0 and decisions[i - 1].kind == "body"
+        after = i + 1 < len(blocks) and decisions[i + 1].kind == "body"
+        if not before and not after:
+            decisions[i] = _decision("removed", "boilerplate", "kept alone, away from the article")
 
 
 _BEFORE, _INSIDE, _AFTER = -1, 0, 1  # where a block stands relative to the body run
