@@ -54,8 +54,8 @@ from newsvariants.extract_shape import (
     is_heading_shaped,
     is_sentence_like,
     page_keys,
+    page_scripts,
     plain_latin,
-    script_of,
     word_sizes,
 )
 from newsvariants.records import Capture, Extraction, RemovedSpan, Span, TextSpan
@@ -108,6 +108,9 @@ REMOVAL_REASONS = (
     "metadata",
     "boilerplate",
 )
+
+
+_REASONS = frozenset(REMOVAL_REASONS)
 
 
 @dataclass(slots=True)
@@ -233,7 +236,7 @@ def _gather_evidence(
     # Below a sure headline, lines repeated only there are the article's own (a recipe's "Eat
     # every 2-3 hours"); page furniture repeats from the header down.
     content_from = anchor[0] if anchor and anchor[1] else len(blocks)
-    main_script = _main_script(blocks, evidence)
+    main_script, scripts = _main_script(blocks, evidence)
     templates = context.template_blocks
     if main_script is None:  # only repeated and template blocks can change: visit those
         visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
@@ -249,7 +252,7 @@ def _gather_evidence(
         elif (
             ev.reason is None
             and main_script is not None
-            and script_of(block.text) not in ("none", main_script)
+            and scripts[i] not in ("none", main_script)
         ):
             if ev.size >= 4:
                 ev.reason = "ad"  # a foreign-script line in the middle of a page is an ad
@@ -273,21 +276,22 @@ def _gather_evidence(
     return evidence, anchor
 
 
-def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> str | None:
-    """The script of the page's prose, or None when every letter of the page is Latin (the
-    common case: no block can then be in another script)."""
+def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> tuple[str | None, list[str]]:
+    """The script of the page's prose and of each block; None (and no list) when every letter of
+    the page is Latin (the common case: no block can then be in another script)."""
     wide = "\n".join(b.text for b in blocks if not b.text.isascii())
     if plain_latin(wide) or not NON_LATIN.search(wide):
-        return None
+        return None, []
+    scripts = page_scripts([b.text for b in blocks])
     weight: Counter[str] = Counter()
-    for block, ev in zip(blocks, evidence, strict=True):
+    for block, ev, script in zip(blocks, evidence, scripts, strict=True):
         if ev.sentence and ev.reason is None:
-            weight[script_of(block.text)] += len(block.text)
+            weight[script] += len(block.text)
     if not weight:
-        for block in blocks:
-            weight[script_of(block.text)] += len(block.text)
+        for block, script in zip(blocks, scripts, strict=True):
+            weight[script] += len(block.text)
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ranked[0][0] if ranked else "latin"
+    return (ranked[0][0] if ranked else "latin"), scripts
 
 
 # --- scoring and the body run ----------------------------------------------------------------
@@ -355,6 +359,7 @@ def _free_list_items(blocks: list[Block], evidence: list[_Evidence], headline: i
 _SKELETON = re.compile(r"[^\W_]+|\s+")  # what a row's punctuation skeleton leaves out
 _DIGITS = re.compile(r"\d+")
 _MIN_ROWS = 4
+_ROW_LARGEST = 40  # words: a table row or list item is short
 
 
 def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
@@ -362,31 +367,36 @@ def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
     nor furniture, that share their shape: the same punctuation ("Spain (Group F): 11th
     appearance") or the same count of numbers ("1 Kyle Busch 5040 5 1 17 27"). A menu's lines
     ("Home", "World") have neither. Their rows cost nothing, like list items."""
+    candidates = [
+        i
+        for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True))
+        if ev.reason is None
+        and not ev.sentence
+        and 3 <= ev.size <= _ROW_LARGEST
+        and block.extractor_body is None
+    ]
+    texts = [blocks[i].text for i in candidates]
+    skeletons = [_SKELETON.sub("", text) or None for text in texts]
+    numbers = [len(_DIGITS.findall(text)) for text in texts]
+    counts = [count if count >= 3 else None for count in numbers]
+    return _shared_runs(candidates, skeletons) | _shared_runs(candidates, counts)
+
+
+def _shared_runs(indexes: list[int], shapes: Sequence[object]) -> set[int]:
+    """The indexes of runs of at least `_MIN_ROWS` consecutive blocks with one shape (not None)."""
     rows: set[int] = set()
-    runs: dict[str, list[int]] = {"punctuation": [], "numbers": []}
-    last_shape: dict[str, object] = {"punctuation": None, "numbers": None}
-    for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True)):
-        row = ev.reason is None and not ev.sentence and ev.size >= 3
-        row = row and block.extractor_body is None
-        shapes = _row_shapes(block.text) if row else {"punctuation": None, "numbers": None}
-        for kind, shape in shapes.items():
-            if shape is not None and shape == last_shape[kind]:
-                runs[kind].append(i)
-            else:
-                if len(runs[kind]) >= _MIN_ROWS:
-                    rows.update(runs[kind])
-                runs[kind] = [i] if shape is not None else []
-            last_shape[kind] = shape
-    for run in runs.values():
-        if len(run) >= _MIN_ROWS:
-            rows.update(run)
+    run: list[int] = []
+    for k, (i, shape) in enumerate(zip(indexes, shapes, strict=True)):
+        continues = k > 0 and indexes[k - 1] == i - 1 and shapes[k - 1] == shape
+        if not (continues and shape is not None):
+            if len(run) >= _MIN_ROWS:
+                rows.update(run)
+            run = []
+        if shape is not None:
+            run.append(i)
+    if len(run) >= _MIN_ROWS:
+        rows.update(run)
     return rows
-
-
-def _row_shapes(text: str) -> dict[str, object]:
-    skeleton = _SKELETON.sub("", text)
-    numbers = len(_DIGITS.findall(text))
-    return {"punctuation": skeleton or None, "numbers": numbers if numbers >= 3 else None}
 
 
 def _list_after(blocks: list[Block], evidence: list[_Evidence], listed: set[int], last: int) -> int:
@@ -751,7 +761,7 @@ def extraction_from_blocks(
         if kind == "body":
             paragraphs.append(TextSpan(block.text, block.start, block.end))
         elif kind == "removed":
-            reason = decision.reason if decision.reason in REMOVAL_REASONS else "boilerplate"
+            reason = decision.reason if decision.reason in _REASONS else "boilerplate"
             removed.append(RemovedSpan(block.start, block.end, reason))
         elif kind == "title" and title is None:
             title, title_span = block.text, Span(block.start, block.end)
@@ -762,7 +772,7 @@ def extraction_from_blocks(
         elif kind == "caption":
             _split_credit(block, captions, removed)
         else:  # a second title or byline
-            reason = decision.reason if decision.reason in REMOVAL_REASONS else "boilerplate"
+            reason = decision.reason if decision.reason in _REASONS else "boilerplate"
             removed.append(RemovedSpan(block.start, block.end, reason))
     return Extraction(
         capture_id=capture_id,

@@ -268,12 +268,11 @@ def page_literals(
 ) -> PageLiterals:
     """`PageLiterals` of a page's blocks (their texts, `block_key`s and sizes in words)."""
     legal = [i for i, size in enumerate(sizes) if size < _LEGAL_LARGEST]
-    legal_keys = [keys[i] for i in legal]
-    agency = [i for i in legal if sizes[i] <= _AGENCY_LARGEST]
-    subscribe = _containing(legal, legal_keys, _SUBSCRIBE_BYTES)
+    subscribe = [i for i in legal if sizes[i] < _SUBSCRIBE_LARGEST]
+    agency = [i for i in subscribe if sizes[i] <= _AGENCY_LARGEST]
     return PageLiterals(
-        legal=frozenset(_containing(legal, legal_keys, _LEGAL_BYTES)),
-        subscribe=frozenset(i for i in subscribe if sizes[i] < _SUBSCRIBE_LARGEST),
+        legal=frozenset(_containing(legal, [keys[i] for i in legal], _LEGAL_BYTES)),
+        subscribe=frozenset(_containing(subscribe, [keys[i] for i in subscribe], _SUBSCRIBE_BYTES)),
         agency=frozenset(_containing(agency, [texts[i] for i in agency], _AGENCY_BYTES)),
     )
 

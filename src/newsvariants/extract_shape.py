@@ -17,11 +17,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
 
+import numpy as np
+
 # A word: a run of letters or a run of digits ("COVID-19" is two, "don't" two, "7,612" two).
 _WORD = re.compile(r"[^\W\d_]+|\d+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A character outside ASCII that can be part of a word (letters, digits of other scripts).
 _NON_ASCII_WORD_CHAR = re.compile(r"[^\W\x00-\x7f]")
+_LETTER_CHAR = re.compile(r"[^\W\d_]")
+_DIGIT_CHAR = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 # Whitespace that `block_key` folds in NFKC text (NFKC turns the other spaces into " "): two
 # spaces in a row, and every whitespace character but the space and the line break.
@@ -86,17 +90,63 @@ def word_sizes(texts: Sequence[str]) -> list[float]:
     joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1:  # a text with its own line break
         return [block_size(t) for t in texts]
+    lettered: list[int] = []  # lines with non-ASCII letters or digits
+    if not joined.isascii():
+        wide = [i for i, text in enumerate(texts) if not text.isascii()]
+        if not plain_latin("\n".join(texts[i] for i in wide)):
+            lettered = [i for i in wide if _NON_ASCII_WORD_CHAR.search(texts[i])]
+            if sum(len(texts[i]) for i in lettered) > _REGEX_COUNT_LARGEST:
+                return _sizes_by_code_point(joined, len(texts))
     classes = joined.encode("ascii", "replace").translate(_WORD_CLASSES)
     classes = classes.replace(b"a0", b"a 0").replace(b"0a", b"0 a")
     runs = (b" " + classes.translate(_DIGITS_AS_LETTERS).replace(b"\n", b"\n ")).split(b"\n")
     sizes = list(map(float, map(bytes.count, runs, repeat(b" a"))))
-    if not joined.isascii():
-        wide = [i for i, text in enumerate(texts) if not text.isascii()]
-        if not plain_latin("\n".join(texts[i] for i in wide)):
-            for i in wide:
-                if _NON_ASCII_WORD_CHAR.search(texts[i]):
-                    sizes[i] = block_size(texts[i])
+    for i in lettered:
+        sizes[i] = block_size(texts[i])
     return sizes
+
+
+# Up to this many characters of lines with non-ASCII letters, the regex definition counts them;
+# beyond (a page in Cyrillic, Greek, CJK, or with many accents), `_sizes_by_code_point`.
+_REGEX_COUNT_LARGEST = 2000
+_OTHER, _LETTER, _DIGIT, _HALF_WORD, _LINE_BREAK = range(5)
+_BASIC_PLANE = 0x10000
+
+
+def _sizes_by_code_point(joined: str, lines: int) -> list[float]:
+    """`block_size` of every line of a text in any script: each distinct character is classed
+    once (by the word pattern itself), every character then through a table (numpy), and a
+    line's size is the number of letter and digit runs that start in it, plus half its CJK
+    characters. About ten times faster than the regex on a page of Cyrillic."""
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    basic = codes < _BASIC_PLANE  # most text: one table of the basic plane, indexed at once
+    table = np.zeros(_BASIC_PLANE, dtype=np.uint8)
+    present = np.flatnonzero(np.bincount(codes[basic], minlength=_BASIC_PLANE)).tolist()
+    table[present] = [_char_class(chr(code)) for code in present]
+    if basic.all():
+        classes = table[codes]
+    else:  # emoji and other characters beyond: one by one (few)
+        classes = np.zeros(len(codes), dtype=np.uint8)
+        classes[basic] = table[codes[basic]]
+        classes[~basic] = [_char_class(chr(code)) for code in codes[~basic].tolist()]
+    previous = np.concatenate((np.array([_OTHER], dtype=np.uint8), classes[:-1]))
+    word = (classes == _LETTER) | (classes == _DIGIT)
+    starts = word & (classes != previous)
+    line = np.cumsum(classes == _LINE_BREAK)
+    runs = np.bincount(line[starts], minlength=lines)
+    half_words = np.bincount(line[classes == _HALF_WORD], minlength=lines)
+    return (runs + half_words / 2).tolist()
+
+
+@lru_cache(maxsize=1 << 14)
+def _char_class(char: str) -> int:
+    if char == "\n":
+        return _LINE_BREAK
+    if _CJK.match(char):
+        return _HALF_WORD  # two CJK characters count as one word
+    if _LETTER_CHAR.match(char):
+        return _LETTER
+    return _DIGIT if _DIGIT_CHAR.match(char) else _OTHER
 
 
 # Non-ASCII characters common in pages in Latin script that are not word characters (nor of a
@@ -206,7 +256,61 @@ def script_of(text: str) -> str:
     return best if counts[best] else "none"
 
 
+# Script code points, as (first, last) ranges, in the column order of `page_scripts` (by name,
+# last first: numpy's argmax takes the first of equal counts, `script_of` the largest name).
+_SCRIPT_RANGES = {
+    "thai": ((0x0E00, 0x0E7F),),
+    "latin": ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F)),
+    "hebrew": ((0x0590, 0x05FF),),
+    "greek": ((0x0370, 0x03FF),),
+    "devanagari": ((0x0900, 0x097F),),
+    "cyrillic": ((0x0400, 0x04FF),),
+    "cjk": ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF)),
+    "arabic": ((0x0600, 0x06FF),),
+}
+_SCRIPT_NAMES = tuple(_SCRIPT_RANGES)
+_SCRIPT_WEIGHTS = np.array([3 if name == "cjk" else 1 for name in _SCRIPT_NAMES])
+
+
+@lru_cache(maxsize=1)
+def _script_table() -> np.ndarray:
+    """Column of `_SCRIPT_NAMES` (+1) of every basic-plane code point; 0: none of them."""
+    table = np.zeros(_BASIC_PLANE, dtype=np.uint8)
+    for column, ranges in enumerate(_SCRIPT_RANGES.values(), start=1):
+        for first, last in ranges:
+            table[first : last + 1] = column
+    return table
+
+
+def page_scripts(texts: Sequence[str]) -> list[str]:
+    """`script_of` of every text of a page: letters counted by script for all texts at once
+    (numpy over the code points) instead of eight regex scans a text. Texts with no letter of
+    another script than Latin take `script_of` itself (its "any letter" test)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return [script_of(t) for t in texts]
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    columns = _script_table()[np.minimum(codes, _BASIC_PLANE - 1)]  # beyond: none of them
+    columns[codes >= _BASIC_PLANE] = 0
+    line = np.cumsum(codes == ord("\n"))
+    counts = (
+        np.bincount(
+            line * (len(_SCRIPT_NAMES) + 1) + columns,
+            minlength=len(texts) * (len(_SCRIPT_NAMES) + 1),
+        ).reshape(len(texts), len(_SCRIPT_NAMES) + 1)[:, 1:]
+        * _SCRIPT_WEIGHTS
+    )
+    latin = _SCRIPT_NAMES.index("latin")
+    other_letters = counts.sum(axis=1) - counts[:, latin]
+    best = counts.argmax(axis=1).tolist()
+    return [
+        _SCRIPT_NAMES[best[i]] if other_letters[i] else script_of(text)
+        for i, text in enumerate(texts)
+    ]
+
+
 def clear_caches() -> None:
     """Forget memoised keys and scripts (for honest speed measurements)."""
     block_key.cache_clear()
     script_of.cache_clear()
+    _char_class.cache_clear()
