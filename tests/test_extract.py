@@ -29,6 +29,8 @@ from newsvariants.extract_shape import (
     ends_like_sentence,
     is_sentence_like,
     page_keys,
+    page_scripts,
+    script_of,
     word_sizes,
 )
 from newsvariants.ingest import load_captures, verify_capture
@@ -424,6 +426,7 @@ def test_page_wide_shape_features_equal_their_one_block_definitions(seed: int) -
     for texts_of_page in (texts, *every_test_page_text()):
         assert word_sizes(texts_of_page) == [block_size(t) for t in texts_of_page]
         assert page_keys(texts_of_page) == [block_key(t) for t in texts_of_page]
+        assert page_scripts(texts_of_page) == [script_of(t) for t in texts_of_page]
     ascii_texts = [t.encode("ascii", "ignore").decode() or "x" for t in texts]
     for text in texts + ascii_texts:  # the ASCII fast path against the regex definition
         assert capitalised_share(text) == capitalised_share_by_regex(text), text
@@ -432,6 +435,15 @@ def test_page_wide_shape_features_equal_their_one_block_definitions(seed: int) -
 def capitalised_share_by_regex(text: str) -> float:
     words = [w for w in re.findall(r"[^\W\d_]+|\d+", text) if not w.isdigit()]
     return sum(w[0].isupper() for w in words) / len(words) if words else 1.0
+
+
+def test_a_page_in_another_script_is_counted_by_code_point() -> None:
+    """Past a few thousand characters of non-ASCII letters, sizes come from a table of the
+    page's code points: the same sizes as the regex definition."""
+    lines = ["Министр заявил в четверг, что присутствие НАТО недопустимо, 2024 год."] * 40
+    lines += ["東京都は月曜日、新しい防災計画を発表した。", "Café crème 3½ à 10h30", "😀 ok"]
+    assert sum(map(len, lines)) > 2000
+    assert word_sizes(lines) == [block_size(t) for t in lines]
 
 
 def test_word_size_counts_letter_and_digit_runs() -> None:
