@@ -5,7 +5,7 @@ path given on the command line, scores the project's extractor on both forms and
 trafilatura alone on the HTML and the raw dump itself, prints a table, the five worst pages with a
 reason, and the speed, and writes benchmarks/results/extract.json.
 
-    python benchmarks/bench_extract.py --dev ../shared/extraction-dev
+    python benchmarks/bench_extract.py --dev ../shared/extraction-dev [--synth /tmp/synth-x]
 """
 
 from __future__ import annotations
@@ -148,8 +148,80 @@ def mean_lines(pages: list[Page]) -> float:
     return round(sum(len(p.dump.splitlines()) for p in pages) / len(pages), 1)
 
 
-def measure_speed(pages: list[Page]) -> dict[str, float]:
-    rates = {
+def trafilatura_calls(page: Page) -> str:
+    """What `extract_html` asks of trafilatura for one page (the same calls, the same options)."""
+    import trafilatura
+
+    trafilatura.extract_metadata(page.html, extensive=False)
+    return (
+        trafilatura.extract(
+            page.html,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=False,
+            deduplicate=False,
+        )
+        or ""
+    )
+
+
+def html_split(pages: list[Page]) -> dict[str, float]:
+    """Where an HTML page's time goes, as milliseconds of CPU time per page, each stage timed on
+    its own: trafilatura (its two calls), the rendering step, and the project's classifier
+    (classify, dateline, language, assembling) on rendered blocks that carry trafilatura's
+    judgement already."""
+    from newsvariants.extract import (
+        classify_blocks,
+        dateline_of,
+        detect_language,
+        extraction_from_blocks,
+    )
+    from newsvariants.render import _trafilatura_evidence, render_html
+
+    rendered = {}
+    for page in pages:
+        blocks = render_html(page.html).blocks
+        _trafilatura_evidence(page.html, blocks)
+        rendered[page.page_id] = blocks
+
+    def classify(page: Page) -> str:
+        blocks = rendered[page.page_id]
+        decisions = classify_blocks(blocks, PageContext())
+        published_at = dateline_of(blocks, decisions)
+        body = [b.text for b, d in zip(blocks, decisions, strict=True) if d.kind == "body"]
+        extraction = extraction_from_blocks(
+            page.page_id,
+            blocks,
+            decisions,
+            language=detect_language(body),
+            published_at=published_at,
+        )
+        return body_of(extraction)
+
+    return {
+        "html_ms_per_page": round(1000 / speed(pages, SYSTEMS["newsvariants html"]), 2),
+        "html_ms_trafilatura": round(1000 / speed(pages, trafilatura_calls), 2),
+        "html_ms_render": round(1000 / speed(pages, lambda p: render_html(p.html).text), 2),
+        "html_ms_classifier": round(1000 / speed(pages, classify), 2),
+    }
+
+
+def synthetic_pages(folder: Path) -> tuple[list[Page], list[Page]]:
+    """The text dumps and the HTML pages `benchmarks/synth.py` wrote (for speed only)."""
+    captures = folder / "captures" if (folder / "captures").is_dir() else folder
+    dumps = [
+        Page(path.stem, "", "", path.read_text(encoding="utf-8"), "")
+        for path in sorted(captures.glob("*.txt"))
+    ]
+    pages = [
+        Page(path.stem, "", "", "", path.read_text(encoding="utf-8"))
+        for path in sorted(captures.glob("*.html"))
+    ]
+    return dumps, pages
+
+
+def measure_speed(pages: list[Page], synth: Path | None = None) -> dict[str, float]:
+    rates: dict[str, float] = {
         "dumps_per_s": round(speed(pages, SYSTEMS["newsvariants dump"]), 1),
         "dump_mean_lines": mean_lines(pages),
         "html_per_s": round(speed(pages, SYSTEMS["newsvariants html"]), 1),
@@ -159,6 +231,12 @@ def measure_speed(pages: list[Page]) -> dict[str, float]:
         f"(dev dumps, {rates['dump_mean_lines']} lines on average), "
         f"{rates['html_per_s']} html pages/s"
     )
+    rates.update(html_split(pages))
+    print(
+        f"  an HTML page: {rates['html_ms_per_page']} ms in all; trafilatura "
+        f"{rates['html_ms_trafilatura']} ms, rendering {rates['html_ms_render']} ms, "
+        f"the classifier {rates['html_ms_classifier']} ms (each timed on its own)"
+    )
     seeds = seed_pages()
     if seeds:
         rates["seed_dumps_per_s"] = round(speed(seeds, SYSTEMS["newsvariants dump"]), 1)
@@ -167,6 +245,18 @@ def measure_speed(pages: list[Page]) -> dict[str, float]:
             f"  the repository's seed dumps: {rates['seed_dumps_per_s']} dumps/s "
             f"({rates['seed_mean_lines']} lines on average)"
         )
+    if synth is not None:
+        dumps, html_pages = synthetic_pages(synth)
+        if dumps:
+            rates["synth_dumps_per_s"] = round(speed(dumps, SYSTEMS["newsvariants dump"]), 1)
+            rates["synth_dump_mean_lines"] = mean_lines(dumps)
+            print(
+                f"  synthetic dumps ({len(dumps)}): {rates['synth_dumps_per_s']} dumps/s "
+                f"({rates['synth_dump_mean_lines']} lines on average)"
+            )
+        if html_pages:
+            rates["synth_html_per_s"] = round(speed(html_pages, SYSTEMS["newsvariants html"]), 1)
+            print(f"  synthetic HTML ({len(html_pages)}): {rates['synth_html_per_s']} pages/s")
     return rates
 
 
@@ -174,6 +264,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="extraction-dev folder")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
+    parser.add_argument(
+        "--synth", type=Path, default=None, help="also time the captures benchmarks/synth.py wrote"
+    )
     args = parser.parse_args()
     pages = load_pages(args.dev)
     per_page: dict[str, dict[str, dict[str, float]]] = {}
@@ -208,7 +301,7 @@ def main() -> None:
             print(f"  {values['f1']:.3f}  {page_id[:12]}  {page.url[:60]:<60}  {reason}")
     rates: dict[str, float] = {}
     if not args.no_speed:
-        rates = measure_speed(pages)
+        rates = measure_speed(pages, args.synth)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "benchmark": "extraction-dev",

@@ -4,6 +4,8 @@ evidence the block classifier uses, and `newsvariants extract FILE`."""
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,18 @@ from newsvariants.extract import (
     site_templates,
     split_blocks,
     text_of_capture,
+)
+from newsvariants.extract_rules import HEAD_RULES, head_rule, page_reasons, pattern_reason
+from newsvariants.extract_shape import (
+    block_key,
+    block_size,
+    capitalised_share,
+    ends_like_sentence,
+    is_sentence_like,
+    page_keys,
+    page_scripts,
+    script_of,
+    word_sizes,
 )
 from newsvariants.ingest import load_captures, verify_capture
 from newsvariants.records import Extraction
@@ -329,3 +343,201 @@ def test_sentences_about_something_else_after_a_share_marker_are_not_body() -> N
     assert [p.text for p in ex.paragraphs] == FERRY
     resumed = "\n".join(["Ferry timetable to change", *FERRY[:3], "Share", *FERRY[3:]])
     assert [p.text for p in extract_text_dump(resumed, "resumed").paragraphs] == FERRY
+
+
+# --- the rules and the page-wide shape features: fast forms equal their definitions ----------
+
+FURNITURE = FIXTURES / "furniture_lines.tsv"  # expected reason ("-": none) <TAB> block text
+
+
+def furniture_lines() -> list[tuple[str | None, str]]:
+    rows = []
+    for line in FURNITURE.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            reason, text = line.split("\t", 1)
+            rows.append((None if reason == "-" else reason, text))
+    return rows
+
+
+def own_reasons(texts: list[str], *, gated: bool) -> list[str | None]:
+    """Each block's own removal reason: for the whole page at once (gated by leads, marks and
+    literals), or block by block with every rule looking for itself."""
+    sizes = word_sizes(texts)
+    sentences = [
+        size >= 5 and is_sentence_like(t, size) for t, size in zip(texts, sizes, strict=True)
+    ]
+    if gated:
+        return page_reasons(texts, page_keys(texts), sizes, sentences)
+    return [pattern_reason(t, s, se) for t, s, se in zip(texts, sizes, sentences, strict=True)]
+
+
+def test_every_example_of_page_furniture_gets_its_reason() -> None:
+    rows = furniture_lines()
+    texts = [text for _, text in rows]
+    assert own_reasons(texts, gated=True) == [reason for reason, _ in rows]
+
+
+def test_every_head_rule_has_an_example_it_decides() -> None:
+    decided = {head_rule(text, block_size(text)) for _, text in furniture_lines()}
+    rules = ("credit", "date_header", "ad", "related", "share", "metadata_lead", "byline")
+    rules += ("metadata_label", "comments")
+    assert [rule[0] for rule in HEAD_RULES] == list(rules)
+    assert decided >= set(rules)
+
+
+def every_test_page_text() -> list[list[str]]:
+    """The blocks of every page the tests know: fixtures, seeds, furniture examples."""
+    pages = [[text for _, text in furniture_lines()]]
+    for path in sorted(FIXTURES.glob("*.txt")) + sorted(RAW.rglob("*.txt")):
+        pages.append([b.text for b in split_blocks(path.read_text(encoding="utf-8"))])
+    return pages
+
+
+def test_lead_gate_and_literal_gates_never_change_a_reason() -> None:
+    """The head rules are only tried on blocks whose first letters are a rule's lead, and some
+    rules only on blocks that hold their literals: neither gate may lose a reason. Each block is
+    also matched against every head rule without the gate (in precedence order)."""
+    every_rule = tuple(range(len(HEAD_RULES)))
+    for texts in every_test_page_text():
+        assert own_reasons(texts, gated=True) == own_reasons(texts, gated=False)
+        for text in texts:
+            size = block_size(text)
+            assert head_rule(text, size) == head_rule(text, size, every_rule), text
+
+
+TRICKY_CHARACTERS = (
+    "abcXYZ019_-.,:;!?'\"()/|@#  \t\r\x0b\x0c\x85\u2028\xa0\u3000"
+    "’“”—–…©«»éÉßøÆąłДжЁё한국語日本かな٣²½ﬁ\u0301\u200b😀"
+)
+
+
+def random_texts(seed: int, count: int = 400) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        text = "".join(rng.choice(TRICKY_CHARACTERS) for _ in range(rng.randint(1, 40))).strip()
+        texts.append(text or "x")
+    return texts
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_page_wide_shape_features_equal_their_one_block_definitions(seed: int) -> None:
+    texts = random_texts(seed)
+    for texts_of_page in (texts, *every_test_page_text()):
+        assert word_sizes(texts_of_page) == [block_size(t) for t in texts_of_page]
+        assert page_keys(texts_of_page) == [block_key(t) for t in texts_of_page]
+        assert page_scripts(texts_of_page) == [script_of(t) for t in texts_of_page]
+    ascii_texts = [t.encode("ascii", "ignore").decode() or "x" for t in texts]
+    for text in texts + ascii_texts:  # the ASCII fast path against the regex definition
+        assert capitalised_share(text) == capitalised_share_by_regex(text), text
+
+
+def capitalised_share_by_regex(text: str) -> float:
+    words = [w for w in re.findall(r"[^\W\d_]+|\d+", text) if not w.isdigit()]
+    return sum(w[0].isupper() for w in words) / len(words) if words else 1.0
+
+
+def test_a_page_in_another_script_is_counted_by_code_point() -> None:
+    """Past a few thousand characters of non-ASCII letters, sizes come from a table of the
+    page's code points: the same sizes as the regex definition."""
+    lines = ["Министр заявил в четверг, что присутствие НАТО недопустимо, 2024 год."] * 40
+    lines += ["東京都は月曜日、新しい防災計画を発表した。", "Café crème 3½ à 10h30", "😀 ok"]
+    assert sum(map(len, lines)) > 2000
+    assert word_sizes(lines) == [block_size(t) for t in lines]
+
+
+def test_word_size_counts_letter_and_digit_runs() -> None:
+    assert word_sizes(["COVID-19 cases", "don’t stop", "7,612 +0.4%", "3rd G20", "東京都"]) == [
+        3.0,
+        3.0,
+        4.0,
+        4.0,
+        1.5,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("He said so.", True),
+        ('He said "no."', True),
+        ("Was it?)", True),
+        ("She left »", True),
+        ("Is it «this»", True),
+        ("Headline without a stop", False),
+        ("(see above)", False),
+        ("", False),
+    ],
+)
+def test_sentence_ending(text: str, ends: bool) -> None:
+    assert ends_like_sentence(text) is ends
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_split_blocks_are_the_stripped_non_blank_lines(seed: int) -> None:
+    rng = random.Random(seed)
+    text = "".join(rng.choice(TRICKY_CHARACTERS + "\n\n\n") for _ in range(3000))
+    expected, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            start = pos + len(line) - len(line.lstrip())
+            expected.append((line.strip(), start, start + len(line.strip())))
+        pos += len(line) + 1
+    assert [(b.text, b.start, b.end) for b in split_blocks(text)] == expected
+
+
+# --- lists, tables and repeats inside the article ----------------------------------------------
+
+STANDINGS = [
+    f"{n} Driver Number{n} {5000 - 7 * n} {n % 4} {n % 3} {17 - n % 5} {27 - n}"
+    for n in range(1, 9)
+]
+
+
+def test_a_table_of_numbers_between_paragraphs_is_part_of_the_article() -> None:
+    lines = [
+        "Harbour regatta results | Coastline Gazette",
+        "Home",
+        "Sport",
+        *FERRY[:2],
+        *STANDINGS,
+        *FERRY[2:],
+    ]
+    ex = extract_text_dump("\n".join(lines), "table")
+    assert [p.text for p in ex.paragraphs] == [*FERRY[:2], *STANDINGS, *FERRY[2:]]
+
+
+def test_a_structured_list_right_after_the_last_paragraph_is_part_of_the_article() -> None:
+    teams = [
+        f"{name} (Group {group}): {n}th appearance"
+        for n, (name, group) in enumerate(
+            [("Spain", "F"), ("Sweden", "F"), ("Poland", "G"), ("France", "H"), ("Turkey", "H")],
+            start=4,
+        )
+    ]
+    menu = ["World", "Business", "Sport", "Culture", "Travel"]
+    lines = [
+        "Ferry timetable to change",
+        *FERRY,
+        "Qualified teams",
+        *teams,
+        "Share this article",
+        *menu,
+    ]
+    ex = extract_text_dump("\n".join(lines), "list")
+    assert [p.text for p in ex.paragraphs] == [*FERRY, "Qualified teams", *teams]
+
+
+def test_a_menu_after_the_article_is_not_a_list_of_it() -> None:
+    menu = ["World News", "Business News", "Sport Results", "Culture Pages", "Travel Guides"]
+    ex = extract_text_dump("\n".join(["Ferry timetable to change", *FERRY, *menu]), "menu")
+    assert [p.text for p in ex.paragraphs] == FERRY
+
+
+def test_repeated_paragraphs_do_not_cut_the_article_short() -> None:
+    last = "The new timetable starts on the first Monday of April."
+    lines = [*FERRY[:3], *FERRY[:3], last]  # a recipe or a plan repeats its lines
+    text = "\n".join(["Ferry timetable to change | Coastline Gazette", *lines])
+    ex = extract_text_dump(text, "repeat")
+    assert [p.text for p in ex.paragraphs] == [*FERRY[:3], last]  # the copies once
+    assert_full_provenance(text, ex)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsvariants.extract import PageContext, extract_capture, text_of_capture
+from newsvariants.extract import (
+    Block,
+    PageContext,
+    classify_blocks,
+    extract_capture,
+    text_of_capture,
+)
 from newsvariants.ingest import CaptureInput, capture_record
 from newsvariants.records import Capture
 from newsvariants.render import extract_html, render_html
@@ -118,3 +124,55 @@ def test_class_names_of_containers_are_evidence() -> None:
     assert len(ex.paragraphs) == 5
     reasons = {text[r.start : r.end]: r.reason for r in ex.removed}
     assert reasons["The best of our local reporting, every morning."] == "subscribe"
+
+
+def blocks_of(rows: list[tuple[str, str, str, bool | None, float]]) -> list[Block]:
+    """Rendered blocks by hand: (text, element, class/id hints, trafilatura's judgement, link
+    density), with offsets as `render_html` gives them."""
+    blocks, pos = [], 0
+    for i, (text, tag, hints, kept, density) in enumerate(rows):
+        blocks.append(Block(i, text, pos, pos + len(text), tag, density, hints, kept))
+        pos += len(text) + 1
+    return blocks
+
+
+ARTICLE = "main article-body"
+PARAGRAPHS = [
+    f"Paragraph {n} of the report explains what the harbour board decided about the ferry fares "
+    "and why the change matters to the people who cross the water every morning."
+    for n in range(1, 9)
+]
+
+
+def test_paragraphs_trafilatura_left_out_in_the_article_container_are_body() -> None:
+    rows = [("Harbour board sets fares", "h1", ARTICLE, True, 0.0)]
+    rows += [(p, "p", ARTICLE, True, 0.0) for p in PARAGRAPHS[:4]]
+    rows += [("Advertisement", "div", "ad-slot", False, 0.0)]
+    rows += [(p, "p", ARTICLE, False, 0.0) for p in PARAGRAPHS[4:]]  # trafilatura stopped at the ad
+    rows += [
+        (
+            "A sidebar paragraph about something else entirely, in a box of its own.",
+            "p",
+            "sidebar promo-box",
+            False,
+            0.0,
+        )
+    ]
+    decisions = classify_blocks(blocks_of(rows), PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body == PARAGRAPHS
+
+
+def test_teaser_blurbs_trafilatura_keeps_between_links_are_not_body() -> None:
+    rows = [("Harbour board sets fares", "h1", ARTICLE, True, 0.0)]
+    rows += [(p, "p", ARTICLE, True, 0.0) for p in PARAGRAPHS[:5]]
+    rows.append(("Get our newsletter", "h3", "newsletter-form", True, 0.0))
+    rows.append(("Thanks for signing up!", "p", "newsletter-form", True, 0.0))
+    rows.append(("Please check the box to confirm", "label", "newsletter-form", False, 0.0))
+    for n in range(6):
+        rows.append((f"Other story headline {n}", "a", "teaser", True, 1.0))
+        rows.append((f"A short blurb about other story {n} here.", "p", "teaser", True, 0.0))
+    rows += [(link, "a", "footer-nav", False, 1.0) for link in ("Help", "About Us", "Careers")]
+    decisions = classify_blocks(blocks_of(rows), PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body == PARAGRAPHS[:5]

@@ -6,8 +6,9 @@ first rendered to visible-text blocks (see `render`), which carry extra evidence
 density, class/id hints, trafilatura's own judgement). The classifier works in three steps:
 
 1. every block gets a *removal reason* from evidence inside it (date, credit, share, subscribe,
-   copyright patterns...) and outside it (recurrence in other captures of the source, repetition
-   in the page, script mismatch with the page, the section heading it falls under);
+   copyright patterns...: `extract_rules`) and outside it (recurrence in other captures of the
+   source, repetition in the page, script mismatch with the page, the section heading it falls
+   under);
 2. every block gets a *score*: sentence-like blocks gain their size, everything else costs a little,
    section ends (comments, copyright) cost a lot; a blurb isolated between furniture (a teaser
    card) gains a quarter; below a sure headline, lower-case list lines cost nothing. The article
@@ -18,25 +19,73 @@ density, class/id hints, trafilatura's own judgement). The classifier works in t
    body; around it, the headline, the byline and the dateline are recognised by shape and
    position; every other block keeps its removal reason.
 
-No pattern here names a site: the rules are about the shape of page furniture, so they carry to
-pages this project has never seen.
+The shape of every block (size, capitalisation, key; `extract_shape`) is computed once, for the
+whole page at a time: the classifier reads every line of every page, so its cost per block is
+what sets the extractor's speed.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from newsvariants import extract_rules, extract_shape
 from newsvariants.errors import NewsVariantsError
+from newsvariants.extract_rules import (
+    AGENCY,
+    COMMENTS_HEAD_RE,
+    CREDIT_RE,
+    DATE_ANY,
+    hint_reason,
+    page_reasons,
+)
+from newsvariants.extract_shape import (
+    NON_LATIN,
+    block_key,
+    block_size,
+    capitalised_share,
+    ends_like_sentence,
+    is_heading_shaped,
+    is_sentence_like,
+    page_keys,
+    page_scripts,
+    plain_latin,
+    word_sizes,
+)
 from newsvariants.records import Capture, Extraction, RemovedSpan, Span, TextSpan
 
-EXTRACTOR_VERSION = "0.2"
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "REMOVAL_REASONS",
+    "Block",
+    "Decision",
+    "PageContext",
+    "block_key",
+    "block_size",
+    "classify_blocks",
+    "clear_caches",
+    "dateline_of",
+    "debug_extract",
+    "detect_language",
+    "extract_capture",
+    "extract_text_dump",
+    "extraction_from_blocks",
+    "parse_date",
+    "site_templates",
+    "split_blocks",
+    "text_of_capture",
+]
+
+# 0.3: tables, structured lists and repeats inside the article; HTML paragraphs in the article's
+# containers that trafilatura left out; its lone kept blocks away from the article dropped;
+# language on the body's first 256 characters.
+EXTRACTOR_VERSION = "0.3"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -61,7 +110,10 @@ REMOVAL_REASONS = (
 )
 
 
-@dataclass
+_REASONS = frozenset(REMOVAL_REASONS)
+
+
+@dataclass(slots=True)
 class Block:
     """One block of the capture's text (a line of a dump, a rendered element of a page)."""
 
@@ -75,11 +127,17 @@ class Block:
     extractor_body: bool | None = None  # trafilatura's judgement (HTML only)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Decision:
     kind: str  # body | title | byline | caption | removed
     reason: str = ""
-    evidence: list[str] = field(default_factory=list)
+    evidence: Sequence[str] = ()
+
+
+@lru_cache(maxsize=256)
+def _decision(kind: str, reason: str = "", why: str = "") -> Decision:
+    """Decisions are immutable and few: one shared instance for each."""
+    return Decision(kind, reason, (why,) if why else ())
 
 
 @dataclass(frozen=True)
@@ -89,36 +147,21 @@ class PageContext:
     template_blocks: frozenset[str] = frozenset()
 
 
+# A line's text without the spaces around it (a blank line has none).
+_LINE_TEXT = re.compile(r"\S(?:[^\n]*\S)?")
+
+
 def split_blocks(text: str) -> list[Block]:
     """Non-blank lines of a dump, with offsets of their stripped text."""
-    blocks: list[Block] = []
-    pos = 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped:
-            start = pos + (len(line) - len(line.lstrip()))
-            blocks.append(Block(len(blocks), stripped, start, start + len(stripped)))
-        pos += len(line) + 1
-    return blocks
-
-
-_SPACE = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1 << 16)
-def block_key(text: str) -> str:
-    """Key for recognising the same block across pages and inside one page.
-
-    NFKC + casefold + collapsed spaces: cheap enough for every line of every page (ftfy's full
-    repair, used for comparison forms, costs ~50x more and a site repeats its own bytes anyway).
-    """
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    return [
+        Block(i, m.group(), m.start(), m.end()) for i, m in enumerate(_LINE_TEXT.finditer(text))
+    ]
 
 
 def clear_caches() -> None:
-    """Forget memoised block keys and scripts (for honest speed measurements)."""
-    block_key.cache_clear()
-    _script.cache_clear()
+    """Forget memoised block keys, scripts and rule lookups (for honest speed measurements)."""
+    extract_shape.clear_caches()
+    extract_rules.clear_caches()
 
 
 def site_templates(
@@ -145,321 +188,79 @@ def site_templates(
     return templates
 
 
-# --- block evidence: patterns of page furniture ------------------------------------------------
-
-_MONTHS = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?"
-)
-_WEEKDAYS = r"mon(day)?|tue(s(day)?)?|wed(nesday)?|thu(rs(day)?)?|fri(day)?|sat(urday)?|sun(day)?"
-_DAY = r"\d{1,2}(st|nd|rd|th)?"
-_DATE_CORE = (
-    rf"({_DAY}\s+({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*,?\s*\d{{4}}"
-    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
-    r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-)
-_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*\(?[a-z]{2,4}\)?)?"
-# A block that is nothing but a date (and maybe a weekday and a time).
-_DATE_ONLY = re.compile(
-    rf"^(({_WEEKDAYS})\.?\s*,?\s*)?({_DATE_CORE})(\s*[,|-]?\s*(at\s+)?{_TIME})?\.?$",
-    re.IGNORECASE,
-)
-_DATE_ANY = re.compile(rf"({_DATE_CORE})", re.IGNORECASE)
-_META_LABEL = re.compile(
-    r"^((researched|edited|reported|written|compiled|produced|additional reporting|graphics?)"
-    r"\s+by|tags|topics|subjects|filed under|categories|posted in)\s*:",
-    re.IGNORECASE,
-)
-_META_LEAD = re.compile(
-    r"^(published|updated|posted|last (updated|modified)|modified|first published|date)\b",
-    re.IGNORECASE,
-)
-_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
-_RIGHTS = re.compile(r"rights reserved|^(©|\(c\)|copyright)\s*(19|20)\d\d\b", re.IGNORECASE)
-_CREDIT = re.compile(
-    r"^(©|photo(graph)?s?\s*(:|by\b|credit)|image\s*(:|by\b|credit)|credit\s*:|picture\s*:"
-    r"|source\s*:\s*getty)",
-    re.IGNORECASE,
-)
-_AGENCY = re.compile(
-    r"(Getty Images|Reuters|AFP|AP Photo|Associated Press|EPA|Sputnik|TASS|Shutterstock|"
-    r"Bloomberg|Xinhua|Anadolu|Alamy|iStock|PA Images|PA Wire)",
-)
-# A caption ends with its credit: "(Image: GETTY)", "(NASA/JPL)", "J. Smith / AP file".
-_CAPTION_TAIL = re.compile(
-    r"(\((image|photo|picture|credit|video|pic)s?\s*:[^)]*\)|\b(credit|photo|image)s?:\s*[^.!?]{2,80}"
-    r"|\([^()]*/[^()]*\)"
-    r"|\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}|(Getty Images|Shutterstock))\s*$",
-    re.IGNORECASE,
-)
-_EXPLICIT_CREDIT_TAIL = re.compile(
-    r"[.)]\s+(credit|photo|image|picture)s?\s*:\s*[^.!?:]{2,60}$", re.IGNORECASE
-)
-_RELATED_HEAD = re.compile(
-    r"^(check also|related( (stories|articles?|posts?|news|content|coverage|topics|links))?"
-    r"|read (more|also|next)|see also|more (from|stories|news|on this|like this)"
-    r"|you (may|might) (also )?(like|be interested|enjoy)|recommended( for you| reading)?"
-    r"|most (read|popular|viewed|shared)|trending( now| stories)?|popular (posts|stories)"
-    r"|latest (news|stories|posts|videos)|also read|further reading|more in|don'?t miss"
-    r"|editor'?s picks|top stories|what to read next|up next|explore further)\b[^.!?]{0,40}$"
-    r"|^related\s*:.{0,120}$"
-    r"|^more\s+[\w'’-]+(\s+[\w'’-]+)?$",  # "More Washington Examiner", "More from ..."
-    re.IGNORECASE,
-)
-_COMMENTS_HEAD = re.compile(
-    r"^[\[(]?\s*(\d+\s+)?((top|best|most|latest|newest|reader|all|show|view|load|see)\s+)*"
-    r"(rated\s+)?comments?\s*(\(\d+\))?\s*[\])]?$|"
-    r"^\d+\s+(thoughts?|responses?|replies|reactions?)\s+(on|to)\s.{0,200}$|"  # WordPress
-    r"^(leave a (reply|comment)|post a comment|add (a )?comment"
-    r"|join the (conversation|discussion)|your email address will not be published"
-    r"|reader comments|show comments|view comments|comment on this|no comments( yet)?)"
-    r"\b[^.!?]{0,60}[.!?*]?$",
-    re.IGNORECASE,
-)
-_SOCIAL = (
-    r"facebook|twitter|whatsapp|linkedin|reddit|pinterest|telegram|flipboard|pocket|instagram"
-    r"|youtube|tumblr|e-?mail|sms|print|copy link|messenger|vk|rss( feed)?"
-)
-_SHARE = re.compile(
-    rf"^((share|tweet|follow( us)?|connect with us|find us|like us)\b[^.!?]{{0,40}}[.!]?"
-    rf"|({_SOCIAL})(\s*[,|/·•]?\s*({_SOCIAL}))*)$",
-    re.IGNORECASE,
-)
-_SUBSCRIBE = re.compile(
-    r"\b((un)?subscribe|subscription|sign ?up|newsletter|inbox|log ?in|sign in|register|"
-    r"create (a free )?account|download (our|the) app)\b",
-    re.IGNORECASE,
-)
-_LEGAL = re.compile(
-    r"\b(registered trademarks?|(is|are) (a )?trademarks? of"
-    r"|terms (of|and conditions of) (use|service)|privacy (policy|notice)|cookie policy"
-    r"|(we|this (web)?site) uses? cookies"
-    r"|may not be (re)?published,? broadcast|not intended to diagnose|subject to copyright)\b",
-    re.IGNORECASE,
-)
-_AD = re.compile(
-    r"^(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below"
-    r"( advertisement)?|continue reading below|scroll to continue.*)$",
-    re.IGNORECASE,
-)
-_BYLINE = re.compile(
-    r"^(?i:by|von|par|por|di|door|av|от|автор)\s*:?\s+[A-ZÀ-ÝА-Я][\w.'’-]+"
-    r"(\s+(and\s+)?[A-ZÀ-ÝА-Я][\w.'’-]+|,){0,8}(\s*[,|/–-].{0,60})?$",
-)
-# Market or score tickers: several signed numbers, percentages or prices on one line.
-_TICKER_ITEM = re.compile(r"(?<!\w)[+\-−▲▼]\s?\d+([.,]\d+)?%?")
-_BREADCRUMB_SEP = re.compile(r"\s(/|>|»|›|\|)\s|\s?(>|»|›)\s?$")
-_TERMINAL = re.compile(r"[.!?。！？:;][\"'”’»)\]」』）]*$|[\"”’»」』]$")
-_ELLIPSIS_END = re.compile(r"(…|\.\.\.)\s*$")
-_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_SCRIPTS = {
-    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
-    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
-    "cjk": _CJK,
-    "arabic": re.compile(r"[\u0600-\u06ff]"),
-    "greek": re.compile(r"[\u0370-\u03ff]"),
-    "hebrew": re.compile(r"[\u0590-\u05ff]"),
-    "devanagari": re.compile(r"[\u0900-\u097f]"),
-    "thai": re.compile(r"[\u0e00-\u0e7f]"),
-}
+# --- evidence about each block ---------------------------------------------------------------
 
 
-_NON_LATIN = re.compile(
-    "[\u0370-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uac00-\ud7af]"
-)
-
-
-@lru_cache(maxsize=1 << 14)
-def _script(text: str) -> str:
-    if text.isascii() or not _NON_LATIN.search(text):  # the common case, one scan
-        return "latin" if any(c.isalpha() for c in text) else "none"
-    counts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS.items()}
-    counts["cjk"] *= 3  # one CJK character carries about what three Latin letters do
-    best = max(counts, key=lambda name: (counts[name], name))
-    return best if counts[best] else "none"
-
-
-def block_size(text: str) -> float:
-    """Length in words; CJK text has no spaces, so two CJK characters count as one word."""
-    if text.isascii():
-        return float(len(_WORD.findall(text)))
-    cjk = len(_CJK.findall(text))
-    if not cjk:
-        return float(len(_WORD.findall(text)))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk / 2
-
-
-def _capitalised_share(text: str) -> float:
-    words = [w for w in _WORD.findall(text) if not w.isdigit()]
-    if not words:
-        return 1.0
-    return sum(1 for w in words if w[0].isupper()) / len(words)
-
-
-def _is_sentence_like(text: str, size: float) -> bool:
-    """Prose: ends like a sentence and has a few words, or is long and not a title-cased list."""
-    tail = text[-6:]
-    if size < 40 and _ELLIPSIS_END.search(tail):
-        return False  # a truncated teaser ("... the country's Investigative Committee …")
-    if size >= 5 and _TERMINAL.search(tail):
-        return _capitalised_share(text) < 0.75 or size >= 12
-    return size >= 18 and _capitalised_share(text) < 0.6
-
-
-def _is_heading_shaped(text: str, size: float) -> bool:
-    return 2 <= size <= 30 and not text.endswith((".", ":", ";", ",", "…")) and "|" not in text
-
-
-@dataclass
+@dataclass(slots=True)
 class _Evidence:
     """What the classifier knows about one block before deciding it."""
 
     size: float
     sentence: bool
     reason: str | None  # removal reason from the block's own shape / the page / the site
+    key: str  # block_key of its text
     section_end: bool = False  # starts the comments (nothing after it is body)
+    copy: bool = False  # a second copy of a paragraph seen above
 
 
-def _own_reason(block: Block, size: float, sentence: bool) -> str | None:
-    """A removal reason read off the block alone (its text; for HTML also its link density and
-    its containers' class/id words), or None."""
-    reason = _pattern_reason(block, size, sentence)
-    if reason is None and block.hints and block.extractor_body is not True:
-        return _hint_reason(block.hints)  # HTML: the container's class/id names furniture
-    return reason
-
-
-def _pattern_reason(block: Block, size: float, sentence: bool) -> str | None:
-    """Patterns are tried only on blocks short enough for them to apply, behind cheap substring
-    gates: this runs on every line of every page."""
-    text = block.text
-    if block.link_density > 0.6 and (
-        (block.link_density > 0.8 and size < 30)
-        or block.tag not in ("p", "h1", "h2", "h3", "blockquote", "li")
-    ):
-        return "navigation"
-    if _CREDIT.match(text):
-        if _AGENCY.search(text[:80]) and not _RIGHTS.search(text):
-            return "credit"  # "© Jason Reed-Pool/Getty Images": a photo credit, not a notice
-        return "copyright" if _COPYRIGHT.search(text) and size < 80 else "credit"
-    if _EXPLICIT_CREDIT_TAIL.search(text[-80:]):
-        return "caption"  # "... compared to its equivalent. Credit: ESA"
-    if size <= 10 and _AGENCY.search(text) and not _TERMINAL.search(text):
-        return "credit"  # "Natalie Naccache | Bloomberg | Getty Images", under a caption
-    if size >= 80:
-        return None
-    lower = text.casefold()
-    if _COPYRIGHT_GATE.search(lower):
-        if _COPYRIGHT.search(text) and (size < 25 or _RIGHTS.search(text)):
-            return "copyright"
-        if _LEGAL.search(text):
-            return "copyright"
-    if size <= 40:
-        reason = _short_block_reason(text, lower, size, sentence)
-        if reason:
-            return reason
-    if size < 60 and _CAPTION_TAIL.search(text[-100:]):
-        return "caption"
-    return None
-
-
-# Cheap gates (one scan of literals) in front of the costlier patterns.
-_COPYRIGHT_GATE = re.compile(
-    r"©|\(c\)|copyright|rights reserved|trademark|terms|privacy|cookie|broadcast|diagnose"
-)
-_SUBSCRIBE_GATE = re.compile(
-    r"subscri|sign ?up|newsletter|inbox|log ?in|sign in|register|account|app"
-)
-_TICKER_GATE = re.compile(r"[+\-−▲▼]\s?\d")
-_BREADCRUMB_GATE = re.compile(r"[/>»›|]")
-
-
-# HTML class/id words of the block or its ancestors that name page furniture. Only the last
-# ancestors' words count (the nearest container decides: an article inside a "page-wrapper").
-_HINTS = (
-    ("comments", re.compile(r"\bcomment(s|list|-list|_list|area|-area)?\b|\bdisqus\b")),
-    ("share", re.compile(r"\b(share|sharing|social)[\w-]*")),
-    ("related", re.compile(r"\b(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*")),
-    ("ad", re.compile(r"\b(advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*)\b")),
-    ("subscribe", re.compile(r"\b(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
-    ("breadcrumb", re.compile(r"\bbreadcrumbs?\b")),
-    ("navigation", re.compile(r"\b(nav|navbar|navigation|menu|site-header|masthead)\b")),
-    ("copyright", re.compile(r"\b(site-footer|copyright)\b")),
-)
-
-
-@lru_cache(maxsize=4096)
-def _hint_reason(hints: str) -> str | None:
-    words = hints.casefold()[-80:]
-    for reason, pattern in _HINTS:
-        if pattern.search(words):
-            return reason
-    return None
-
-
-def _short_block_reason(text: str, lower: str, size: float, sentence: bool) -> str | None:
-    """Reasons that only a short block (at most 40 words) can have."""
-    if size <= 14:
-        if _DATE_ONLY.match(text.replace(" ,", ",")):
-            return "date_header"
-        if size <= 6 and _AD.match(text):
-            return "ad"
-        if _RELATED_HEAD.match(text):
-            return "related"
-        if _SHARE.match(text):
-            return "share"
-    if size <= 25:
-        if _META_LEAD.match(text) and _DATE_ANY.search(text):
-            return "metadata"
-        if _BYLINE.match(text):
-            return "byline"
-    if _META_LABEL.match(text):
-        return "metadata"
-    if _COMMENTS_HEAD.match(text):
-        return "comments"
-    subscribe = size < 30 and _SUBSCRIBE_GATE.search(lower) and _SUBSCRIBE.search(text)
-    if subscribe and (not sentence or _TERMINAL.search(text)):
-        return "subscribe"
-    if not sentence and _TICKER_GATE.search(text) and len(_TICKER_ITEM.findall(text)) >= 3:
-        return "ticker"
-    crumbs = _BREADCRUMB_GATE.search(text) and not _TERMINAL.search(text)
-    if crumbs and len(_BREADCRUMB_SEP.findall(text)) >= 2:
-        return "breadcrumb"
-    return None
+def _block_evidence(blocks: list[Block]) -> list[_Evidence]:
+    """Each block's shape and own removal reason (its text; for HTML also its link density and
+    its containers' class/id words)."""
+    texts = [b.text for b in blocks]
+    keys = page_keys(texts)
+    sizes = word_sizes(texts)
+    # never sentence-shaped below five words
+    sentences = [
+        size >= 5 and is_sentence_like(t, size) for t, size in zip(texts, sizes, strict=True)
+    ]
+    html = any(b.tag != "p" or b.link_density or b.hints for b in blocks)
+    if html:
+        densities = [b.link_density for b in blocks]
+        reasons = page_reasons(texts, keys, sizes, sentences, densities, [b.tag for b in blocks])
+        for i, block in enumerate(blocks):
+            if reasons[i] is None and block.hints and block.extractor_body is not True:
+                reasons[i] = hint_reason(block.hints)  # the container's class/id: furniture
+    else:
+        reasons = page_reasons(texts, keys, sizes, sentences)
+    return list(map(_Evidence, sizes, sentences, reasons, keys))
 
 
 def _gather_evidence(
     blocks: list[Block], context: PageContext
 ) -> tuple[list[_Evidence], tuple[int, bool] | None]:
-    evidence = []
-    for block in blocks:
-        size = block_size(block.text)
-        sentence = _is_sentence_like(block.text, size)
-        evidence.append(_Evidence(size, sentence, _own_reason(block, size, sentence)))
-    keys = [block_key(b.text) for b in blocks]
-    counts = Counter(keys)
-    first_seen = {key: len(keys) - 1 - i for i, key in enumerate(reversed(keys))}
-    anchor = _headline_anchor(blocks, evidence)
+    evidence = _block_evidence(blocks)
+    keys = [ev.key for ev in evidence]
+    repeated = {key for key, count in Counter(keys).items() if count > 1}
+    first_seen = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    anchor = _headline_anchor(evidence)
     # Below a sure headline, lines repeated only there are the article's own (a recipe's "Eat
     # every 2-3 hours"); page furniture repeats from the header down.
     content_from = anchor[0] if anchor and anchor[1] else len(blocks)
-    main_script = _main_script(blocks, evidence)
+    main_script, scripts = _main_script(blocks, evidence)
+    templates = context.template_blocks
+    if main_script is None:  # only repeated and template blocks can change: visit those
+        visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
+    else:
+        visit = list(range(len(blocks)))
     seen: set[str] = set()
-    for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True)):
-        key = keys[i]
+    for i in visit:
+        block, ev = blocks[i], evidence[i]
+        key = ev.key
         kept = block.extractor_body is True  # trafilatura's DOM evidence outweighs repetition
-        if key in context.template_blocks:
+        if key in templates:
             ev.reason = "template"
-        elif ev.reason is None and _script(block.text) not in ("none", main_script):
+        elif (
+            ev.reason is None
+            and main_script is not None
+            and scripts[i] not in ("none", main_script)
+        ):
             if ev.size >= 4:
                 ev.reason = "ad"  # a foreign-script line in the middle of a page is an ad
             else:
                 ev.sentence = False
         elif (
             ev.reason is None
-            and counts[key] > 1
+            and key in repeated
             and not ev.sentence
             and not kept
             and first_seen[key] < content_from
@@ -467,22 +268,30 @@ def _gather_evidence(
             ev.reason = "ad" if ev.size >= 4 else "navigation"
         elif ev.sentence and key in seen and not kept:
             ev.reason, ev.sentence = "boilerplate", False  # a second copy of a paragraph
+            ev.copy = block.extractor_body is None
         seen.add(key)
-        if ev.reason == "comments" and _COMMENTS_HEAD.match(block.text):
+    for block, ev in zip(blocks, evidence, strict=True):
+        if ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text):
             ev.section_end = True
     return evidence, anchor
 
 
-def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> str:
+def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> tuple[str | None, list[str]]:
+    """The script of the page's prose and of each block; None (and no list) when every letter of
+    the page is Latin (the common case: no block can then be in another script)."""
+    wide = "\n".join(b.text for b in blocks if not b.text.isascii())
+    if plain_latin(wide) or not NON_LATIN.search(wide):
+        return None, []
+    scripts = page_scripts([b.text for b in blocks])
     weight: Counter[str] = Counter()
-    for block, ev in zip(blocks, evidence, strict=True):
+    for block, ev, script in zip(blocks, evidence, scripts, strict=True):
         if ev.sentence and ev.reason is None:
-            weight[_script(block.text)] += len(block.text)
+            weight[script] += len(block.text)
     if not weight:
-        for block in blocks:
-            weight[_script(block.text)] += len(block.text)
+        for block, script in zip(blocks, scripts, strict=True):
+            weight[script] += len(block.text)
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ranked[0][0] if ranked else "latin"
+    return (ranked[0][0] if ranked else "latin"), scripts
 
 
 # --- scoring and the body run ----------------------------------------------------------------
@@ -496,19 +305,27 @@ _REASON_COST = 4.0
 _SECTION_END_COST = 25.0
 
 
-def _score(block: Block, ev: _Evidence) -> float:
-    if ev.section_end or ev.reason == "copyright":
-        return -_SECTION_END_COST
-    if ev.reason is not None:
-        return -_REASON_COST
-    if block.extractor_body is True:
-        return max(ev.size, 8.0)
-    if ev.sentence:
-        if block.extractor_body is False:
-            # trafilatura read the whole page (its DOM) and left this out: page furniture.
-            return -_FURNITURE_COST
-        return ev.size * (1.0 - block.link_density)
-    return -(_FURNITURE_COST + _FURNITURE_COST_PER_WORD * min(ev.size, 20.0))
+def _scores(blocks: list[Block], evidence: list[_Evidence]) -> list[float]:
+    # HTML: the element and containers (class/id path) of the blocks trafilatura keeps. A
+    # paragraph it left out in the very same place (an article split around an ad) is judged by
+    # its shape, as in a dump.
+    article = {(b.tag, b.hints) for b in blocks if b.extractor_body is True}
+    scores = []
+    for block, ev in zip(blocks, evidence, strict=True):
+        if ev.copy:
+            scores.append(0.0)  # a repeat neither adds to the article nor splits it
+        elif ev.reason is not None:
+            section_end = ev.section_end or ev.reason == "copyright"
+            scores.append(-_SECTION_END_COST if section_end else -_REASON_COST)
+        elif block.extractor_body is True:
+            scores.append(max(ev.size, 8.0))
+        elif ev.sentence:
+            # trafilatura read the whole page (its DOM) and left it out: page furniture.
+            left_out = block.extractor_body is False and (block.tag, block.hints) not in article
+            scores.append(-_FURNITURE_COST if left_out else ev.size * (1.0 - block.link_density))
+        else:
+            scores.append(-(_FURNITURE_COST + _FURNITURE_COST_PER_WORD * min(ev.size, 20.0)))
+    return scores
 
 
 def _discount_isolated(blocks: list[Block], evidence: list[_Evidence], scores: list[float]) -> None:
@@ -517,30 +334,87 @@ def _discount_isolated(blocks: list[Block], evidence: list[_Evidence], scores: l
     side has its gain cut to a quarter (a standfirst between headline and byline is discounted
     too, and it is not body either). HTML blocks trafilatura keeps are exempt (it has seen the
     DOM)."""
-    positive = {i for i, value in enumerate(scores) if value > 0}
-    for i in sorted(positive):
-        if blocks[i].extractor_body is True or i == 0 or i == len(blocks) - 1:
-            continue
-        if i - 1 not in positive and i + 1 not in positive:
+    positive = [value > 0 for value in scores]
+    for i in range(1, len(scores) - 1):
+        isolated = positive[i] and not positive[i - 1] and not positive[i + 1]
+        if isolated and (blocks[i].extractor_body is not True or evidence[i].size < 25):
             scores[i] *= 0.25
 
 
-def _free_list_items(
-    blocks: list[Block], evidence: list[_Evidence], scores: list[float], headline: int
-) -> None:
+def _free_list_items(blocks: list[Block], evidence: list[_Evidence], headline: int) -> set[int]:
     """Below a sure headline, a short line of lower-case words ("1 cup asparagus, 2 eggs") is a
     list item or table row of the article, not a menu entry or a teaser (title case): it costs
     nothing, so a list does not split a recipe or a how-to in two."""
-    for i in range(headline + 1, len(blocks)):
-        ev = evidence[i]
-        if (
-            ev.reason is None
-            and not ev.sentence
-            and ev.size >= 3
-            and blocks[i].extractor_body is None
-            and _capitalised_share(blocks[i].text) < 0.5
-        ):
-            scores[i] = 0.0
+    return {
+        i
+        for i in range(headline + 1, len(blocks))
+        if evidence[i].reason is None
+        and not evidence[i].sentence
+        and evidence[i].size >= 3
+        and blocks[i].extractor_body is None
+        and capitalised_share(blocks[i].text) < 0.5
+    }
+
+
+_SKELETON = re.compile(r"[^\W_]+|\s+")  # what a row's punctuation skeleton leaves out
+_DIGITS = re.compile(r"\d+")
+_MIN_ROWS = 4
+_ROW_LARGEST = 40  # words: a table row or list item is short
+
+
+def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
+    """A dump's tables and structured lists: at least four lines in a row, none sentence-shaped
+    nor furniture, that share their shape: the same punctuation ("Spain (Group F): 11th
+    appearance") or the same count of numbers ("1 Kyle Busch 5040 5 1 17 27"). A menu's lines
+    ("Home", "World") have neither. Their rows cost nothing, like list items."""
+    candidates = [
+        i
+        for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True))
+        if ev.reason is None
+        and not ev.sentence
+        and 3 <= ev.size <= _ROW_LARGEST
+        and block.extractor_body is None
+    ]
+    texts = [blocks[i].text for i in candidates]
+    skeletons = [_SKELETON.sub("", text) or None for text in texts]
+    numbers = [len(_DIGITS.findall(text)) for text in texts]
+    counts = [count if count >= 3 else None for count in numbers]
+    return _shared_runs(candidates, skeletons) | _shared_runs(candidates, counts)
+
+
+def _shared_runs(indexes: list[int], shapes: Sequence[object]) -> set[int]:
+    """The indexes of runs of at least `_MIN_ROWS` consecutive blocks with one shape (not None)."""
+    rows: set[int] = set()
+    run: list[int] = []
+    for k, (i, shape) in enumerate(zip(indexes, shapes, strict=True)):
+        continues = k > 0 and indexes[k - 1] == i - 1 and shapes[k - 1] == shape
+        if not (continues and shape is not None):
+            if len(run) >= _MIN_ROWS:
+                rows.update(run)
+            run = []
+        if shape is not None:
+            run.append(i)
+    if len(run) >= _MIN_ROWS:
+        rows.update(run)
+    return rows
+
+
+def _list_after(blocks: list[Block], evidence: list[_Evidence], listed: set[int], last: int) -> int:
+    """An article often ends with a list ("Qualified teams:" and its rows): the run stops at its
+    last sentence, since list items gain nothing. Extend it over a list that follows at once
+    (at least three items, maybe after one lead-in heading)."""
+    j = last + 1
+    if j < len(blocks) and j not in listed and _lead_in(blocks[j], evidence[j]):
+        j += 1
+    end = j
+    while end < len(blocks) and end in listed:
+        end += 1
+    return end - 1 if end - j >= 3 else last
+
+
+def _lead_in(block: Block, ev: _Evidence) -> bool:
+    heading = is_heading_shaped(block.text, ev.size) or block.text.endswith(":")
+    return ev.reason is None and not ev.sentence and ev.size <= 8 and heading
 
 
 def _best_run(scores: list[float]) -> tuple[int, int]:
@@ -559,20 +433,20 @@ def _best_run(scores: list[float]) -> tuple[int, int]:
 _SITE_SUFFIX = re.compile(r"\s+[|–—:-]\s+[^|–—:]{1,60}$")
 
 
-def _headline_anchor(blocks: list[Block], evidence: list[_Evidence]) -> tuple[int, bool] | None:
+def _headline_anchor(evidence: list[_Evidence]) -> tuple[int, bool] | None:
     """Where the headline stands above the body: a later block that repeats the page's first
     block (a dump starts with the page's <title>, "Headline | Site"), and whether it is the whole
     headline (strong) or only part of it (a recipe card named after the dish, say)."""
-    if len(blocks) < 3:
+    if len(evidence) < 3:
         return None
-    page_title = block_key(blocks[0].text)
+    page_title = evidence[0].key
     headline = _SITE_SUFFIX.sub("", page_title)
-    for i in range(1, len(blocks)):
-        key = block_key(blocks[i].text)
-        if evidence[i].size < 4 or len(key) < 20 or evidence[i].sentence:
+    for i in range(1, len(evidence)):
+        ev = evidence[i]
+        if ev.size < 4 or len(ev.key) < 20 or ev.sentence or ev.key not in page_title:
             continue
-        if key in page_title and any(ev.sentence for ev in evidence[i + 1 : i + 15]):
-            return i, key == headline
+        if any(later.sentence for later in evidence[i + 1 : i + 15]):
+            return i, ev.key == headline
     return None
 
 
@@ -603,12 +477,12 @@ def _trim_tail(
     it outweighs what follows twice over and what follows is about something else (few of its
     words occur above): it is then another page section (teasers) made of sentences."""
     gained = 0.0
+    words: dict[int, list[str]] = {}  # long words of each block looked at, found once
     for i in range(first, last + 1):
         if i > first and evidence[i].reason in _SECTION_MARKERS:
             after = sum(max(value, 0.0) for value in scores[i : last + 1])
-            if (
-                gained >= 2 * after
-                and _topic_overlap(blocks, scores, first, i, last) < _TOPIC_SHIFT
+            if gained >= 2 * after and _topic_overlap(blocks, scores, words, (first, i, last)) < (
+                _TOPIC_SHIFT
             ):
                 return max(j for j in range(first, i) if scores[j] > 0)
         gained += max(scores[i], 0.0)
@@ -622,21 +496,29 @@ _TOPIC_SHIFT = 0.25
 _CONTENT_WORD = re.compile(r"[^\W\d_]{5,}")
 
 
-def _content_words(blocks: list[Block], scores: list[float], lo: int, hi: int) -> list[str]:
-    return [
-        w.casefold()
-        for j in range(lo, hi)
-        if scores[j] > 0
-        for w in _CONTENT_WORD.findall(blocks[j].text)
-    ]
+def _content_words(
+    blocks: list[Block], scores: list[float], words: dict[int, list[str]], lo: int, hi: int
+) -> list[str]:
+    found = []
+    for j in range(lo, hi):
+        if scores[j] > 0:
+            if j not in words:
+                words[j] = [w.casefold() for w in _CONTENT_WORD.findall(blocks[j].text)]
+            found += words[j]
+    return found
 
 
 def _topic_overlap(
-    blocks: list[Block], scores: list[float], first: int, cut: int, last: int
+    blocks: list[Block],
+    scores: list[float],
+    words: dict[int, list[str]],
+    cut: tuple[int, int, int],
 ) -> float:
-    """Share of the long words after `cut` that also occur in the body before it."""
-    before = set(_content_words(blocks, scores, first, cut))
-    after = _content_words(blocks, scores, cut, last + 1)
+    """Share of the long words after the cut that also occur in the body before it (`cut`:
+    the body's first block, the cut, the body's last block)."""
+    first, at, last = cut
+    before = set(_content_words(blocks, scores, words, first, at))
+    after = _content_words(blocks, scores, words, at, last + 1)
     if not after:
         return 0.0
     return sum(w in before for w in after) / len(after)
@@ -661,12 +543,16 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     if not blocks:
         return []
     evidence, anchor = _gather_evidence(blocks, context)
-    scores = [_score(b, ev) for b, ev in zip(blocks, evidence, strict=True)]
+    scores = _scores(blocks, evidence)
     _discount_isolated(blocks, evidence, scores)
+    listed = _table_rows(blocks, evidence)
     if anchor and anchor[1]:
-        _free_list_items(blocks, evidence, scores, anchor[0])
+        listed |= _free_list_items(blocks, evidence, anchor[0])
+    for i in listed:
+        scores[i] = max(scores[i], 0.0)
     first, last = _body_run(scores, anchor)
     last = _trim_tail(blocks, scores, evidence, first, last)
+    last = _list_after(blocks, evidence, listed, last) if last >= first else last
     comments_at = _comments_start(evidence, first) if last >= first else len(blocks)
     decisions = []
     section = ""
@@ -675,46 +561,57 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
             section = ev.reason
         elif scores[i] > 0:
             section = ""
-        decisions.append(_decide(block, ev, i, first, last, comments_at, section, scores[i]))
+        place = _BEFORE if i < first else _INSIDE if i <= last else _AFTER
+        decisions.append(_decide(block, ev, place, i >= comments_at, section, scores[i]))
     _keep_subheadings(blocks, evidence, decisions)
-    _mark_image_labels(blocks, decisions, first)
+    _mark_image_labels(blocks, evidence, decisions, first)
     _mark_title(blocks, evidence, decisions, first)
-    _mark_byline(blocks, evidence, decisions, first)
+    _mark_byline(decisions, first)
+    _drop_stray_kept(blocks, decisions, first, last)
     return decisions
 
 
+def _drop_stray_kept(blocks: list[Block], decisions: list[Decision], first: int, last: int) -> None:
+    """HTML: away from the article's run, a block trafilatura keeps on its own, between page
+    furniture, is a teaser or a form's message ("Thanks for signing up!"), not the article."""
+    kept = _decision("body", "", "trafilatura keeps it")
+    for i, decision in enumerate(decisions):
+        if decision is not kept or first <= i <= last:
+            continue
+        before = i > 0 and decisions[i - 1].kind == "body"
+        after = i + 1 < len(blocks) and decisions[i + 1].kind == "body"
+        if not before and not after:
+            decisions[i] = _decision("removed", "boilerplate", "kept alone, away from the article")
+
+
+_BEFORE, _INSIDE, _AFTER = -1, 0, 1  # where a block stands relative to the body run
+
+
 def _decide(
-    block: Block,
-    ev: _Evidence,
-    i: int,
-    first: int,
-    last: int,
-    comments_at: int,
-    section: str,
-    score: float,
+    block: Block, ev: _Evidence, place: int, in_comments: bool, section: str, score: float
 ) -> Decision:
     if block.tag == "figcaption" or ev.reason == "caption":
-        return Decision("caption", "caption", ["a media caption"])
-    if i >= comments_at and ev.reason in (None, "navigation", "boilerplate"):
-        return Decision("removed", section or "comments", ["after the comments heading"])
+        return _decision("caption", "caption", "a media caption")
+    if in_comments and ev.reason in (None, "navigation", "boilerplate"):
+        return _decision("removed", section or "comments", "after the comments heading")
     if ev.reason == "credit":
-        return Decision("caption", "credit", ["photo credit"])
+        return _decision("caption", "credit", "photo credit")
     if ev.reason is not None:
-        return Decision("removed", ev.reason)
+        return _decision("removed", ev.reason)
     if block.tag == "h1":
-        return Decision("removed", "title", ["the page's main heading"])
-    if first <= i <= last and score > 0:
-        return Decision("body", evidence=["sentence-like block in the densest run"])
+        return _decision("removed", "title", "the page's main heading")
+    if place == _INSIDE and score > 0:
+        return _decision("body", "", "sentence-like block in the densest run")
     if block.extractor_body and score > 0:
-        return Decision("body", evidence=["trafilatura keeps it"])
+        return _decision("body", "", "trafilatura keeps it")
     if section:
-        return Decision("removed", section, [f"under a {section} heading"])
-    if first <= i <= last and block.extractor_body is None and ev.size >= 2:
+        return _decision("removed", section, f"under a {section} heading")
+    if place == _INSIDE and block.extractor_body is None and ev.size >= 2:
         # A dump's short lines inside the article's run: subheadings, list items, table rows.
-        return Decision("body", evidence=["inside the densest run"])
-    if i < first:
-        return Decision("removed", "navigation", ["before the article body"])
-    return Decision("removed", "boilerplate", ["outside the article body"])
+        return _decision("body", "", "inside the densest run")
+    if place == _BEFORE:
+        return _decision("removed", "navigation", "before the article body")
+    return _decision("removed", "boilerplate", "outside the article body")
 
 
 def _keep_subheadings(
@@ -727,8 +624,8 @@ def _keep_subheadings(
         if decisions[i - 1].kind != "body" or decisions[i + 1].kind != "body":
             continue
         text = blocks[i].text
-        if _is_heading_shaped(text, evidence[i].size) and blocks[i].link_density < 0.5:
-            decisions[i] = Decision("body", evidence=["subheading between body paragraphs"])
+        if is_heading_shaped(text, evidence[i].size) and blocks[i].link_density < 0.5:
+            decisions[i] = _decision("body", "", "subheading between body paragraphs")
 
 
 def _mark_title(
@@ -737,17 +634,24 @@ def _mark_title(
     """The headline: the heading-shaped block nearest above the body that the page repeats (its
     <title> in the first block, a breadcrumb's last step) or that HTML marks as its main heading.
     Other furniture copies of it (the "Headline | Site" line of a dump) are removed as `title`."""
-    keys = [block_key(b.text) for b in blocks]
+    keys = [ev.key for ev in evidence]
     crumbs = [keys[j] for j, ev in enumerate(evidence) if ev.reason == "breadcrumb"]
+    # Keys never hold a line break, so a key found in the joined keys lies inside one of them.
+    joined = "\n".join(keys)
+    starts = [0]
+    for key in keys:
+        starts.append(starts[-1] + len(key) + 1)
     for i in range(min(first, len(blocks)) - 1, max(first - 40, 0) - 1, -1):
         block, ev = blocks[i], evidence[i]
         if decisions[i].kind != "removed" or ev.reason not in (None, "ad", "navigation"):
             continue
-        if not (block.tag == "h1" or (ev.size >= 3 and _is_heading_shaped(block.text, ev.size))):
+        if not (block.tag == "h1" or (ev.size >= 3 and is_heading_shaped(block.text, ev.size))):
             continue
-        repeated = any(keys[i] in keys[j] for j in range(i)) or any(keys[i] in c for c in crumbs)
+        repeated = (i > 0 and joined.find(keys[i], 0, starts[i] - 1) >= 0) or any(
+            keys[i] in c for c in crumbs
+        )
         if repeated or block.tag in ("h1", "title"):
-            decisions[i] = Decision("title", "title", ["headline before the body"])
+            decisions[i] = _decision("title", "title", "headline before the body")
             _mark_title_copies(keys, decisions, i)
             return
 
@@ -759,41 +663,41 @@ def _mark_title_copies(keys: list[str], decisions: list[Decision], title: int) -
         if decisions[j].reason in ("navigation", "ad", "boilerplate") and len(key) < 3 * len(
             keys[title]
         ):
-            decisions[j] = Decision("removed", "title", ["a copy of the headline"])
+            decisions[j] = _decision("removed", "title", "a copy of the headline")
 
 
-def _mark_byline(
-    blocks: list[Block], evidence: list[_Evidence], decisions: list[Decision], first: int
-) -> None:
+def _mark_byline(decisions: list[Decision], first: int) -> None:
     """The byline: "By Name" near the start of the body (the first wins; later ones are removed
     as `byline`)."""
     found = False
-    for i in range(len(blocks)):
-        if decisions[i].reason != "byline" or abs(i - first) > 15:
+    for i in range(max(first - 15, 0), min(first + 16, len(decisions))):
+        if decisions[i].reason != "byline":
             continue
-        decisions[i] = Decision("removed", "byline") if found else Decision("byline", "byline")
+        decisions[i] = _decision("removed", "byline") if found else _decision("byline", "byline")
         found = True
 
 
 _CREDIT_PARTS = re.compile(r"\S\s*[|/]\s*\S")
 
 
-def _mark_image_labels(blocks: list[Block], decisions: list[Decision], first: int) -> None:
+def _mark_image_labels(
+    blocks: list[Block], evidence: list[_Evidence], decisions: list[Decision], first: int
+) -> None:
     """A block right above a photo credit is the image's caption or label: above the body a
     short label ("Chuck Hagel"), inside it a caption the credit line belongs to."""
     for i in range(len(blocks) - 1):
         following = decisions[i + 1]
         if following.kind != "caption" or following.reason != "credit":
             continue
-        decision, size = decisions[i], block_size(blocks[i].text)
+        decision, size = decisions[i], evidence[i].size
         if i < first:
             label = decision.reason in ("navigation", "boilerplate") and size <= 12
-            label = label and not _TERMINAL.search(blocks[i].text)
+            label = label and not ends_like_sentence(blocks[i].text)
         else:  # a photographer's credit ("Name | Agency"), not a bare agency line ("Reuters")
             credit = blocks[i + 1].text
             label = decision.kind == "body" and size <= 60 and bool(_CREDIT_PARTS.search(credit))
         if label:
-            decisions[i] = Decision("caption", "caption", ["above a photo credit"])
+            decisions[i] = _decision("caption", "caption", "above a photo credit")
 
 
 # --- publication date ------------------------------------------------------------------------
@@ -803,23 +707,25 @@ def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
     """The article's own date: a date block between the headline and the body, or next to the
     byline. A date above the headline is the page's render date (a `date_header`), never this."""
     anchors = [i for i, d in enumerate(decisions) if d.kind in ("title", "byline")]
-    body = [i for i, d in enumerate(decisions) if d.kind == "body"]
-    if not anchors or not body:
+    if not anchors:
         return None
-    low, high = min(anchors), max(body[0], max(anchors) + 2)
+    body = next((i for i, d in enumerate(decisions) if d.kind == "body"), None)
+    if body is None:
+        return None
+    low, high = min(anchors), max(body, max(anchors) + 2)
     for i in range(low + 1, min(high, len(blocks))):
         if decisions[i].kind != "removed" or decisions[i].reason not in ("date_header", "metadata"):
             continue
         parsed = parse_date(blocks[i].text)
         if parsed:
-            decisions[i] = Decision("removed", "metadata", ["the article's dateline"])
+            decisions[i] = _decision("removed", "metadata", "the article's dateline")
             return parsed
     return None
 
 
 def parse_date(text: str) -> str | None:
     """ISO date (YYYY-MM-DD) of the first date in a block, or None."""
-    match = _DATE_ANY.search(text)
+    match = DATE_ANY.search(text)
     if not match:
         return None
     from dateutil import parser as date_parser
@@ -833,6 +739,8 @@ def parse_date(text: str) -> str | None:
 
 
 # --- assembling the extraction ----------------------------------------------------------------
+
+_BY_START = attrgetter("start")
 
 
 def extraction_from_blocks(
@@ -849,19 +757,22 @@ def extraction_from_blocks(
     title = byline = None
     title_span = byline_span = None
     for block, decision in zip(blocks, decisions, strict=True):
-        span = TextSpan(block.text, block.start, block.end)
-        if decision.kind == "body":
-            paragraphs.append(span)
-        elif decision.kind == "title" and title is None:
+        kind = decision.kind
+        if kind == "body":
+            paragraphs.append(TextSpan(block.text, block.start, block.end))
+        elif kind == "removed":
+            reason = decision.reason if decision.reason in _REASONS else "boilerplate"
+            removed.append(RemovedSpan(block.start, block.end, reason))
+        elif kind == "title" and title is None:
             title, title_span = block.text, Span(block.start, block.end)
-        elif decision.kind == "byline" and byline is None:
+        elif kind == "byline" and byline is None:
             byline, byline_span = block.text, Span(block.start, block.end)
-        elif decision.kind == "caption" and decision.reason == "caption":
-            captions.append(span)
-        elif decision.kind == "caption":
+        elif kind == "caption" and decision.reason == "caption":
+            captions.append(TextSpan(block.text, block.start, block.end))
+        elif kind == "caption":
             _split_credit(block, captions, removed)
-        else:
-            reason = decision.reason if decision.reason in REMOVAL_REASONS else "boilerplate"
+        else:  # a second title or byline
+            reason = decision.reason if decision.reason in _REASONS else "boilerplate"
             removed.append(RemovedSpan(block.start, block.end, reason))
     return Extraction(
         capture_id=capture_id,
@@ -870,18 +781,18 @@ def extraction_from_blocks(
         published_at=published_at,
         language=language,
         paragraphs=paragraphs,
-        captions=sorted(captions, key=lambda c: c.start),
+        captions=sorted(captions, key=_BY_START),
         title_span=title_span,
         byline_span=byline_span,
-        removed=sorted(removed, key=lambda r: r.start),
+        removed=sorted(removed, key=_BY_START),
         extractor_version=EXTRACTOR_VERSION,
     )
 
 
 def _credit_split(text: str) -> int | None:
     """Where a photo credit glued to a caption ends ("© X/Getty ImagesUS Secretary...")."""
-    matches = list(_AGENCY.finditer(text[:200]))
-    if not matches or not _CREDIT.match(text):
+    matches = list(AGENCY.finditer(text[:200]))
+    if not matches or not CREDIT_RE.match(text):
         return None
     end = matches[-1].end()
     return end if text[end:].strip() else None
@@ -898,10 +809,28 @@ def _split_credit(block: Block, captions: list[TextSpan], removed: list[RemovedS
     captions.append(TextSpan(rest.strip(), block.start + cut + lead, block.end))
 
 
+_LANGUAGE_SAMPLE = 256  # characters
+
+
+def _leading(texts: list[str], chars: int) -> list[str]:
+    """The first texts, as many as it takes to have `chars` characters."""
+    taken, total = [], 0
+    for text in texts:
+        taken.append(text)
+        total += len(text) + 1
+        if total >= chars:
+            break
+    return taken
+
+
 def detect_language(texts: list[str]) -> str:
     """ISO 639-1 code of the body (py3langid: a fixed model, so deterministic); `und` when there
     is too little text to tell."""
-    sample = " ".join(texts)[:500]  # enough for a confident guess; langid is linear in length
+    # The body's first 256 characters: enough for a confident guess (on the development pages it
+    # agrees with the guess from 5,000 everywhere), and langid's cost grows with the sample
+    # (its feature walk is Python, byte by byte: 500 characters cost as much as the rest of the
+    # extraction of a page).
+    sample = " ".join(_leading(texts, _LANGUAGE_SAMPLE))[:_LANGUAGE_SAMPLE]
     if block_size(sample) < 5:
         return "und"
     import py3langid

@@ -1,0 +1,475 @@
+"""Patterns of page furniture: the removal reason a block's own text gives it.
+
+No pattern here names a site: the rules are about the shape of page furniture (dates, bylines,
+photo credits and captions, share/subscribe/navigation lines, tickers, related-story and comment
+headings, copyright and legal notices), so they carry to pages this project has never seen.
+
+Speed: this runs on every block of every page. The patterns anchored at the start of a block are
+compiled into one alternation per size tier (`_HEAD_TIERS`: a named group per reason, tried in
+precedence order), so a block costs one `match` instead of eight; the patterns anchored at its end
+sit behind substring gates that are exact (a caption tail needs a ")" at the end, a ":" or a "/").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from newsvariants.extract_shape import ends_like_sentence
+
+_MONTHS = (
+    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?"
+)
+_WEEKDAYS = r"mon(day)?|tue(s(day)?)?|wed(nesday)?|thu(rs(day)?)?|fri(day)?|sat(urday)?|sun(day)?"
+_DAY = r"\d{1,2}(st|nd|rd|th)?"
+_DATE_CORE = (
+    rf"({_DAY}\s+({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*,?\s*\d{{4}}"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+    r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+)
+_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*\(?[a-z]{2,4}\)?)?"
+DATE_ANY = re.compile(rf"({_DATE_CORE})", re.IGNORECASE)
+
+# --- patterns anchored at the start of a block (the sources of `_HEAD_TIERS`) ---------------------
+
+# A block that is nothing but a date (and maybe a weekday and a time; spaces before commas too:
+# "Thursday , April 25 2024").
+DATE_ONLY = rf"(({_WEEKDAYS})\.?\s*,?\s*)?({_DATE_CORE})(\s*[,|-]?\s*(at\s+)?{_TIME})?\.?$"
+AD = (
+    r"(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below"
+    r"( advertisement)?|continue reading below|scroll to continue.*)$"
+)
+RELATED_HEAD = (
+    r"(check also|related( (stories|articles?|posts?|news|content|coverage|topics|links))?"
+    r"|read (more|also|next)|see also|more (from|stories|news|on this|like this)"
+    r"|you (may|might) (also )?(like|be interested|enjoy)|recommended( for you| reading)?"
+    r"|most (read|popular|viewed|shared)|trending( now| stories)?|popular (posts|stories)"
+    r"|latest (news|stories|posts|videos)|also read|further reading|more in|don'?t miss"
+    r"|editor'?s picks|top stories|what to read next|up next|explore further)\b[^.!?]{0,40}$"
+    r"|related\s*:.{0,120}$"
+    r"|more\s+[\w'’-]+(\s+[\w'’-]+)?$"  # "More Washington Examiner", "More from ..."
+)
+_SOCIAL = (
+    r"facebook|twitter|whatsapp|linkedin|reddit|pinterest|telegram|flipboard|pocket|instagram"
+    r"|youtube|tumblr|e-?mail|sms|print|copy link|messenger|vk|rss( feed)?"
+)
+SHARE = (
+    rf"((share|tweet|follow( us)?|connect with us|find us|like us)\b[^.!?]{{0,40}}[.!]?"
+    rf"|({_SOCIAL})(\s*[,|/·•]?\s*({_SOCIAL}))*)$"
+)
+# "Published ... <date>": a lead word, and a date anywhere in the block (the lead word is looked
+# for first: most blocks fail there, before the date is looked for).
+META_LEAD = (
+    r"(?=(published|updated|posted|last (updated|modified)|modified|first published|date)\b)"
+    rf".*?({_DATE_CORE})"
+)
+BYLINE = (  # case matters after the lead word: names are capitalised
+    r"(?i:by|von|par|por|di|door|av|от|автор)\s*:?\s+[A-ZÀ-ÝА-Я][\w.'’-]+"
+    r"(\s+(and\s+)?[A-ZÀ-ÝА-Я][\w.'’-]+|,){0,8}(\s*[,|/–-].{0,60})?$"
+)
+META_LABEL = (
+    r"((researched|edited|reported|written|compiled|produced|additional reporting|graphics?)"
+    r"\s+by|tags|topics|subjects|filed under|categories|posted in)\s*:"
+)
+COMMENTS_HEAD = (
+    r"[\[(]?\s*(\d+\s+)?((top|best|most|latest|newest|reader|all|show|view|load|see)\s+)*"
+    r"(rated\s+)?comments?\s*(\(\d+\))?\s*[\])]?$|"
+    r"\d+\s+(thoughts?|responses?|replies|reactions?)\s+(on|to)\s.{0,200}$|"  # WordPress
+    r"(leave a (reply|comment)|post a comment|add (a )?comment"
+    r"|join the (conversation|discussion)|your email address will not be published"
+    r"|reader comments|show comments|view comments|comment on this|no comments( yet)?)"
+    r"\b[^.!?]{0,60}[.!?*]?$"
+)
+CREDIT = (
+    r"(©|photo(graph)?s?\s*(:|by\b|credit)|image\s*(:|by\b|credit)|credit\s*:|picture\s*:"
+    r"|source\s*:\s*getty)"
+)
+
+# The head rules, in order of precedence (the first that matches decides): (name, reason, largest
+# block size in words it applies to, pattern, ignore case, the words a matching block can begin
+# with). `credit` is resolved further below (a copyright notice starts with "©" too).
+#
+# Speed: CPython's `re` tries an alternation branch by branch, so one combined pattern costs as
+# much as the rules tried one by one (measured: more, from saving its many groups' marks). Most
+# blocks ("Home", "World", a sentence) fail on their first word, so a block is matched only against
+# the rules one of whose leads begins with its first three characters (casefolded; or its first
+# two, or first one, for leads that short): one cached lookup instead of nine regex calls. A
+# rule's `leads` must therefore name every way it can begin (only their first three characters
+# count); tests/test_extract.py checks the rules against the same rules without the gate on every
+# example of furniture it knows.
+_DIGITS = tuple("0123456789")
+_DATE_LEADS = (
+    ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    + ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    + _DIGITS
+)
+_CREDIT_LEADS = ("©", "photo", "image", "credit", "picture", "source")
+_AD_LEADS = ("advertisement", "advertising", "sponsored", "ad", "promoted", "story", "continue")
+_AD_LEADS += ("scroll",)
+_RELATED_LEADS = ("check", "related", "read", "see", "more", "you", "recommended", "most")
+_RELATED_LEADS += ("trending", "popular", "latest", "also", "further", "don", "editor", "top")
+_RELATED_LEADS += ("what", "up", "explore")
+_SHARE_LEADS = ("share", "tweet", "follow", "connect", "find", "like", "facebook", "twitter")
+_SHARE_LEADS += ("whatsapp", "linkedin", "reddit", "pinterest", "telegram", "flipboard")
+_SHARE_LEADS += ("pocket", "instagram", "youtube", "tumblr", "e-mail", "email", "sms", "print")
+_SHARE_LEADS += ("copy", "messenger", "vk", "rss")
+_META_LEAD_LEADS = ("published", "updated", "posted", "last", "modified", "first", "date")
+_BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "автор")
+_META_LABEL_LEADS = ("researched", "edited", "reported", "written", "compiled", "produced")
+_META_LABEL_LEADS += ("additional", "graphic", "tags", "topics", "subjects", "filed")
+_META_LABEL_LEADS += ("categories", "posted")
+_COMMENTS_LEADS = ("[", "(", "top", "best", "most", "latest", "newest", "reader", "all", "show")
+_COMMENTS_LEADS += ("view", "load", "see", "rated", "comment", "leave", "post", "add", "join")
+_COMMENTS_LEADS += ("your", "no") + _DIGITS
+
+HEAD_RULES: tuple[tuple[str, str, float, str, bool, tuple[str, ...]], ...] = (
+    ("credit", "credit", float("inf"), CREDIT, True, _CREDIT_LEADS),
+    ("date_header", "date_header", 14, DATE_ONLY, True, _DATE_LEADS),
+    ("ad", "ad", 6, AD, True, _AD_LEADS),
+    ("related", "related", 14, RELATED_HEAD, True, _RELATED_LEADS),
+    ("share", "share", 14, SHARE, True, _SHARE_LEADS),
+    ("metadata_lead", "metadata", 25, META_LEAD, True, _META_LEAD_LEADS),
+    ("byline", "byline", 25, BYLINE, False, _BYLINE_LEADS),
+    ("metadata_label", "metadata", 40, META_LABEL, True, _META_LABEL_LEADS),
+    ("comments", "comments", 40, COMMENTS_HEAD, True, _COMMENTS_LEADS),
+)
+HEAD_REASONS = {rule[0]: rule[1] for rule in HEAD_RULES}
+_HEAD_PATTERNS = tuple(
+    (name, largest, re.compile(source, re.IGNORECASE if ignore_case else 0))
+    for name, _, largest, source, ignore_case, _ in HEAD_RULES
+)
+
+
+def _lead_table() -> dict[str, tuple[int, ...]]:
+    """Lead (at most its first three characters) -> indexes of the head rules it can begin."""
+    table: dict[str, list[int]] = {}
+    for index, rule in enumerate(HEAD_RULES):
+        for lead in rule[5]:
+            table.setdefault(lead[:3], []).append(index)
+    return {lead: tuple(sorted(set(indexes))) for lead, indexes in table.items()}
+
+
+_LEAD_TABLE = _lead_table()
+
+
+def head_rule_candidates(text: str) -> tuple[int, ...]:
+    """Indexes of the head rules a block can match, judged by how it begins (in precedence
+    order). Blocks are stripped, so their first character is their first word's."""
+    return _candidates_for_head(text[:3])
+
+
+@lru_cache(maxsize=1 << 14)
+def _candidates_for_head(head: str) -> tuple[int, ...]:
+    head = head.casefold()[:3]
+    table = _LEAD_TABLE
+    found = table.get(head, ()) + table.get(head[:2], ()) + table.get(head[:1], ())
+    return tuple(sorted(set(found)))
+
+
+def head_rule(text: str, size: float, candidates: tuple[int, ...] | None = None) -> str | None:
+    """Name of the first head rule (in precedence order) that matches the block, or None.
+    `candidates`: its `head_rule_candidates`, when known."""
+    for index in head_rule_candidates(text) if candidates is None else candidates:
+        name, largest, pattern = _HEAD_PATTERNS[index]
+        if size <= largest and pattern.match(text):
+            return name
+    return None
+
+
+# --- other patterns --------------------------------------------------------------------------
+
+COMMENTS_HEAD_RE = re.compile(COMMENTS_HEAD, re.IGNORECASE)
+_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
+_RIGHTS = re.compile(r"rights reserved|^(©|\(c\)|copyright)\s*(19|20)\d\d\b", re.IGNORECASE)
+CREDIT_RE = re.compile(CREDIT, re.IGNORECASE)
+# A caption ends with its credit: "(Image: GETTY)", "(NASA/JPL)", "J. Smith / AP file".
+_CAPTION_TAIL = re.compile(
+    r"(\((image|photo|picture|credit|video|pic)s?\s*:[^)]*\)|\b(credit|photo|image)s?:\s*[^.!?]{2,80}"
+    r"|\([^()]*/[^()]*\)"
+    r"|\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}|(Getty Images|Shutterstock))\s*$",
+    re.IGNORECASE,
+)
+_EXPLICIT_CREDIT_TAIL = re.compile(
+    r"[.)]\s+(credit|photo|image|picture)s?\s*:\s*[^.!?:]{2,60}$", re.IGNORECASE
+)
+_SUBSCRIBE = re.compile(
+    r"\b((un)?subscribe|subscription|sign ?up|newsletter|inbox|log ?in|sign in|register|"
+    r"create (a free )?account|download (our|the) app)\b",
+    re.IGNORECASE,
+)
+_LEGAL = re.compile(
+    r"\b(registered trademarks?|(is|are) (a )?trademarks? of"
+    r"|terms (of|and conditions of) (use|service)|privacy (policy|notice)|cookie policy"
+    r"|(we|this (web)?site) uses? cookies"
+    r"|may not be (re)?published,? broadcast|not intended to diagnose|subject to copyright)\b",
+    re.IGNORECASE,
+)
+# Market or score tickers: several signed numbers, percentages or prices on one line.
+_TICKER_ITEM = re.compile(r"(?<!\w)[+\-−▲▼]\s?\d+([.,]\d+)?%?")
+_BREADCRUMB_SEP = re.compile(r"\s(/|>|»|›|\|)\s|\s?(>|»|›)\s?$")
+
+# Literals a block must contain for some rules to apply (in its casefolded key; an agency's name
+# in its text). Each is a necessary condition of its rule's patterns, looked for in all of a
+# page's short blocks at once with `str.find` (memory speed) instead of a regex per block (an
+# alternation of literals costs ~13 ns a character in CPython's `re`). Literals that are common
+# inside other words ("app" in "happen") are avoided: each hit costs a lookup.
+LEGAL_LITERALS = ("©", "(c)", "copyright", "rights reserved", "trademark", "terms of")
+LEGAL_LITERALS += ("terms and", "privacy", "cookie", "broadcast", "diagnose")
+SUBSCRIBE_LITERALS = ("subscri", "sign up", "signup", "sign in", "newsletter", "inbox", "log in")
+SUBSCRIBE_LITERALS += ("login", "register", "create", "download")
+AGENCY_LITERALS = ("Getty Images", "Reuters", "AFP", "AP Photo", "Associated Press", "EPA")
+AGENCY_LITERALS += ("Sputnik", "TASS", "Shutterstock", "Bloomberg", "Xinhua", "Anadolu", "Alamy")
+AGENCY_LITERALS += ("iStock", "PA Images", "PA Wire")
+AGENCY = re.compile("|".join(AGENCY_LITERALS))
+_LEGAL_BYTES, _SUBSCRIBE_BYTES, _AGENCY_BYTES = (
+    tuple(literal.encode() for literal in literals)
+    for literals in (LEGAL_LITERALS, SUBSCRIBE_LITERALS, AGENCY_LITERALS)
+)
+# The largest blocks (in words) that each rule applies to.
+_LEGAL_LARGEST, _SUBSCRIBE_LARGEST, _AGENCY_LARGEST = 80.0, 30.0, 10.0
+_SHORT_LARGEST, _CAPTION_LARGEST = 40.0, 60.0
+_TICKER_GATE = re.compile(r"[+\-−▲▼]\s?\d")
+_CAPTION_TAIL_ENDS = ("images", "shutterstock")
+_CAPTION_TAIL_LAST = "sSkK\u017f\u212a"  # their last letters, as IGNORECASE reads them (ſ, K)
+
+
+@dataclass(frozen=True)
+class PageLiterals:
+    """Which blocks of a page contain the literals that some rules need (block indexes; only
+    blocks short enough for the rule are looked at)."""
+
+    legal: frozenset[int]  # copyright and legal notices
+    subscribe: frozenset[int]  # subscribe, sign-up, log-in prompts
+    agency: frozenset[int]  # a news or photo agency's name
+
+
+def _containing(
+    indexes: Sequence[int], texts: Sequence[str], literals: Sequence[bytes]
+) -> set[int]:
+    """The indexes of the texts that contain any of the (UTF-8) literals: one `bytes.find` scan of
+    the joined texts per literal (bytes: the fastest search CPython has). Texts hold no line
+    break (blocks never do), so a hit's text is the number of line breaks before it."""
+    joined = "\n".join(texts).encode("utf-8", "surrogatepass")
+    found: set[int] = set()
+    for literal in literals:
+        at = joined.find(literal)
+        while at >= 0:
+            found.add(indexes[joined.count(b"\n", 0, at)])
+            line_end = joined.find(b"\n", at)
+            at = joined.find(literal, line_end + 1) if line_end >= 0 else -1
+    return found
+
+
+def page_literals(
+    texts: Sequence[str], keys: Sequence[str], sizes: Sequence[float]
+) -> PageLiterals:
+    """`PageLiterals` of a page's blocks (their texts, `block_key`s and sizes in words)."""
+    legal = [i for i, size in enumerate(sizes) if size < _LEGAL_LARGEST]
+    subscribe = [i for i in legal if sizes[i] < _SUBSCRIBE_LARGEST]
+    agency = [i for i in subscribe if sizes[i] <= _AGENCY_LARGEST]
+    return PageLiterals(
+        legal=frozenset(_containing(legal, [keys[i] for i in legal], _LEGAL_BYTES)),
+        subscribe=frozenset(_containing(subscribe, [keys[i] for i in subscribe], _SUBSCRIBE_BYTES)),
+        agency=frozenset(_containing(agency, [texts[i] for i in agency], _AGENCY_BYTES)),
+    )
+
+
+# What the patterns of short blocks need: a colon (credit and caption tails), a breadcrumb or
+# path separator, a signed number (tickers), a closing bracket at the end (caption tails). The
+# pattern begins with a class of a few characters, so `re` skips the rest of the text at C speed
+# (written as an alternation, it is three times slower: measured). Longer blocks can only have a
+# credit or caption tail, looked for in their last 100 characters.
+_SHORT_MARK = re.compile(r"[:/|>»›)+\-−▲▼](?:(?<=[:/|>»›])|(?<=[+\-−▲▼])(?=\s?\d)|(?<=\))$)")
+
+
+def _has_marks(text: str, size: float) -> bool:
+    """Whether the block holds a character that a tail, ticker or breadcrumb pattern needs (if
+    not, none of them can match). Block by block: on a page's joined text the same scan costs
+    more (measured), above all the case-blind agency ending."""
+    if size <= _SHORT_LARGEST:
+        return _SHORT_MARK.search(text) is not None or _ends_with_agency(text)
+    if size >= _CAPTION_LARGEST:
+        return ":" in text[-80:]  # only an explicit credit tail: "... Credit: ESA"
+    tail = text[-100:].rstrip()
+    return ":" in tail or "/" in tail or tail[-1:] == ")" or _ends_with_agency(tail)
+
+
+def _ends_with_agency(text: str) -> bool:
+    """Ends with "Images" or "Shutterstock" (any case); most blocks fail on the last letter."""
+    return text[-1:] in _CAPTION_TAIL_LAST and text[-12:].casefold().endswith(_CAPTION_TAIL_ENDS)
+
+
+def page_reasons(
+    texts: Sequence[str],
+    keys: Sequence[str],
+    sizes: Sequence[float],
+    sentences: Sequence[bool],
+    link_densities: Sequence[float] | None = None,
+    tags: Sequence[str] | None = None,
+) -> list[str | None]:
+    """`pattern_reason` of every block of a page (texts, `block_key`s, sizes in words, sentence
+    shape; for HTML link densities and elements). Only the blocks that begin with a rule's lead,
+    hold one of the literals or marks some rule needs, or (HTML) are link-dense are looked at:
+    for the others (most blocks) no pattern can match."""
+    literals = page_literals(texts, keys, sizes)
+    flagged = literals.legal | literals.subscribe | literals.agency
+    if link_densities is not None:
+        flagged |= {i for i, density in enumerate(link_densities) if density > 0.6}
+    reasons: list[str | None] = [None] * len(texts)
+    full, heads_only = _worth_a_look(texts, sizes, flagged)
+    for i in heads_only:  # nothing but a head rule can apply: no mark, no literal
+        rule = head_rule(texts[i], sizes[i])
+        if rule is not None and rule != "credit":
+            reasons[i] = HEAD_REASONS[rule]
+        elif rule is not None:
+            full.append(i)
+    for i in full:
+        reasons[i] = pattern_reason(
+            texts[i],
+            sizes[i],
+            sentences[i],
+            legal=i in literals.legal,
+            subscribe=i in literals.subscribe,
+            agency=i in literals.agency,
+            link_density=link_densities[i] if link_densities is not None else 0.0,
+            tag=tags[i] if tags is not None else "p",
+        )
+    return reasons
+
+
+def _worth_a_look(
+    texts: Sequence[str], sizes: Sequence[float], flagged: set[int]
+) -> tuple[list[int], list[int]]:
+    """The blocks some rule may apply to: those flagged or with a mark (`_has_marks`, inlined for
+    short blocks: one loop, no call per block), and those that only begin with a rule's lead."""
+    mark = _SHORT_MARK.search
+    candidates = _candidates_for_head
+    full, heads_only = [], []
+    for i, text in enumerate(texts):
+        size = sizes[i]
+        if (
+            i in flagged
+            or mark(text) is not None
+            or (text[-1:] in _CAPTION_TAIL_LAST and _ends_with_agency(text))
+            if size <= _SHORT_LARGEST
+            else i in flagged or _has_marks(text, size)
+        ):
+            full.append(i)
+        elif candidates(text[:3]):
+            heads_only.append(i)
+    return full, heads_only
+
+
+def _caption_tail(text: str) -> bool:
+    """`_CAPTION_TAIL` behind an exact gate: each of its endings needs a ")" at the very end, a
+    ":" or a "/" in the tail, or the tail to end with an agency name."""
+    tail = text[-100:].rstrip()
+    if not tail:
+        return False
+    gated = tail[-1] == ")" or ":" in tail or "/" in tail or _ends_with_agency(tail)
+    return gated and _CAPTION_TAIL.search(tail) is not None
+
+
+def pattern_reason(
+    text: str,
+    size: float,
+    sentence: bool,
+    *,
+    legal: bool | None = None,
+    subscribe: bool | None = None,
+    agency: bool | None = None,
+    link_density: float = 0.0,
+    tag: str = "p",
+    candidates: tuple[int, ...] | None = None,
+) -> str | None:
+    """The removal reason a block's own text (for HTML also its link density and element) gives
+    it, or None. `size` is its length in words, `sentence` whether it is sentence-shaped; `legal`,
+    `subscribe` and `agency` whether it contains the literals those rules need (`PageLiterals`;
+    None: not known, the rules look themselves); `candidates` its `head_rule_candidates`, when
+    known."""
+    if link_density > 0.6 and (
+        (link_density > 0.8 and size < 30) or tag not in ("p", "h1", "h2", "h3", "blockquote", "li")
+    ):
+        return "navigation"
+    rules = head_rule_candidates(text) if candidates is None else candidates
+    plain = not rules and legal is False and subscribe is False and agency is False
+    if plain and not _has_marks(text, size):
+        return None  # most blocks: nothing that any rule below needs is there
+    if agency is None:
+        agency = AGENCY.search(text) is not None
+    rule = head_rule(text, size, rules)
+    if rule == "credit":
+        if AGENCY.search(text[:80]) and not _RIGHTS.search(text):
+            return "credit"  # "© Jason Reed-Pool/Getty Images": a photo credit, not a notice
+        return "copyright" if _COPYRIGHT.search(text) and size < 80 else "credit"
+    tail = text[-80:]
+    if ":" in tail and _EXPLICIT_CREDIT_TAIL.search(tail):
+        return "caption"  # "... compared to its equivalent. Credit: ESA"
+    if agency and size <= _AGENCY_LARGEST and not ends_like_sentence(text):
+        return "credit"  # "Natalie Naccache | Bloomberg | Getty Images", under a caption
+    if size >= _LEGAL_LARGEST:
+        return None
+    if legal is not False:
+        if _COPYRIGHT.search(text) and (size < 25 or _RIGHTS.search(text)):
+            return "copyright"
+        if _LEGAL.search(text):
+            return "copyright"
+    if rule is not None:
+        return HEAD_REASONS[rule]
+    if size <= _SHORT_LARGEST:
+        reason = _short_block_reason(text, size, sentence, subscribe)
+        if reason:
+            return reason
+    if size < _CAPTION_LARGEST and _caption_tail(text):
+        return "caption"
+    return None
+
+
+def _short_block_reason(
+    text: str, size: float, sentence: bool, subscribe: bool | None
+) -> str | None:
+    """Reasons that only a short block (at most 40 words) can have, besides the head rules."""
+    prompt = subscribe is not False and size < _SUBSCRIBE_LARGEST and _SUBSCRIBE.search(text)
+    if prompt and (not sentence or ends_like_sentence(text)):
+        return "subscribe"
+    if not sentence and _TICKER_GATE.search(text) and len(_TICKER_ITEM.findall(text)) >= 3:
+        return "ticker"
+    marked = "/" in text or ">" in text or "»" in text or "›" in text or "|" in text
+    if marked and not ends_like_sentence(text) and len(_BREADCRUMB_SEP.findall(text)) >= 2:
+        return "breadcrumb"
+    return None
+
+
+# --- HTML: class and id words of the block's containers ----------------------------------------
+
+# HTML class/id words of the block or its ancestors that name page furniture. Only the last
+# ancestors' words count (the nearest container decides: an article inside a "page-wrapper").
+_HINTS = (
+    ("comments", re.compile(r"\bcomment(s|list|-list|_list|area|-area)?\b|\bdisqus\b")),
+    ("share", re.compile(r"\b(share|sharing|social)[\w-]*")),
+    ("related", re.compile(r"\b(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*")),
+    ("ad", re.compile(r"\b(advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*)\b")),
+    ("subscribe", re.compile(r"\b(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
+    ("breadcrumb", re.compile(r"\bbreadcrumbs?\b")),
+    ("navigation", re.compile(r"\b(nav|navbar|navigation|menu|site-header|masthead)\b")),
+    ("copyright", re.compile(r"\b(site-footer|copyright)\b")),
+)
+
+
+@lru_cache(maxsize=4096)
+def hint_reason(hints: str) -> str | None:
+    """The furniture an HTML block's class/id words name, or None."""
+    words = hints.casefold()[-80:]
+    for reason, pattern in _HINTS:
+        if pattern.search(words):
+            return reason
+    return None
+
+
+def clear_caches() -> None:
+    """Forget memoised lookups (for honest speed measurements)."""
+    _candidates_for_head.cache_clear()
+    hint_reason.cache_clear()
