@@ -10,7 +10,7 @@ import pytest
 from newsvariants import cluster
 from newsvariants.build import extract_all
 from newsvariants.cluster import ClusterInput, cluster_variants
-from newsvariants.fingerprint import _fast_tokens, shingle_hashes, shingle_table, signature
+from newsvariants.fingerprint import shingle_hashes, shingle_table, signature
 from newsvariants.ingest import load_captures
 from newsvariants.normalize import tokens
 
@@ -213,10 +213,16 @@ def test_minhash_signatures_estimate_jaccard() -> None:
         "Lavrov said: 'It's unacceptable' - in Tunxi, China (2022).",
         "Curly \u201cquotes\u201d and caf\u00e9 and mojibake caf\u00c3\u00a9",
         "AT&amp;T and `backquoted` text",
+        "Con\x00trol char\x1bacters and a DEL\x7f in the middle\x0c of words",
     ],
 )
-def test_fast_tokens_equal_the_normalised_tokens(text: str) -> None:
-    assert _fast_tokens(text) == tokens(text)
+def test_shingles_are_made_of_the_normalised_tokens(text: str) -> None:
+    """The shingles of a text are those of its comparison tokens (normalize.tokens), so control
+    characters that ftfy drops do not split a word ("Con\x00trol" is "control")."""
+    clean = " ".join(tokens(text))
+    assert (shingle_table([[text]]).hashes == shingle_table([[clean]]).hashes).all()
+    if "\x00" in text:
+        assert "control" in tokens(text) and "characters" in tokens(text)
 
 
 def test_shingle_hashes_do_not_depend_on_how_the_input_is_blocked() -> None:

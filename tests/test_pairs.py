@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from newsvariants.pairs import RandomOther, TextRef
+from newsvariants.pairs import nearest, random_other
 from newsvariants.split import SPLITS
 
 from .multistory import read_rows, shared_corpus
@@ -129,63 +131,63 @@ def test_nearest_other_is_at_least_as_similar_as_random_other(corpus: Path) -> N
     assert sum(near) / len(near) >= sum(rand) / len(rand)
 
 
-def _refs(stories: int, per_story: int) -> list[TextRef]:
-    return [
-        TextRef(f"s{s}", f"v{s}", (i,), f"text {s} {i}")
-        for s in range(stories)
-        for i in range(per_story)
-    ]
+def _pool(stories: int, per_story: int) -> tuple[list[str], np.ndarray, list[str]]:
+    """Texts, story codes and order keys (hex digests) of a pool of stories' paragraphs."""
+    texts = [f"text {s} {i}" for s in range(stories) for i in range(per_story)]
+    story = np.repeat(np.arange(stories), per_story)
+    keys = [hashlib.sha256(f"order {t}".encode()).hexdigest() for t in texts]
+    return texts, story, keys
+
+
+def _offsets(n: int) -> np.ndarray:
+    return np.array(
+        [int(hashlib.sha256(f"key{k}".encode()).hexdigest()[:15], 16) for k in range(n)],
+        dtype=np.uint64,
+    )
 
 
 def test_random_other_draws_another_story_deterministically_and_spreads() -> None:
-    pool = _refs(50, 20)
-    draws = [RandomOther(pool).draw(q, f"key{n}") for n, q in enumerate(pool[:200])]
-    again = [RandomOther(list(reversed(pool))).draw(q, f"key{n}") for n, q in enumerate(pool[:200])]
-    assert draws == again  # independent of the pool's input order
-    assert all(
-        d is not None and d.story_id != q.story_id for d, q in zip(draws, pool, strict=False)
-    )
-    assert len({(d.variant_id, d.paragraphs) for d in draws if d}) > 150
+    _, story, keys = _pool(50, 20)
+    offsets, queries = _offsets(200), story[:200]
+    draws = random_other(keys, story, offsets, queries)
+    flip = np.arange(len(keys))[::-1]  # the pool given in another order
+    again = flip[random_other([keys[i] for i in flip], story[flip], offsets, queries)]
+    assert (draws == again).all()  # the same texts, whatever the pool's input order
+    assert (draws >= 0).all() and (story[draws] != queries).all()
+    assert len(set(draws.tolist())) > 150
 
 
 def test_random_other_is_none_when_the_pool_has_a_single_story() -> None:
-    pool = _refs(1, 5)
-    assert RandomOther(pool).draw(pool[0], "k") is None
-    assert RandomOther([]).draw(pool[0], "k") is None
+    _, story, keys = _pool(1, 5)
+    assert (random_other(keys, story, _offsets(3), story[:3]) == -1).all()
+    assert (random_other([], story[:0], _offsets(3), story[:3]) == -1).all()
 
 
-class _CountingList(list):
-    reads = 0
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
-        type(self).reads += 1
-        return super().__getitem__(index)
-
-
-def test_random_other_reads_few_texts_per_draw_on_a_large_pool() -> None:
-    """O(1) per draw: 100k texts, and a draw reads at most the query's own story plus one."""
-    pool = _refs(20_000, 5)
-    sampler = RandomOther(pool)
-    sampler.pool = _CountingList(sampler.pool)
-    queries = pool[::97]
-    for n, query in enumerate(queries):
-        drawn = sampler.draw(query, f"k{n}")
-        assert drawn is not None and drawn.story_id != query.story_id
-    assert _CountingList.reads <= len(queries) * 6
+def test_random_other_walks_past_the_own_story_only() -> None:
+    """O(1) per draw: each step is one numpy pass over the queries still walking, and the walk
+    ends at the first text of another story, so the steps are bounded by the longest run of the
+    query's own story in the hashed order (here at most a handful), not the pool's size."""
+    _, story, keys = _pool(20_000, 5)
+    offsets, queries = _offsets(1000), story[::97][:1000]
+    order = np.lexsort(np.frombuffer(bytes.fromhex("".join(keys)), ">u8").reshape(-1, 4).T[::-1])
+    drawn = random_other(keys, story, offsets, queries)
+    for k in range(len(queries)):
+        start = int(offsets[k] % np.uint64(len(keys)))
+        walk = [order[(start + step) % len(keys)] for step in range(6)]
+        expected = next(i for i in walk if story[i] != queries[k])
+        assert drawn[k] == expected
 
 
 def test_nearest_other_finds_the_close_text_of_another_story_never_its_own() -> None:
-    from newsvariants.pairs import _nearest
-
-    pool = _refs(300, 4)
-    twin = TextRef("s7", "v7", (9,), "harbour council Bergen approved the ferry plan")
-    near = TextRef("s200", "v200", (9,), "harbour council Bergen approved the ferry plan today")
-    own = TextRef("s7", "v7b", (8,), "harbour council Bergen approved the ferry plan")
-    found = _nearest([twin, pool[0]], [*pool, near, own])
-    assert found[0] == near  # the own story's identical copy is never chosen
-    assert found[1] is not None and found[1].story_id != pool[0].story_id
-    shuffled = _nearest([pool[0], twin], [*pool, near, own])
-    assert shuffled == found[::-1]  # independent of the queries' order
+    texts, story, _ = _pool(300, 4)
+    twin = "harbour council Bergen approved the ferry plan"
+    pool = [*texts, twin + " today", twin]  # a close text of story 200, the twin in story 7
+    pool_story = np.r_[story, 200, 7]
+    found = nearest([twin, texts[0]], np.array([7, 0]), pool, pool_story)
+    assert found[0] == len(texts)  # the own story's identical copy is never chosen
+    assert found[1] >= 0 and pool_story[found[1]] != 0
+    shuffled = nearest([texts[0], twin], np.array([0, 7]), pool, pool_story)
+    assert (shuffled == found[::-1]).all()  # independent of the queries' order
 
 
 def test_nearest_other_work_is_bounded_per_query(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,11 +203,8 @@ def test_nearest_other_work_is_bounded_per_query(monkeypatch: pytest.MonkeyPatch
         return rows, cols
 
     monkeypatch.setattr(pairs, "_candidates", counting)
-    pool = [
-        TextRef(f"s{n}", f"v{n}", (0,), f"Lavrov Muttaqi Kabul talks item {n}") for n in range(3000)
-    ]
-    found = pairs._nearest(pool[:500], pool)
-    assert all(
-        f is not None and f.story_id != q.story_id for f, q in zip(found, pool, strict=False)
-    )
+    pool = [f"Lavrov Muttaqi Kabul talks item {n}" for n in range(3000)]
+    story = np.arange(3000)
+    found = pairs.nearest(pool[:500], story[:500], pool, story)
+    assert (found >= 0).all() and (story[found] != story[:500]).all()
     assert seen[0] <= 500 * pairs.CANDIDATES

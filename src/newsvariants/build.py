@@ -15,9 +15,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from newsvariants import __version__
 from newsvariants.align import ALIGN_VERSION, align_paragraphs
@@ -27,12 +31,13 @@ from newsvariants.annotations import (
     merge_units,
     resolve_annotations,
 )
-from newsvariants.cluster import ClusterInput, cluster_variants
+from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerprints
+from newsvariants.columns import Member, VariantTable, decode, text_digest
 from newsvariants.errors import NewsVariantsError, StageError
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
 from newsvariants.ingest import load_captures
-from newsvariants.label import LABEL_RULE_VERSION, relation_of, unit_scores
-from newsvariants.pairs import build_pairs
+from newsvariants.label import LABEL_RULE_VERSION, document_relation, relation_of, unit_scores
+from newsvariants.pairs import LABELS, LocalPairs, SplitPairs, SplitTexts, local_pairs
 from newsvariants.records import (
     Alignment,
     AlignmentUnit,
@@ -47,6 +52,14 @@ from newsvariants.records import (
 from newsvariants.registry import REGISTRY_FILE, StoryEvent, StoryRegistry
 from newsvariants.schema import SCHEMA_VERSION
 from newsvariants.split import SPLITS
+from newsvariants.write import (
+    CONFIGS,
+    ROW_GROUP_SIZE,
+    SplitWriter,
+    arrow_schema,
+    encode_rows,
+    features,
+)
 
 T = TypeVar("T")
 RULE_VERSION = f"align-{ALIGN_VERSION}/label-{LABEL_RULE_VERSION}"
@@ -139,22 +152,92 @@ def extract_all(
     )
 
 
+# Extractions turned into variant rows per batch: the Python records of one batch at a time.
+TABLE_BATCH = 512
+
+
+def extract_table(
+    raw: Path, captures: Sequence[Capture], runner: Any, progress: Progress = _no_progress
+) -> tuple[VariantTable, list[Quarantined]]:
+    """`extract_all` for the build: each extraction becomes its variant row (story ID blank) as
+    soon as it arrives, so the build holds Arrow rows, not Extraction objects."""
+    from newsvariants.executor import iter_extractions
+
+    quarantined: list[Quarantined] = []
+    table = VariantTable()
+    batch: list[tuple[Capture, Extraction]] = []
+
+    def flush() -> None:
+        rows = encode_rows("variant", [make_variant(c, e, "") for c, e in batch])
+        digests = [text_digest(p.text for p in e.paragraphs) for _, e in batch]
+        table.add(rows, [c.capture_id for c, _ in batch], digests)
+        batch.clear()
+
+    # extract_capture is looked up when the stage runs (tests replace it)
+    found = iter_extractions(runner, raw, list(captures), progress, extract_capture, quarantined)
+    for capture, extraction in found:
+        batch.append((capture, extraction))
+        if len(batch) >= TABLE_BATCH:
+            flush()
+    if batch:
+        flush()
+    return table.freeze(arrow_schema("variant")), quarantined
+
+
 def variant_id_of(capture_id: str) -> str:
     return f"v-{capture_id}"
 
 
+# Code whose edits change fingerprints: part of every fingerprint cache key.
+_FINGERPRINT_MODULES = (
+    "newsvariants.fingerprint",
+    "newsvariants.cluster",
+    "newsvariants.normalize",
+)
+
+
+def fingerprint_chunk(chunk: list[tuple[str, ...]]) -> list[tuple[str, Any]]:
+    """Worker side of the fingerprints (module level: pickled to the pool): one shingle table
+    for the chunk's bodies, a fingerprint per body."""
+    from newsvariants.executor import attempt
+
+    status, found = attempt(fingerprints, chunk)
+    if status == "error":
+        return [(status, found)] * len(chunk)
+    return [("ok", fingerprint) for fingerprint in found]
+
+
 def cluster_stage(
-    extractions: dict[str, Extraction],
-    sources: dict[str, str] | None = None,
-    engine: Any = None,
+    table: VariantTable, runner: Any, progress: Progress = _no_progress
 ) -> list[list[str]]:
-    """Clusters of capture IDs (sources: capture ID -> outlet, for the site-template filter;
-    engine: the mapper whose groupby runs the LSH bands)."""
-    items = [
-        ClusterInput(cid, [p.text for p in ex.paragraphs], (sources or {}).get(cid))
-        for cid, ex in sorted(extractions.items())
-    ]
-    return cluster_variants(items, engine)
+    """Clusters of capture IDs. Each body's fingerprint (shingles, band keys) is a function of its
+    texts alone: made on the runner's workers and cached by the texts' digest; the bands'
+    groupby runs on the runner's mapper, the rest in-process (cluster.py)."""
+    from newsvariants.executor import code_fingerprint
+
+    code = code_fingerprint(_FINGERPRINT_MODULES, ("ftfy",), "fingerprint")
+    found: list[Fingerprint] = list(
+        runner.stream(
+            [f"fingerprint|{code}|{digest}" for digest in table.digests],
+            table.paragraph_texts,
+            fingerprint_chunk,
+            lambda i, failure: StageError(
+                "cluster", f"{failure.describe()} (capture {table.capture_ids[i]})"
+            ),
+            lambda n: progress("fingerprint", n, len(table)),
+        )
+    )
+    assert table.table is not None
+    sources = table.table.column("source").to_pylist()
+    order = sorted(range(len(table)), key=table.capture_ids.__getitem__)
+    bodies = bodies_of(
+        [table.capture_ids[i] for i in order],
+        [found[i] for i in order],
+        [sources[i] for i in order],
+    )
+    del found
+    progress("cluster", 0, 1)
+    return cluster_bodies(bodies, runner.mapper)
 
 
 def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Variant:
@@ -184,14 +267,17 @@ def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Var
     )
 
 
-def pivot_key(variant: Variant) -> tuple[str, int, int, str]:
+def pivot_key(variant: Variant | Member) -> tuple[str, int, int, str]:
     """Earliest published or captured (unknown dates last), most complete on ties."""
     date = variant.published_at or variant.captured_at or "9999"
-    length = sum(len(p.text) for p in variant.paragraphs)
-    return (date, -len(variant.paragraphs), -length, variant.variant_id)
+    if isinstance(variant, Member):
+        count, length = variant.paragraphs, variant.length
+    else:
+        count, length = len(variant.paragraphs), sum(len(p.text) for p in variant.paragraphs)
+    return (date, -count, -length, variant.variant_id)
 
 
-def make_story(story_id: str, members: list[Variant], aliases: list[str]) -> Story:
+def make_story(story_id: str, members: Sequence[Variant | Member], aliases: list[str]) -> Story:
     pivot = min(members, key=pivot_key)
     dates = [d for v in members for d in (v.published_at, v.captured_at) if d]
     titles = [v.title for v in sorted(members, key=pivot_key) if v.title]
@@ -231,8 +317,7 @@ class Side:
         return "\n\n".join(self.texts[i] for i in indexes)
 
     def digest(self) -> str:
-        joined = "\x1e".join(self.texts).encode("utf-8", "surrogatepass")
-        return hashlib.sha256(joined).hexdigest()[:32]
+        return text_digest(self.texts)
 
 
 def label_unit(
@@ -293,11 +378,79 @@ def align_story(story: Story, members: dict[str, Variant]) -> list[Alignment]:
     return [al for task in align_tasks(story, members) for al in align_pair(task)]
 
 
+def _unit_sort(al: Alignment) -> tuple[int, int]:
+    if al.paragraphs_a:
+        return (al.paragraphs_a[0], al.paragraphs_b[0] if al.paragraphs_b else -1)
+    return (10**9, al.paragraphs_b[0])
+
+
+def _finish(task: AlignTask, alignments: list[Alignment]) -> tuple[list[Alignment], Any, Any]:
+    """A variant's units in published order, its document relation and the pairs they decide."""
+    units = sorted(alignments, key=_unit_sort)
+    pivot, other = task.pivot, task.other
+    doc = None
+    if other.texts:
+        doc = document_relation("\n\n".join(pivot.texts), "\n\n".join(other.texts), units)
+    pairs = local_pairs(
+        pivot.variant_id, len(pivot.texts), other.variant_id, len(other.texts), units, doc
+    )
+    return units, doc, pairs
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """One variant aligned to its pivot (what the align workers return, and the cache keeps):
+    its units as alignment rows (rows start..start + count of `rows`, a table the variants of
+    one chunk share, so a chunk's rows travel as one table), its document relation and the
+    pairs that its alignment alone decides."""
+
+    rows: pa.Table
+    start: int
+    count: int
+    doc_relation: str | None
+    pairs: LocalPairs
+
+    def units(self) -> pa.Table:
+        return self.rows.slice(self.start, self.count)
+
+
 def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
-    """Worker side of `align_all` (module level: pickled to the pool)."""
+    """Worker side of the alignment (module level: pickled to the pool): align, label, sort,
+    relate the documents and draw the local pairs of each task, then encode the chunk's units
+    as one Arrow table."""
     from newsvariants.executor import attempt
 
-    return [attempt(align_pair, task) for task in chunk]
+    outcomes = [attempt(lambda t: _finish(t, align_pair(t)), task) for task in chunk]
+    rows = encode_rows(
+        "alignment", [al for status, value in outcomes if status == "ok" for al in value[0]]
+    )
+    results: list[tuple[str, Any]] = []
+    start = 0
+    for status, value in outcomes:
+        if status != "ok":
+            results.append((status, value))
+            continue
+        units, doc, pairs = value
+        results.append(("ok", Aligned(rows, start, len(units), doc, pairs)))
+        start += len(units)
+    return results
+
+
+def _store_aligned(aligned: Aligned) -> tuple[bytes, str | None, LocalPairs]:
+    """What the cache keeps of a result: its own rows as Arrow IPC (a pickled slice would carry
+    the whole chunk's buffers), without the schema's features metadata (put back on load)."""
+    units = aligned.units().replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, units.schema) as out:
+        out.write_table(units)
+    return sink.getvalue().to_pybytes(), aligned.doc_relation, aligned.pairs
+
+
+def _load_aligned(value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
+    data, doc, pairs = value
+    rows = pa.ipc.open_stream(data).read_all()
+    rows = rows.replace_schema_metadata(arrow_schema("alignment").metadata)
+    return Aligned(rows, 0, rows.num_rows, doc, pairs)
 
 
 # Code whose edits change alignments: part of every align cache key.
@@ -306,51 +459,30 @@ _ALIGN_MODULES = (
     "newsvariants.label",
     "newsvariants.normalize",
     "newsvariants.records",
+    "newsvariants.pairs",
     "newsvariants.build",
 )
-_ALIGN_LIBRARIES = ("rapidfuzz", "ftfy")
+_ALIGN_LIBRARIES = ("rapidfuzz", "ftfy", "pyarrow")
 
 
-def align_all(
-    tasks: Sequence[AlignTask], runner: Any, progress: Progress = _no_progress
+def _annotated_units(
+    story_id: str, rule: list[Alignment], anns: Sequence[Annotation], a: Side, b: Side
 ) -> list[Alignment]:
-    """Align every task on the runner's workers, in task order.
-
-    Cached per (pivot ID and text, variant ID and text, align/label code): a rebuild realigns only
-    variants whose pivot or text changed. The story ID is not part of the key (a merge renames a
-    story without changing its texts): a cached unit gets the task's story ID back.
-    """
-    from newsvariants.executor import code_fingerprint
-
-    code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
-    digests: dict[str, str] = {}
-
-    def digest(side: Side) -> str:
-        if side.variant_id not in digests:
-            digests[side.variant_id] = side.digest()
-        return digests[side.variant_id]
-
-    keys = [
-        f"align|{code}|{t.pivot.variant_id}|{digest(t.pivot)}|{t.other.variant_id}|{digest(t.other)}"
-        for t in tasks
-    ]
-    found = runner.run(
-        keys,
-        tasks,
-        align_chunk,
-        lambda i, failure: StageError(
-            "align",
-            f"{failure.describe()} (story {tasks[i].story_id}, {tasks[i].other.variant_id})",
-        ),
-        lambda n: progress("align", n, len(tasks)),
-        group_of=lambda task: task.story_id,  # one group per story: a groupby on Ray
+    """The rule's units of one (pivot, variant) pair with the annotated ones in their place."""
+    kept, leftover = merge_units(
+        [AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) for al in rule],
+        [ann.unit for ann in anns],
+        len(a.texts),
+        len(b.texts),
     )
-    result: list[Alignment] = []
-    for task, units in zip(tasks, found, strict=True):
-        for al in units:
-            result.append(
-                al if al.story_id == task.story_id else replace(al, story_id=task.story_id)
-            )
+    kept_units = set(kept)
+    result = [
+        al
+        for al in rule
+        if AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) in kept_units
+    ]
+    result += [label_unit(story_id, a, b, unit) for unit in leftover]
+    result += [label_unit(story_id, a, b, ann.unit, ann.relation) for ann in anns]
     return result
 
 
@@ -383,117 +515,339 @@ def apply_annotations(
             rule_of[(al.variant_a, al.variant_b)].append(al)
     for (va, vb), anns in sorted(by_pair.items()):
         a, b = variants[va], variants[vb]
-        rule = rule_of[(va, vb)]
-        kept, leftover = merge_units(
-            [AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) for al in rule],
-            [ann.unit for ann in anns],
-            len(a.paragraphs),
-            len(b.paragraphs),
-        )
-        kept_units = set(kept)
-        result += [
-            al
-            for al in rule
-            if AlignmentUnit(tuple(al.paragraphs_a), tuple(al.paragraphs_b)) in kept_units
-        ]
-        result += [label_unit(b.story_id, a, b, unit) for unit in leftover]
-        result += [label_unit(b.story_id, a, b, ann.unit, ann.relation) for ann in anns]
+        result += _annotated_units(b.story_id, rule_of[(va, vb)], anns, Side.of(a), Side.of(b))
     return result
 
 
+@dataclass
+class _Story:
+    """A story of the build: its record and its members' rows in the variant table."""
+
+    record: Story
+    rows: list[int]  # in variant ID order
+    pivot: int  # row of the pivot
+
+
+def plan_stories(
+    table: VariantTable, clusters: list[list[str]], registry: StoryRegistry
+) -> tuple[dict[str, list[_Story]], list[StoryEvent]]:
+    """Story IDs (the registry), records and pivots of every cluster, by split (sorted by ID)."""
+    story_ids, events = registry.assign(clusters)
+    members = table.members()
+    row_of = table.row_of
+    by_split: dict[str, list[_Story]] = {split: [] for split in SPLITS}
+    for sid, cluster in zip(story_ids, clusters, strict=True):
+        group = [members[row_of[c]] for c in cluster]
+        record = make_story(sid, group, registry.stories[sid].aliases)
+        rows = [m.row for m in sorted(group, key=lambda m: m.variant_id)]
+        pivot = next(m.row for m in group if m.variant_id == record.pivot_variant_id)
+        by_split[registry.split_of(sid)].append(_Story(record, rows, pivot))
+    for stories in by_split.values():
+        stories.sort(key=lambda s: s.record.story_id)
+    return by_split, events
+
+
 def assemble(
-    captures: Sequence[Capture],
-    extractions: dict[str, Extraction],
+    table: VariantTable,
     clusters: list[list[str]],
     registry: StoryRegistry,
     annotations: Sequence[Annotation],
     runner: Any = None,
     progress: Progress = _no_progress,
-    writer: Any = None,
+    writer: SplitWriter | None = None,
     keep_records: bool = True,
 ) -> tuple[CorpusRecords, list[StoryEvent]]:
-    """Stories, variants, alignments and pairs of every split. With a `writer`
-    (write.SplitWriter) each split's files are written as soon as they exist; unless
-    `keep_records`, the returned records then hold only their row counts, and each extraction
-    is dropped from `extractions` once its variant is made (bounded memory)."""
+    """Stories, variants, alignments and pairs of every split, one split after the other: its
+    variants are aligned on the runner's workers as a stream, each row group of alignments is
+    written (with a `writer`, write.SplitWriter) as soon as it is complete, then the split's
+    pairs are drawn and written a row group at a time. Unless `keep_records`, the returned
+    records hold only row counts (bounded memory)."""
     from newsvariants.executor import stage_runner
 
     if runner is None:  # the sequential engine, no cache
         with stage_runner() as own:
             return assemble(
-                captures,
-                extractions,
-                clusters,
-                registry,
-                annotations,
-                own,
-                progress,
-                writer,
-                keep_records,
+                table, clusters, registry, annotations, own, progress, writer, keep_records
             )
-    by_capture = {c.capture_id: c for c in captures}
-    story_ids, events = registry.assign(clusters)
-    records = CorpusRecords()
-    all_variants: dict[str, Variant] = {}
-    stories: list[Story] = []
-    tasks: list[AlignTask] = []
-    for sid, cluster in zip(story_ids, clusters, strict=True):
-        members = [make_variant(by_capture[c], extractions[c], sid) for c in cluster]
-        if not keep_records:  # a variant now carries what the build needs of its extraction
-            for c in cluster:
-                del extractions[c]
-        story = make_story(sid, members, registry.stories[sid].aliases)
-        stories.append(story)
-        member_map = {v.variant_id: v for v in members}
-        all_variants.update(member_map)
-        tasks += align_tasks(story, member_map)
-    all_alignments = run_stage("align", align_all, tasks, runner, progress)
-    del tasks
-    all_alignments = run_stage(
-        "label", apply_annotations, all_alignments, annotations, all_variants
+    by_split, events = plan_stories(table, clusters, registry)
+    variant_ids = [variant_id_of(c) for c in table.capture_ids]
+    pivot_of = {
+        variant_ids[row]: variant_ids[s.pivot]
+        for stories in by_split.values()
+        for s in stories
+        for row in s.rows
+        if row != s.pivot
+    }
+    row_of = {vid: row for row, vid in enumerate(variant_ids)}
+
+    def text_of(variant_id: str, indexes: Sequence[int]) -> str | None:
+        row = row_of.get(variant_id)
+        if row is None:
+            return None
+        texts = table.paragraph_texts(row)
+        if any(i >= len(texts) for i in indexes):
+            raise IndexError(variant_id)
+        return "\n\n".join(texts[i] for i in indexes)
+
+    by_pair = (
+        run_stage("label", resolve_annotations, annotations, pivot_of, text_of)
+        if annotations
+        else {}
     )
-    pivots = {s.story_id: s.pivot_variant_id for s in stories}
-    split_of = {s.story_id: registry.split_of(s.story_id) for s in stories}
-    # one split at a time from here: its records are written (with a writer) and freed before
-    # the next split's are made
-    variants_in: dict[str, list[Variant]] = {split: [] for split in SPLITS}
-    for v in all_variants.values():
-        variants_in[split_of[v.story_id]].append(v)
-    alignments_in: dict[str, list[Alignment]] = {split: [] for split in SPLITS}
-    for al in all_alignments:
-        alignments_in[split_of[al.story_id]].append(al)
-    del all_variants, all_alignments
+    records = CorpusRecords()
+    total = sum(len(s.rows) - 1 for stories in by_split.values() for s in stories)
+    counter = _Counter(progress, total)
     for split in SPLITS:
-        split_records = {
-            "stories": sorted(
-                (s for s in stories if split_of[s.story_id] == split), key=lambda s: s.story_id
-            ),
-            "variants": sorted(variants_in.pop(split), key=lambda v: (v.story_id, v.variant_id)),
-            "alignments": sorted(
-                alignments_in.pop(split), key=lambda a: (a.story_id, a.variant_b, _unit_sort(a))
-            ),
-        }
-        split_records["pairs"] = run_stage(
-            "pairs",
-            build_pairs,
-            split_records["variants"],
-            split_records["alignments"],
-            pivots,
-        )
-        for config, rows in split_records.items():
-            if writer is not None:
-                run_stage("write", writer.write, config, split, rows)
-                records.written.setdefault(config, {})[split] = len(rows)
-            if writer is None or keep_records:
-                getattr(records, config)[split] = rows
-        del split_records
+        _assemble_split(
+            split, by_split.pop(split), table, by_pair, runner, counter, writer, keep_records,
+            records,
+        )  # fmt: skip
     return records, events
 
 
-def _unit_sort(al: Alignment) -> tuple[int, int]:
-    if al.paragraphs_a:
-        return (al.paragraphs_a[0], al.paragraphs_b[0] if al.paragraphs_b else -1)
-    return (10**9, al.paragraphs_b[0])
+@dataclass
+class _Counter:
+    """Progress of the alignment over every split."""
+
+    progress: Progress
+    total: int
+    done: int = 0
+
+    def report(self, split_done: int) -> None:
+        self.progress("align", self.done + split_done, self.total)
+
+
+def _assemble_split(
+    split: str,
+    stories: list[_Story],
+    table: VariantTable,
+    by_pair: dict[tuple[str, str], list[Annotation]],
+    runner: Any,
+    counter: _Counter,
+    writer: SplitWriter | None,
+    keep_records: bool,
+    records: CorpusRecords,
+) -> None:
+    from newsvariants.executor import code_fingerprint
+
+    assert table.table is not None
+    rows = [row for s in stories for row in s.rows]
+    position = {row: n for n, row in enumerate(rows)}
+    sizes = [len(s.rows) for s in stories]
+    story_of_row = pa.array(np.repeat(np.arange(len(stories), dtype=np.int64), sizes), pa.int64())
+    story_ids = pa.array([s.record.story_id for s in stories], pa.string())
+    variants = table.table.take(pa.array(rows, pa.int64()))
+    variants = variants.set_column(
+        variants.schema.get_field_index("story_id"),
+        variants.schema.field("story_id"),
+        pc.take(story_ids, story_of_row),
+    )
+    story_records = [s.record for s in stories]
+    _emit(writer, records, keep_records, "stories", split, encode_rows("story", story_records))
+    _emit(writer, records, keep_records, "variants", split, variants)
+
+    # alignment: every non-pivot variant against its story's pivot, streamed in output order
+    tasks = [(n, s.pivot, row) for n, s in enumerate(stories) for row in s.rows if row != s.pivot]
+    code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
+    vid = [variant_id_of(table.capture_ids[row]) for row in rows]
+    keys = [
+        f"align|{code}|{vid[position[p]]}|{table.digests[p]}|{vid[position[o]]}|{table.digests[o]}"
+        for _, p, o in tasks
+    ]
+    pivot_texts: dict[int, tuple[str, ...]] = {}
+
+    def task_at(i: int) -> AlignTask:
+        n, pivot, other = tasks[i]
+        if pivot not in pivot_texts:  # consecutive tasks share their pivot
+            pivot_texts.clear()
+            pivot_texts[pivot] = table.paragraph_texts(pivot)
+        return AlignTask(
+            stories[n].record.story_id,
+            Side(vid[position[pivot]], pivot_texts[pivot]),
+            Side(vid[position[other]], table.paragraph_texts(other)),
+        )
+
+    first = np.r_[0, np.cumsum(np.diff(table.first)[rows])].astype(np.int64)
+    pairs = SplitPairs(first)
+    units = _UnitBlocks(writer, records, keep_records, split)
+
+    def align() -> None:
+        found = runner.stream(
+            keys,
+            task_at,
+            align_chunk,
+            lambda i, failure: StageError(
+                "align",
+                f"{failure.describe()} (story {stories[tasks[i][0]].record.story_id}, "
+                f"{vid[position[tasks[i][2]]]})",
+            ),
+            counter.report,
+            groups=[n for n, _, _ in tasks],
+            store=_store_aligned,
+            load=_load_aligned,
+        )
+        for i, ((n, pivot, other), aligned) in enumerate(zip(tasks, found, strict=True)):
+            story_id = stories[n].record.story_id
+            result = aligned.units()
+            if result.num_rows and result.column("story_id")[0].as_py() != story_id:
+                # cached before a merge renamed the story: the texts (the key) are the same
+                result = result.set_column(
+                    result.schema.get_field_index("story_id"),
+                    result.schema.field("story_id"),
+                    pa.array([story_id] * result.num_rows, pa.string()),
+                )
+            anns = by_pair.get((vid[position[pivot]], vid[position[other]]))
+            if anns:
+                task = task_at(i)
+                rule = decode("alignment", result)
+                done = _finish(task, _annotated_units(story_id, rule, anns, task.pivot, task.other))
+                result = encode_rows("alignment", done[0])
+                aligned = Aligned(result, 0, result.num_rows, done[1], done[2])
+            pairs.add(aligned.pairs, units.rows, position[pivot], position[other])
+            units.add(result, position[pivot], position[other])
+        units.close()
+
+    run_stage("align", align)
+    counter.done += len(tasks)
+    texts = SplitTexts(
+        variant_ids=variants.column("variant_id").combine_chunks(),
+        story_ids=variants.column("story_id").combine_chunks(),
+        story_code=np.repeat(np.arange(len(stories), dtype=np.int64), sizes),
+        first=first,
+        texts=pa.concat_arrays(
+            [c.flatten().field("text") for c in variants.column("paragraphs").chunks]
+        )
+        if variants.num_rows
+        else pa.array([], pa.string()),
+        unit_variant=units.variant(),
+        unit_offsets=units.offsets(),
+        unit_values=units.values(),
+    )
+    del variants
+    found = run_stage("pairs", pairs.finish, texts)
+    run_stage("write", _write_pairs, writer, records, keep_records, split, texts, found)
+
+
+def _emit(
+    writer: SplitWriter | None,
+    records: CorpusRecords,
+    keep_records: bool,
+    config: str,
+    split: str,
+    rows: pa.Table,
+) -> None:
+    """One whole config/split file (to the writer; decoded into records when they are kept)."""
+    if writer is not None:
+        run_stage("write", writer.write_table, config, split, rows)
+        records.written.setdefault(config, {})[split] = rows.num_rows
+    if writer is None or keep_records:
+        getattr(records, config)[split] = decode(CONFIGS[config], rows)
+
+
+class _UnitBlocks:
+    """A split's alignment rows as they stream in, written a row group at a time; keeps of each
+    row what pairs need (its variants and paragraph indexes, as numbers)."""
+
+    def __init__(
+        self, writer: SplitWriter | None, records: CorpusRecords, keep: bool, split: str
+    ) -> None:
+        self.out = writer.blocks("alignments", split) if writer is not None else None
+        self.records, self.keep, self.split = records, keep or writer is None, split
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.rows = 0
+        self.variants: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        self.lists: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"a": [], "b": []}
+        if self.keep:
+            records.alignments[split] = []
+
+    def add(self, rows: pa.Table, pivot: int, other: int) -> None:
+        self.variants[0].append(np.full(rows.num_rows, pivot, dtype=np.int64))
+        self.variants[1].append(np.full(rows.num_rows, other, dtype=np.int64))
+        self.rows += rows.num_rows
+        self.pending.append(rows)
+        self.pending_rows += rows.num_rows
+        if self.pending_rows >= ROW_GROUP_SIZE:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self.pending:
+            return
+        whole = pa.concat_tables(self.pending).combine_chunks()
+        cut = whole.num_rows if final else whole.num_rows - whole.num_rows % ROW_GROUP_SIZE
+        for start in range(0, cut, ROW_GROUP_SIZE):
+            self._block(whole.slice(start, min(ROW_GROUP_SIZE, cut - start)))
+        rest = whole.slice(cut)
+        self.pending = [rest] if rest.num_rows else []
+        self.pending_rows = rest.num_rows
+
+    def _block(self, block: pa.Table) -> None:
+        block = block.combine_chunks()
+        for side in ("a", "b"):
+            lists = block.column(f"paragraphs_{side}").chunk(0)
+            offsets = lists.offsets.to_numpy().astype(np.int64)
+            values = lists.values.to_numpy().astype(np.int64)
+            self.lists[side].append((offsets[:-1] - offsets[0], values[offsets[0] : offsets[-1]]))
+        if self.out is not None:
+            self.out.add(block)
+        if self.keep:
+            self.records.alignments[self.split] += decode("alignment", block)
+
+    def close(self) -> None:
+        self._flush(final=True)
+        if self.out is not None:
+            run_stage("write", self.out.close)
+            self.records.written.setdefault("alignments", {})[self.split] = self.rows
+
+    def variant(self) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(  # type: ignore[return-value]
+            np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            for parts in self.variants
+        )
+
+    def _joined(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        offsets, values, base = [], [], 0
+        for starts, flat in self.lists[side]:
+            offsets.append(starts + base)
+            values.append(flat)
+            base += len(flat)
+        offsets.append(np.array([base], dtype=np.int64))
+        return np.concatenate(offsets), (
+            np.concatenate(values) if values else np.zeros(0, dtype=np.int64)
+        )
+
+    def offsets(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._joined("a")[0], self._joined("b")[0]
+
+    def values(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._joined("a")[1], self._joined("b")[1]
+
+
+def _write_pairs(
+    writer: SplitWriter | None,
+    records: CorpusRecords,
+    keep_records: bool,
+    split: str,
+    texts: SplitTexts,
+    pairs: np.ndarray,
+) -> None:
+    """The split's pairs, a row group at a time (their texts are joined block by block)."""
+    schema = arrow_schema("pair")
+    label_names = features("pair")["label"].names
+    label_ids = [label_names.index(name) for name in LABELS]
+    out = writer.blocks("pairs", split) if writer is not None else None
+    keep = keep_records or writer is None
+    if keep:
+        records.pairs[split] = []
+    for start in range(0, len(pairs), ROW_GROUP_SIZE):
+        block = texts.table(pairs[start : start + ROW_GROUP_SIZE], schema, label_ids)
+        if out is not None:
+            out.add(block)
+        if keep:
+            records.pairs[split] += decode("pair", block)
+    if out is not None:
+        out.close()
+        records.written.setdefault("pairs", {})[split] = len(pairs)
 
 
 # --- inputs digest ----------------------------------------------------------------------------
@@ -609,7 +963,7 @@ def build(
     from newsvariants.card import render_card
     from newsvariants.executor import stage_runner
     from newsvariants.validate import validate_corpus
-    from newsvariants.write import SplitWriter, write_corpus
+    from newsvariants.write import write_corpus
 
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
@@ -621,34 +975,14 @@ def build(
     with ExitStack() as stack:
         tmp = stack.enter_context(staging_dir(out))
         runner = stack.enter_context(stage_runner(workers, engine, cache_dir))
-        extractions, quarantined = run_stage(
-            "extract",
-            extract_all,
-            raw,
-            captures,
-            progress,
-            workers=workers,
-            cache_dir=cache_dir,
-            engine=engine,
-            runner=runner,
-        )
-        progress("cluster", 0, 1)
-        sources = {c.capture_id: c.source for c in captures}
-        clusters = run_stage("cluster", cluster_stage, extractions, sources, runner.mapper)
+        table, quarantined = run_stage("extract", extract_table, raw, captures, runner, progress)
+        clusters = run_stage("cluster", cluster_stage, table, runner, progress)
         annotations = run_stage("annotations", load_annotations, raw)
         writer = stack.enter_context(closing(SplitWriter(tmp)))
         records, events = assemble(
-            captures,
-            extractions,
-            clusters,
-            registry,
-            annotations,
-            runner,
-            progress,
-            writer,
-            keep_records,
+            table, clusters, registry, annotations, runner, progress, writer, keep_records
         )
-        del extractions
+        del table
         inputs = inputs_digest(raw, registry_text)
         report = {
             "captures": len(captures),

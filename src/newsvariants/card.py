@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from newsvariants.schema import describe_fields, hf_features, schema_dir
@@ -133,41 +135,59 @@ def splits_table(manifest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def read_columns(corpus: Path, config: str, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """{split: rows} with only the given columns (absent splits: [])."""
+def read_table(corpus: Path, config: str, columns: list[str]) -> dict[str, pa.Table]:
+    """{split: table} of the given columns (absent splits: no entry). The statistics below are
+    Arrow aggregations over these, never Python rows: at 100k captures the pairs alone are
+    millions of rows."""
     import pyarrow.parquet as pq
 
-    rows: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, pa.Table] = {}
     for split in SPLITS:
         path = corpus / config / shard_name(split)
-        rows[split] = pq.read_table(path, columns=columns).to_pylist() if path.exists() else []
-    return rows
+        if path.exists():
+            found[split] = pq.read_table(path, columns=columns)
+    return found
 
 
-def _all(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [r for split in SPLITS for r in rows[split]]
+def _whole(corpus: Path, config: str, columns: list[str]) -> pa.Table:
+    """The given columns of every split, in one table."""
+    parts = list(read_table(corpus, config, columns).values())
+    if not parts:
+        schema = hf_features(CONFIGS[config]).arrow_schema
+        return pa.schema([schema.field(c) for c in columns]).empty_table()
+    return pa.concat_tables(parts)
+
+
+def _counts(column: pa.ChunkedArray | pa.Array) -> Counter[Any]:
+    """How often each value occurs (nulls included, as None)."""
+    found = pc.value_counts(column)
+    values = found.field("values").to_pylist()
+    return Counter(dict(zip(values, found.field("counts").to_pylist(), strict=True)))
 
 
 def statistics(corpus: Path) -> str:
-    stories = _all(read_columns(corpus, "stories", ["n_variants"]))
-    variants = _all(read_columns(corpus, "variants", ["paragraphs", "source"]))
-    aligns = _all(read_columns(corpus, "alignments", ["relation"]))
+    stories = _whole(corpus, "stories", ["n_variants"])
+    variants = _whole(corpus, "variants", ["paragraphs", "source"])
+    aligns = _whole(corpus, "alignments", ["relation"])
     relation_names = hf_features("alignment")["relation"].names
-    relations = Counter(relation_names[a["relation"]] for a in aligns)
-    sizes = Counter(s["n_variants"] for s in stories)
-    n_par = sum(len(v["paragraphs"]) for v in variants)
+    relations = Counter(
+        {relation_names[k]: n for k, n in _counts(aligns["relation"]).items() if k is not None}
+    )
+    sizes = _counts(stories["n_variants"])
+    n_par = pc.sum(pc.list_value_length(variants["paragraphs"])).as_py() or 0
+    n_sources = pc.count_distinct(variants["source"]).as_py()
     lines = [
-        f"- stories: {len(stories)}",
-        f"- variants: {len(variants)} from {len({v['source'] for v in variants})} sources",
+        f"- stories: {stories.num_rows}",
+        f"- variants: {variants.num_rows} from {n_sources} sources",
         "- variants per story: "
         + ", ".join(f"{k} variant(s): {sizes[k]} stories" for k in sorted(sizes)),
         f"- body paragraphs: {n_par}",
-        f"- aligned units: {len(aligns)}",
+        f"- aligned units: {aligns.num_rows}",
         "",
         "| relation | units | share |",
         "|---|---|---|",
     ]
-    total = max(len(aligns), 1)
+    total = max(aligns.num_rows, 1)
     lines += [
         f"| `{r}` | {relations.get(r, 0)} | {relations.get(r, 0) / total:.1%} |"
         for r in relation_names
@@ -177,9 +197,10 @@ def statistics(corpus: Path) -> str:
 
 def sources_table(corpus: Path) -> str:
     """Variants and stories per source outlet (the licensing section refers to it)."""
-    variants = _all(read_columns(corpus, "variants", ["source", "story_id"]))
-    counts = Counter(v["source"] for v in variants)
-    stories = {s: len({v["story_id"] for v in variants if v["source"] == s}) for s in counts}
+    variants = _whole(corpus, "variants", ["source", "story_id"])
+    counts = _counts(variants["source"])
+    pairs = variants.group_by(["source", "story_id"]).aggregate([])
+    stories = _counts(pairs["source"])
     lines = ["| source | variants | stories |", "|---|---|---|"]
     lines += [f"| `{s}` | {counts[s]} | {stories[s]} |" for s in sorted(counts)]
     return "\n".join(lines)
@@ -187,24 +208,33 @@ def sources_table(corpus: Path) -> str:
 
 def pairs_table(corpus: Path) -> str:
     """The composition of the pairs config per split: positives by relation, negatives by kind."""
-    rows = read_columns(corpus, "pairs", ["granularity", "label", "relation", "negative_kind"])
+    columns = ["granularity", "label", "relation", "negative_kind"]
+    tables = read_table(corpus, "pairs", columns)
     label_names = hf_features("pair")["label"].names
     kinds: list[tuple[str, str]] = [
         ("same_source", r) for r in load_pair_enum("relation") if r is not None
     ] + [("unrelated", k) for k in load_pair_enum("negative_kind") if k is not None]
     lines = ["| granularity | label | relation / negative_kind | " + " | ".join(SPLITS) + " |"]
     lines.append("|---|---|---|" + "---|" * len(SPLITS))
+    counts: dict[str, Counter[tuple[str, str, str]]] = {}
+    for split in SPLITS:
+        counts[split] = Counter()
+        if split not in tables:
+            continue
+        table = tables[split]
+        kind = pc.coalesce(table["relation"], table["negative_kind"])
+        grouped = (
+            pa.table({"g": table["granularity"], "l": table["label"], "k": kind})
+            .group_by(["g", "l", "k"])
+            .aggregate([([], "count_all")])
+        )
+        for g, label, k, n in zip(
+            *(grouped[c].to_pylist() for c in ("g", "l", "k", "count_all")), strict=True
+        ):
+            counts[split][(g, label_names[label], k)] = n
     for granularity in ("paragraph", "document"):
-        counts = {
-            split: Counter(
-                (label_names[r["label"]], r["relation"] or r["negative_kind"])
-                for r in rows[split]
-                if r["granularity"] == granularity
-            )
-            for split in SPLITS
-        }
         for label, kind in kinds:
-            cells = [str(counts[s].get((label, kind), 0)) for s in SPLITS]
+            cells = [str(counts[s].get((granularity, label, kind), 0)) for s in SPLITS]
             if any(c != "0" for c in cells):
                 lines.append(f"| {granularity} | {label} | `{kind}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)

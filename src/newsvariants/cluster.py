@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from newsvariants.fingerprint import NUM_PERM, ShingleTable, segment_signatures, shingle_table
+from newsvariants.fingerprint import NUM_PERM, segment_signatures, shingle_table
 
 LSH_BANDS = 16
 LSH_ROWS = 4
@@ -105,24 +105,71 @@ def _shared(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.count_nonzero(b[found] == a))
 
 
-# --- shingles ---------------------------------------------------------------------------------
+# --- fingerprints and bodies ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What clustering needs of one variant, a function of its paragraph texts alone (so it is
+    computed on the workers and cached per capture): the sorted unique shingle hashes of its
+    body and the LSH band keys of each of its paragraphs of at least MIN_PARAGRAPH_SHINGLES
+    shingles ((paragraphs, LSH_BANDS) uint64)."""
+
+    body: np.ndarray
+    band_keys: np.ndarray
+
+
+def fingerprints(
+    docs: Sequence[Sequence[str]], chunk_paragraphs: int = 20_000
+) -> list[Fingerprint]:
+    """Fingerprints of many documents (lists of paragraph texts) at once: one shingle table, so
+    tokens shared by the documents are hashed once. A document's fingerprint does not depend on
+    the others."""
+    table = shingle_table(docs)
+    owner = np.repeat(np.arange(len(docs)), np.diff(table.doc_start))
+    usable = np.flatnonzero(np.diff(table.para_start) >= MIN_PARAGRAPH_SHINGLES)
+    keys = np.empty((len(usable), LSH_BANDS), dtype=np.uint64)
+    for begin in range(0, len(usable), chunk_paragraphs):
+        chunk = usable[begin : begin + chunk_paragraphs]
+        lengths = table.para_start[chunk + 1] - table.para_start[chunk]
+        segments = np.r_[0, np.cumsum(lengths)]
+        # the chunk's paragraphs gathered as consecutive segments of one array
+        gather = np.repeat(table.para_start[chunk] - segments[:-1], lengths) + np.arange(
+            segments[-1]
+        )
+        keys[begin : begin + len(chunk)] = _band_keys(
+            segment_signatures(table.hashes[gather], segments)
+        )
+    bounds = np.searchsorted(owner[usable], np.arange(len(docs) + 1))
+    return [
+        Fingerprint(table.body(d), keys[bounds[d] : bounds[d + 1]].copy()) for d in range(len(docs))
+    ]
 
 
 @dataclass
 class Bodies:
-    """Per variant (in sorted ID order): its paragraphs' shingles and its body's shingle array."""
+    """Per variant (in sorted ID order): its body's shingles (site template removed) and the band
+    keys of its paragraphs."""
 
     ids: list[str]
-    table: ShingleTable
     body: list[np.ndarray]
+    band_keys: list[np.ndarray]
 
 
 def body_fingerprints(items: Sequence[ClusterInput]) -> Bodies:
     ordered = sorted(items, key=lambda item: item.variant_id)
-    table = shingle_table([item.paragraphs for item in ordered])
-    body = [table.body(d) for d in range(len(ordered))]
-    sources = [item.source for item in ordered]
-    return Bodies([item.variant_id for item in ordered], table, drop_templates(body, sources))
+    found = fingerprints([item.paragraphs for item in ordered])
+    return bodies_of(
+        [item.variant_id for item in ordered], found, [item.source for item in ordered]
+    )
+
+
+def bodies_of(
+    ids: Sequence[str], found: Sequence[Fingerprint], sources: Sequence[str | None]
+) -> Bodies:
+    """Bodies from per-variant fingerprints (ids sorted, with their fingerprints and sources)."""
+    body = drop_templates([f.body for f in found], sources)
+    return Bodies(list(ids), body, [f.band_keys for f in found])
 
 
 def drop_templates(body: list[np.ndarray], sources: Sequence[str | None]) -> list[np.ndarray]:
@@ -202,39 +249,23 @@ def band_pairs(width: int, columns: dict[str, np.ndarray]) -> np.ndarray:
     return _bucket_pairs(np.ascontiguousarray(columns["key"]), columns["owner"], width)
 
 
-def candidate_pairs(
-    bodies: Bodies, chunk_paragraphs: int = 20_000, engine: Any = None
-) -> np.ndarray:
+def candidate_pairs(bodies: Bodies, engine: Any = None) -> np.ndarray:
     """(i, j) index pairs of variants whose paragraphs collide in at least MIN_COLLISIONS bands.
 
-    Signatures are made and turned into band keys a chunk of paragraphs at a time. The bands are
-    a groupby (one group per band: `engine.group_arrays`, Ray Data's groupby with --engine ray);
-    each band's distinct pairs are counted over all bands at once."""
+    The bands are a groupby (one group per band: `engine.group_arrays`, Ray Data's groupby with
+    --engine ray); each band's distinct pairs are counted over all bands at once."""
     from newsvariants.executor import group_arrays
 
-    table = bodies.table
-    sizes = np.diff(table.para_start)
-    owner = np.repeat(np.arange(len(bodies.ids), dtype=np.int32), np.diff(table.doc_start))
-    usable = np.flatnonzero(sizes >= MIN_PARAGRAPH_SHINGLES)
-    if usable.size == 0:
+    counts = np.fromiter((len(k) for k in bodies.band_keys), np.int64, len(bodies.band_keys))
+    if counts.sum() == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = np.empty((len(usable), LSH_BANDS), dtype=np.uint64)
-    for begin in range(0, len(usable), chunk_paragraphs):
-        chunk = usable[begin : begin + chunk_paragraphs]
-        lengths = table.para_start[chunk + 1] - table.para_start[chunk]
-        segments = np.r_[0, np.cumsum(lengths)]
-        # the chunk's paragraphs gathered as consecutive segments of one array
-        gather = np.repeat(table.para_start[chunk] - segments[:-1], lengths) + np.arange(
-            segments[-1]
-        )
-        keys[begin : begin + len(chunk)] = _band_keys(
-            segment_signatures(table.hashes[gather], segments)
-        )
+    keys = np.concatenate(bodies.band_keys)
+    owner = np.repeat(np.arange(len(bodies.ids), dtype=np.int32), counts)
     width = len(bodies.ids)
     columns = {
-        "band": np.repeat(np.arange(LSH_BANDS, dtype=np.int64)[None, :], len(usable), 0).ravel(),
+        "band": np.repeat(np.arange(LSH_BANDS, dtype=np.int64)[None, :], len(keys), 0).ravel(),
         "key": keys.ravel(),
-        "owner": np.repeat(owner[usable], LSH_BANDS),
+        "owner": np.repeat(owner, LSH_BANDS),
     }
     del keys
     by_band = (engine.group_arrays if engine is not None else group_arrays)(
@@ -330,6 +361,10 @@ def cluster_variants(items: Sequence[ClusterInput], engine: Any = None) -> list[
     """Groups of variant IDs (each sorted; groups sorted by their first member).
 
     `engine` (an executor Mapper) runs the LSH bands' groupby; in-process when None."""
-    bodies = body_fingerprints(items)
+    return cluster_bodies(body_fingerprints(items), engine)
+
+
+def cluster_bodies(bodies: Bodies, engine: Any = None) -> list[list[str]]:
+    """`cluster_variants` from the variants' bodies (fingerprints made beforehand)."""
     body = dict(zip(bodies.ids, bodies.body, strict=True))
     return link(bodies.ids, verified_edges(bodies, engine=engine), body)

@@ -23,8 +23,9 @@ import os
 import pickle
 import sqlite3
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -66,6 +67,9 @@ MIN_CHUNK, MAX_CHUNK, CHUNKS_PER_WORKER = 16, 256, 8
 # seconds, ~10 ms of extraction per capture: fewer tasks than this run faster in-process (an
 # incremental rebuild that adds a few hundred captures).
 POOL_MIN_TASKS = 400
+# Chunks in flight per pool worker: enough that a worker never waits for the driver, few enough
+# that pending inputs and finished results stay a few chunks' worth.
+WINDOW_PER_WORKER = 3
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -177,11 +181,15 @@ class PoolMapper:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def map(
-        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+        self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]:
-        if sum(len(chunk) for chunk in chunks) < POOL_MIN_TASKS:  # not worth starting processes
+        """Results in chunk order. Chunks are pulled from `chunks` (which may be a generator that
+        builds them) only a few per worker ahead of the consumer, so neither the inputs nor the
+        results of the whole stage are ever in memory at once (Executor.map submits them all).
+        A sequence of fewer than POOL_MIN_TASKS items runs in-process."""
+        if isinstance(chunks, Sequence) and sum(map(len, chunks)) < POOL_MIN_TASKS:
             return (func(chunk) for chunk in chunks)
-        return self.pool.map(func, chunks)
+        return _Windowed(self.pool, func, iter(chunks), self.workers * WINDOW_PER_WORKER)
 
     def map_groups(
         self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
@@ -201,6 +209,38 @@ class PoolMapper:
     def close(self) -> None:
         if "pool" in self.__dict__:
             self.pool.shutdown()
+
+
+class _Windowed(Iterator[R]):
+    """Ordered results of `func` over chunks on a pool, at most `size` chunks in flight. The
+    first window is submitted at once, so the workers start before the consumer asks."""
+
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        func: Callable[[list[T]], R],
+        chunks: Iterator[list[T]],
+        size: int,
+    ) -> None:
+        self.pool, self.func, self.chunks = pool, func, chunks
+        self.window: deque[Future[R]] = deque()
+        for _ in range(size):
+            if not self._submit():
+                break
+
+    def _submit(self) -> bool:
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            return False
+        self.window.append(self.pool.submit(self.func, chunk))
+        return True
+
+    def __next__(self) -> R:
+        if not self.window:
+            raise StopIteration
+        result = self.window.popleft().result()
+        self._submit()
+        return result
 
 
 def make_mapper(workers: int = 1, engine: str = "local") -> Mapper:
@@ -262,6 +302,17 @@ class CaptureCache:
             rows = self.db.execute(f"SELECT key, value FROM entry WHERE key IN ({marks})", batch)
             for key, value in rows:
                 found[key] = pickle.loads(zlib.decompress(value))
+        return found
+
+    def present(self, keys: Sequence[str]) -> set[str]:
+        """The keys that have a value (values are read later, a batch at a time: bounded
+        memory even when every capture is cached)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", batch)
+            found.update(key for (key,) in rows)
         self.hits += len(found)
         self.misses += len(set(keys)) - len(found)
         return found
@@ -288,6 +339,9 @@ class NoCache:
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         return {}
+
+    def present(self, keys: Sequence[str]) -> set[str]:
+        return set()
 
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         for _ in items:
@@ -426,40 +480,99 @@ class PhaseRunner:
         progress: Callable[[int], None] = lambda n: None,
         group_of: Callable[[T], Any] | None = None,
     ) -> list[Any]:
-        """Results of every task in task order; raises on_error(index, message) for the first
-        task (in order) that failed, as the sequential loop would.
+        """Results of every task in task order (`stream`, collected)."""
+        groups = None if group_of is None else [group_of(task) for task in tasks]
+        return list(self.stream(keys, tasks.__getitem__, worker, on_error, progress, groups))
 
-        With `group_of`, the tasks that miss the cache are sent as groups of equal keys (tasks of
-        one group must be consecutive) through the mapper's `map_groups` (a groupby on Ray)."""
-        cached = self.cache.get_many(list(keys))
-        missing = [i for i, key in enumerate(keys) if key not in cached]
-        computed: dict[int, Any] = {}
-        pending: list[tuple[str, Any]] = []
-        if group_of is None:
+    def stream(
+        self,
+        keys: Sequence[str],
+        task_at: Callable[[int], T],
+        worker: Callable[[list[T]], list[tuple[str, Any]]],
+        on_error: Callable[[int, Failure], Exception],
+        progress: Callable[[int], None] = lambda n: None,
+        groups: Sequence[Any] | None = None,
+        store: Callable[[Any], Any] | None = None,
+        load: Callable[[Any], Any] | None = None,
+    ) -> Iterator[Any]:
+        """The result of every task, in task order, as the consumer asks for them; raises
+        on_error(index, failure) at the first task (in order) that failed, as the sequential
+        loop would.
+
+        Bounded memory: tasks are made (`task_at(index)`) only when their chunk is sent to a
+        worker, a few chunks ahead of the consumer; cached values are read a batch at a time.
+        With `groups` (a label per task; tasks of one group consecutive), the tasks that miss the
+        cache go to the workers as whole groups (a groupby on Ray). `store` turns a value into
+        what the cache keeps and `load` turns that back (e.g. an Arrow batch to IPC bytes)."""
+        present = self.cache.present(keys)
+        missing = [i for i, key in enumerate(keys) if key not in present]
+        mapper = self.mapper
+        if isinstance(mapper, PoolMapper) and len(missing) < POOL_MIN_TASKS:
+            mapper = InProcessMapper()  # not worth starting processes
+        results: Iterator[list[tuple[str, Any]]]
+        if groups is None:
             chunks = chunked(missing, self.workers)
-            results: Iterable[list[tuple[str, Any]]] = self.mapper.map(
-                worker, [[tasks[i] for i in chunk] for chunk in chunks]
+            results = mapper.map(worker, (list(map(task_at, chunk)) for chunk in chunks))
+        elif isinstance(mapper, (InProcessMapper, PoolMapper)):
+            runs = _groups(missing, [groups[i] for i in missing])
+            chunks = [
+                [i for run in packed for i in run]
+                for packed in pack_groups([(None, run) for run in runs], self.workers)
+            ]
+            results = mapper.map(worker, (list(map(task_at, chunk)) for chunk in chunks))
+        else:  # a distributed engine: one group per key
+            chunks = _groups(missing, [groups[i] for i in missing])
+            results = iter(
+                mapper.map_groups(
+                    worker, [(groups[run[0]], list(map(task_at, run))) for run in chunks]
+                )
             )
-        else:
-            chunks = _groups(missing, [group_of(tasks[i]) for i in missing])
-            results = self.mapper.map_groups(
-                worker, [(group_of(tasks[c[0]]), [tasks[i] for i in c]) for c in chunks]
-            )
-        done = len(keys) - len(missing)
+        return self._ordered(keys, present, chunks, results, on_error, progress, store, load)
+
+    def _ordered(
+        self,
+        keys: Sequence[str],
+        present: set[str],
+        chunks: list[list[int]],
+        results: Iterator[list[tuple[str, Any]]],
+        on_error: Callable[[int, Failure], Exception],
+        progress: Callable[[int], None],
+        store: Callable[[Any], Any] | None,
+        load: Callable[[Any], Any] | None,
+    ) -> Iterator[Any]:
+        computed: dict[int, Any] = {}
+        cached: dict[str, Any] = {}
+        pending: list[tuple[str, Any]] = []
+        done = len(keys) - sum(map(len, chunks))
         progress(done)
-        for chunk, outcomes in zip(chunks, results, strict=True):
-            for index, (status, value) in zip(chunk, outcomes, strict=True):
-                if status == "error":  # results arrive in task order: this is the first failure
-                    raise on_error(index, value)
-                computed[index] = value
-                pending.append((keys[index], value))
-            done += len(chunk)
-            progress(done)
-            if len(pending) >= 2048:
-                self.cache.put_many(pending)
-                pending = []
+        next_chunk = iter(chunks)
+        for index, key in enumerate(keys):
+            if key in present:
+                if key not in cached:  # the next batch of cached values, in task order
+                    wanted = [k for k in keys[index : index + CACHE_BATCH] if k in present]
+                    cached = self.cache.get_many(wanted)
+                value = cached[key]
+                yield value if load is None else load(value)
+                continue
+            while index not in computed:
+                chunk, outcomes = next(next_chunk), next(results)
+                for task, (status, value) in zip(chunk, outcomes, strict=True):
+                    if status == "error":  # chunks arrive in task order: the first failure
+                        raise on_error(task, value)
+                    computed[task] = value
+                    pending.append((keys[task], value if store is None else store(value)))
+                done += len(chunk)
+                progress(done)
+                if len(pending) >= 2048:
+                    self.cache.put_many(pending)
+                    pending = []
+            yield computed.pop(index)
         self.cache.put_many(pending)
-        return [cached[key] if i not in computed else computed[i] for i, key in enumerate(keys)]
+
+
+# Cached values read per query while streaming: enough to amortise the query, few enough to keep
+# memory flat.
+CACHE_BATCH = 256
 
 
 def _groups(indexes: list[int], labels: list[Any]) -> list[list[int]]:
@@ -506,19 +619,25 @@ def extract_captures(
     each capture in turn, whatever `workers`, `cache_dir` and `engine` are (or the `runner` that
     carries them, when the build shares one between stages).
     """
+    quarantined: list[Quarantined] = []
     if runner is not None:
-        return _extract_with(runner, raw, list(captures), progress, extract)
+        found = iter_extractions(runner, raw, list(captures), progress, extract, quarantined)
+        return {c.capture_id: e for c, e in found}, quarantined
     with stage_runner(workers, engine, cache_dir) as own:
-        return _extract_with(own, raw, list(captures), progress, extract)
+        found = iter_extractions(own, raw, list(captures), progress, extract, quarantined)
+        return {c.capture_id: e for c, e in found}, quarantined
 
 
-def _extract_with(
+def iter_extractions(
     runner: PhaseRunner,
     raw: Path,
     captures: list[Capture],
     progress: Progress,
     extract: ExtractFunction,
-) -> tuple[dict[str, Extraction], list[Quarantined]]:
+    quarantined: list[Quarantined],
+) -> Iterator[tuple[Capture, Extraction]]:
+    """(capture, extraction) of every capture with a body, in capture order, as they are made
+    (the caller keeps what it needs of each); the others are appended to `quarantined`."""
     fingerprint = stage_fingerprint()
     scans: list[Scan] = runner.run(
         [_capture_key("scan", c, fingerprint) for c in captures],
@@ -530,7 +649,7 @@ def _extract_with(
         ),
         lambda n: progress("scan", n, len(captures)),
     )
-    quarantined = [
+    quarantined += [
         Quarantined(c.capture_id, c.path, "extract", scan.decode_error)
         for c, scan in zip(captures, scans, strict=True)
         if scan.decode_error is not None
@@ -546,19 +665,18 @@ def _extract_with(
     del scans, dumps
     digests = {source: templates_digest(keys) for source, keys in templates.items()}
     todo = [c for c, _ in decoded]
-    extractions_in_order: list[Extraction] = runner.run(
+    del decoded
+    extracted = runner.stream(
         [_capture_key("extract", c, fingerprint, digests.get(c.source, "")) for c in todo],
-        [(c, templates.get(c.source, frozenset())) for c in todo],
+        lambda i: (todo[i], templates.get(todo[i].source, frozenset())),
         partial(extract_chunk, raw, extract),
         lambda i, failure: StageError("extract", failure.describe(), todo[i].path),
         lambda n: progress("extract", n, len(todo)),
     )
-    extractions: dict[str, Extraction] = {}
-    for capture, extraction in zip(todo, extractions_in_order, strict=True):
+    for capture, extraction in zip(todo, extracted, strict=True):
         if not extraction.paragraphs:
             quarantined.append(
                 Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
             )
             continue
-        extractions[capture.capture_id] = extraction
-    return extractions, quarantined
+        yield capture, extraction

@@ -11,12 +11,15 @@ Python sets of string shingles took most of the memory. The numpy version hashes
 token once (BLAKE2b), combines n-grams arithmetically, applies NUM_PERM multiply-xor hash functions
 as one matrix operation per chunk and keeps shingles as uint64 arrays. `minhash()` (datasketch, 128
 permutations) stays for callers that want a datasketch object (the benchmark baselines).
+
+Tokens are `normalize.tokens`, the comparison tokens of every stage: its exact shortcut for plain
+ASCII (no ftfy) is faster than a bare regex, and the ftfy path drops control characters and
+repairs mojibake, so a body with a stray "\x00" or "\x1b" shingles as its clean copy does.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,20 +102,6 @@ def _token_hashes(vocabulary: list[str]) -> np.ndarray:
     )
 
 
-_WORD = re.compile(r"\w+(?:[-']\w+)*")
-
-
-def _fast_tokens(text: str) -> list[str]:
-    """normalize.tokens(), skipping ftfy for plain ASCII text without entities or backquotes.
-
-    ftfy (mojibake repair) was most of the fingerprint time on the synthetic benchmark, and
-    ASCII text without '&' or '`' has nothing for it to repair or fold: the tokens are the same
-    (tests/test_cluster.py checks it)."""
-    if text.isascii() and "&" not in text and "`" not in text:
-        return _WORD.findall(text.lower())
-    return tokens(text)
-
-
 def shingle_table(
     docs: Sequence[Sequence[str]], size: int = SHINGLE_SIZE, block_tokens: int = 2_000_000
 ) -> ShingleTable:
@@ -129,7 +118,7 @@ def shingle_table(
         for text in paragraphs:
             ids = seen.get(text)
             if ids is None:
-                words = _fast_tokens(text)
+                words = tokens(text)
                 ids = np.fromiter(
                     (vocabulary.setdefault(w, len(vocabulary)) for w in words), np.int32, len(words)
                 )

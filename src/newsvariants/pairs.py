@@ -10,7 +10,7 @@ For each positive, at most one of each kind, with the positive's text_a as their
 - `same_story` (paragraphs only): a paragraph of the same variant_b that is NOT aligned to text_a
   (the hardest: same topic, same names); none when every paragraph of variant_b is aligned to it;
 - `nearest_other`: the most similar text (TF-IDF cosine) of another story in the same split,
-  among those sharing one of the query's rarest terms (an inverted-index search, see `_nearest`);
+  among those sharing one of the query's rarest terms (an inverted-index search, see `nearest`);
 - `random_other`: a text of another story in the same split, chosen by hash.
 So the ratio is at most 3 negatives per paragraph positive (1 per kind) and 2 per document
 positive; a negative drawn twice (e.g. the nearest text of a pivot paragraph aligned to several
@@ -18,24 +18,37 @@ variants) is kept once, and a split with a single story has no `*_other` negativ
 Sampling is deterministic: choices are ranked by SHA-256 of the pair key, never by a random seed,
 and cost O(1) per positive for `random_other` and the postings of a few rare terms per distinct
 query for `nearest_other`: linear in the split, not quadratic.
+
+How it is computed at scale. Positives, `same_story` negatives and the hashed key of each positive
+depend on one variant's alignment alone: `local_pairs` computes them next to the alignment (on
+the workers, cached with it). The `*_other` negatives depend on the whole split and are drawn
+once the split's alignments are in (`SplitPairs.finish`). A pair is held as a few numbers (its
+64-bit pair ID, codes, and its two sides as *side codes*: a unit's pivot or variant side, a
+paragraph, or a whole body); its texts are joined from the split's paragraph texts only when
+its rows are written (`SplitTexts.table`), a row group at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from newsvariants.label import POSITIVE_RELATIONS, document_relation
-from newsvariants.records import Alignment, Pair, Variant
+from newsvariants.label import POSITIVE_RELATIONS, RELATIONS
+from newsvariants.records import Alignment
 
 # 2: random_other drawn by hashed offset (O(1) per positive)
 # 3: nearest_other searched through an inverted index of each query's rarest terms (linear)
 # 4: a document positive's relation is label.document_relation, not its units' commonest relation
 PAIRS_VERSION = "4"
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
+GRANULARITIES = ("paragraph", "document")
+LABELS = ("same_source", "unrelated")  # codes 0 and 1 (the ClassLabel's own order differs)
 # nearest_other search: the terms of a query that find candidates (its highest TF-IDF weights),
 # how many candidates per query are scored exactly, and block sizes that bound memory.
 QUERY_TERMS = 8
@@ -44,15 +57,31 @@ CANDIDATES = 16
 QUERY_BLOCK = 4096
 RESCORE_BLOCK = 1 << 18
 
+# Side codes: kind << SIDE_SHIFT | index. Split-wide, the index is an alignment row (UNIT_A,
+# UNIT_B: its pivot or variant side), a paragraph of the split's variants in table order
+# (PARAGRAPH) or a variant (DOCUMENT: its whole body). In `LocalPairs` the index is local to the
+# aligned variant: its unit, its own paragraph j, or DOCUMENT 0 (the pivot) / 1 (itself).
+UNIT_A, UNIT_B, PARAGRAPH, DOCUMENT = 0, 1, 2, 3
+SIDE_SHIFT = 40
+_INDEX = (1 << SIDE_SHIFT) - 1
+PAIR_DTYPE = np.dtype(
+    [
+        ("key", "<u8"),  # the pair ID's 16 hex digits
+        ("granularity", "i1"),
+        ("label", "i1"),
+        ("relation", "i1"),  # index in RELATIONS, -1 for negatives
+        ("kind", "i1"),  # index in NEGATIVE_KINDS, -1 for positives
+        ("a", "<i8"),
+        ("b", "<i8"),
+    ]
+)
+POSITIVE_DTYPE = np.dtype([("granularity", "i1"), ("a", "<i8"), ("offset", "<u8")])
+_RELATION = {name: code for code, name in enumerate(RELATIONS)}
+_KIND = {name: code for code, name in enumerate(NEGATIVE_KINDS)}
 
-class TextRef(NamedTuple):
-    """A text of the split (a paragraph or a whole body). A NamedTuple, not a dataclass: the
-    pools hold one per paragraph of the split, and tuples are several times cheaper to make."""
 
-    story_id: str
-    variant_id: str
-    paragraphs: tuple[int, ...]
-    text: str
+def side(kind: int, index: int) -> int:
+    return kind << SIDE_SHIFT | index
 
 
 def _hash(*parts: object) -> str:
@@ -72,33 +101,350 @@ def _first_by_hash(key: str, options: Sequence[int]) -> int:
     return best
 
 
-def pair_id(granularity: str, a: TextRef, b: TextRef, kind: str) -> str:
-    return (
-        "p-" + _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs, kind)[:16]
+def pair_id(
+    granularity: str,
+    variant_a: str,
+    paragraphs_a: Sequence[int],
+    variant_b: str,
+    paragraphs_b: Sequence[int],
+    kind: str,
+) -> str:
+    """The published pair ID: its granularity, both sides and its kind (a positive: its
+    relation) hashed."""
+    pa_, pb_ = tuple(paragraphs_a), tuple(paragraphs_b)
+    return "p-" + _hash(granularity, variant_a, pa_, variant_b, pb_, kind)[:16]
+
+
+def _key(prefix: str, variant_b: str, paragraphs_b: tuple[int, ...], kind: str) -> int:
+    """pair_id as a number, from the hashed prefix of its a side (see `_prefix`)."""
+    text = f"{prefix}\x1f{variant_b}\x1f{paragraphs_b}\x1f{kind}"
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16)
+
+
+def _prefix(granularity: str, variant_a: str, paragraphs_a: tuple[int, ...]) -> str:
+    return f"{granularity}\x1f{variant_a}\x1f{paragraphs_a}"
+
+
+def _offset(key: str) -> int:
+    """Where random_other's walk through the hashed pool starts (modulo the pool's size)."""
+    return int(_hash("offset", key)[:15], 16)
+
+
+# --- what one aligned variant decides ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalPairs:
+    """The pairs of one non-pivot variant that its alignment alone decides: a positive per unit
+    whose relation is positive, with its same_story negative, and the document positive (side
+    codes local to the variant). `positives` lists every positive (paragraph ones in unit order,
+    then the document one) with the random_other offset of its key, and `prefixes` the hashed
+    prefix (granularity, variant_a, paragraphs_a) of the pair IDs of its other negatives."""
+
+    pairs: np.ndarray
+    positives: np.ndarray
+    prefixes: tuple[str, ...]
+
+
+def local_pairs(
+    pivot_id: str,
+    pivot_paragraphs: int,
+    other_id: str,
+    other_paragraphs: int,
+    units: Sequence[Alignment],
+    doc_relation: str | None,
+) -> LocalPairs:
+    """`units`: the variant's alignment to its pivot (units in their published order, side codes
+    refer to that order); `doc_relation`: the document positive's relation (label rule)."""
+    aligned_b: dict[int, set[int]] = {}
+    for al in units:
+        if al.relation in POSITIVE_RELATIONS:
+            for i in al.paragraphs_a:
+                aligned_b.setdefault(i, set()).update(al.paragraphs_b)
+    pairs: list[tuple[int, int, int, int, int, int, int]] = []
+    positives: list[tuple[int, int, int]] = []
+    prefixes: list[str] = []
+    for row, al in enumerate(units):
+        if al.relation not in POSITIVE_RELATIONS:
+            continue
+        a, b = tuple(al.paragraphs_a), tuple(al.paragraphs_b)
+        prefix = _prefix("paragraph", pivot_id, a)
+        unit_a, unit_b = side(UNIT_A, row), side(UNIT_B, row)
+        pairs.append((_key(prefix, other_id, b, al.relation), 0, 0, _RELATION[al.relation], -1,
+                      unit_a, unit_b))  # fmt: skip
+        key = _hash("paragraph", pivot_id, a, other_id, b)
+        taken = set().union(*(aligned_b.get(i, set()) for i in a))
+        options = [j for j in range(other_paragraphs) if j not in taken]
+        if options:
+            j = _first_by_hash(key, options)
+            pairs.append((_key(prefix, other_id, (j,), "same_story"), 0, 1, -1, _KIND["same_story"],
+                          unit_a, side(PARAGRAPH, j)))  # fmt: skip
+        positives.append((0, unit_a, _offset(key)))
+        prefixes.append(prefix)
+    if other_paragraphs and doc_relation is not None:
+        a, b = tuple(range(pivot_paragraphs)), tuple(range(other_paragraphs))
+        prefix = _prefix("document", pivot_id, a)
+        doc_a = side(DOCUMENT, 0)
+        pairs.append((_key(prefix, other_id, b, doc_relation), 1, 0, _RELATION[doc_relation], -1,
+                      doc_a, side(DOCUMENT, 1)))  # fmt: skip
+        positives.append((1, doc_a, _offset(_hash("document", pivot_id, a, other_id, b))))
+        prefixes.append(prefix)
+    return LocalPairs(
+        np.array(pairs, dtype=PAIR_DTYPE),
+        np.array(positives, dtype=POSITIVE_DTYPE),
+        tuple(prefixes),
     )
 
 
-def _pair(granularity: str, a: TextRef, b: TextRef, relation: str | None, kind: str | None) -> Pair:
-    return Pair(
-        pair_id=pair_id(granularity, a, b, kind or relation or ""),
-        granularity=granularity,
-        text_a=a.text,
-        text_b=b.text,
-        label="same_source" if kind is None else "unrelated",
-        relation=relation,
-        negative_kind=kind,
-        story_a=a.story_id,
-        story_b=b.story_id,
-        variant_a=a.variant_id,
-        variant_b=b.variant_id,
-        paragraphs_a=list(a.paragraphs),
-        paragraphs_b=list(b.paragraphs),
+# --- a split's texts, and pair rows made from them -----------------------------------------------
+
+
+def _gather(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """values[starts[k] : starts[k] + lengths[k]] for every k, concatenated (one numpy pass)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=values.dtype)
+    begin = np.cumsum(lengths) - lengths
+    return values[np.repeat(starts - begin, lengths) + np.arange(total)]
+
+
+@dataclass
+class SplitTexts:
+    """The split's variants (table order: story, then variant ID) and alignment rows, as the
+    numbers and texts that pair sides are made from."""
+
+    variant_ids: pa.Array  # string, per variant
+    story_ids: pa.Array  # string, per variant
+    story_code: np.ndarray  # per variant: its story's index (equal codes = same story)
+    first: np.ndarray  # per variant: its first paragraph's index (and the total at the end)
+    texts: pa.Array  # string, every paragraph of the split
+    unit_variant: tuple[np.ndarray, np.ndarray]  # per alignment row: variant_a, variant_b
+    unit_offsets: tuple[np.ndarray, np.ndarray]  # per alignment row: paragraphs_a/_b offsets
+    unit_values: tuple[np.ndarray, np.ndarray]  # ... and values (paragraph indexes)
+
+    @classmethod
+    def empty_units(cls) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+    def owner(self, paragraphs: np.ndarray) -> np.ndarray:
+        """The variant of each (split-wide) paragraph index."""
+        return np.searchsorted(self.first, paragraphs, side="right") - 1
+
+    def sides(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(variant, list offsets, paragraph indexes within the variant) of each side code."""
+        kind, index = codes >> SIDE_SHIFT, codes & _INDEX
+        variant = np.zeros(len(codes), dtype=np.int64)
+        lengths = np.zeros(len(codes), dtype=np.int64)
+        starts = np.zeros(len(codes), dtype=np.int64)
+        for k in (UNIT_A, UNIT_B):
+            rows = kind == k
+            offsets = self.unit_offsets[k]
+            variant[rows] = self.unit_variant[k][index[rows]]
+            starts[rows] = offsets[index[rows]]
+            lengths[rows] = offsets[index[rows] + 1] - offsets[index[rows]]
+        para = kind == PARAGRAPH
+        variant[para] = self.owner(index[para])
+        lengths[para] = 1
+        doc = kind == DOCUMENT
+        variant[doc] = index[doc]
+        lengths[doc] = self.first[index[doc] + 1] - self.first[index[doc]]
+        # gathered per kind, then put back in row order
+        values = np.zeros(int(lengths.sum()), dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(lengths)]
+        where = np.repeat(np.arange(len(codes)), lengths)
+        for k in (UNIT_A, UNIT_B):
+            rows = np.flatnonzero(kind == k)
+            put = np.isin(where, rows) if len(rows) < len(codes) else slice(None)
+            values[put] = _gather(self.unit_values[k], starts[rows], lengths[rows])
+        rows = np.flatnonzero(para)
+        values[np.isin(where, rows)] = index[rows] - self.first[variant[rows]]
+        rows = np.flatnonzero(doc)
+        values[np.isin(where, rows)] = _gather(
+            np.arange(int(self.first[-1]) + 1), np.zeros(len(rows), dtype=np.int64), lengths[rows]
+        )
+        return variant, offsets, values
+
+    def join(self, variant: np.ndarray, offsets: np.ndarray, values: np.ndarray) -> pa.Array:
+        """The texts of sides: their paragraphs joined by a blank line, as `Side.join` does."""
+        where = np.repeat(self.first[variant], np.diff(offsets)) + values
+        taken = pc.take(self.texts, pa.array(where))
+        lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), taken)
+        return pc.binary_join(lists, "\n\n")
+
+    def text_of(self, codes: np.ndarray) -> pa.Array:
+        return self.join(*self.sides(codes))
+
+    def describe(self, codes: np.ndarray) -> list[tuple[str, tuple[int, ...]]]:
+        """(variant ID, paragraphs) of each side, as pair IDs hash them."""
+        variant, offsets, values = self.sides(codes)
+        ids = pc.take(self.variant_ids, pa.array(variant)).to_pylist()
+        flat = values.tolist()
+        bounds = offsets.tolist()
+        return [(ids[k], tuple(flat[bounds[k] : bounds[k + 1]])) for k in range(len(ids))]
+
+    def table(self, pairs: np.ndarray, schema: pa.Schema, label_ids: Sequence[int]) -> pa.Table:
+        """Rows of the `pairs` config (with `schema`) for `pairs` (PAIR_DTYPE, split-wide sides);
+        label_ids: the ClassLabel integer of each of LABELS."""
+        columns: dict[str, pa.Array] = {
+            "pair_id": pa.array([f"p-{key:016x}" for key in pairs["key"].tolist()], pa.string()),
+            "granularity": pc.take(pa.array(GRANULARITIES), pa.array(pairs["granularity"])),
+            "label": pa.array(np.asarray(label_ids, dtype=np.int64)[pairs["label"]]),
+            "relation": _names(RELATIONS, pairs["relation"]),
+            "negative_kind": _names(NEGATIVE_KINDS, pairs["kind"]),
+        }
+        for name in ("a", "b"):
+            variant, offsets, values = self.sides(pairs[name])
+            columns[f"text_{name}"] = self.join(variant, offsets, values)
+            columns[f"story_{name}"] = pc.take(self.story_ids, pa.array(variant))
+            columns[f"variant_{name}"] = pc.take(self.variant_ids, pa.array(variant))
+            columns[f"paragraphs_{name}"] = pa.ListArray.from_arrays(
+                pa.array(offsets.astype(np.int32)), pa.array(values, pa.int64())
+            )
+        arrays = [columns[f.name].cast(f.type) for f in schema]
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _names(names: Sequence[str], codes: np.ndarray) -> pa.Array:
+    """names[code] per code, null where the code is -1."""
+    return pc.take(pa.array(list(names)), pa.array(codes.astype(np.int64), mask=codes < 0))
+
+
+# --- a split's pairs ---------------------------------------------------------------------------
+
+
+class SplitPairs:
+    """The pairs of one split, gathered while its alignments stream in (`add`), completed with
+    the negatives drawn from the whole split (`finish`)."""
+
+    def __init__(self, first: np.ndarray) -> None:
+        self.first = first
+        self.pairs: list[np.ndarray] = []
+        self.positives: list[np.ndarray] = []
+        self.prefixes: list[str] = []
+
+    def globalise(self, codes: np.ndarray, row: int, pivot: int, other: int) -> np.ndarray:
+        """Local side codes (see LocalPairs) of one variant as split-wide ones: its units start
+        at alignment row `row`; `pivot` and `other` are the split's variant indexes."""
+        kind, index = codes >> SIDE_SHIFT, codes & _INDEX
+        index = np.where(kind <= UNIT_B, index + row, index)
+        index = np.where(kind == PARAGRAPH, index + self.first[other], index)
+        index = np.where(kind == DOCUMENT, np.where(index == 0, pivot, other), index)
+        return kind << SIDE_SHIFT | index
+
+    def add(self, local: LocalPairs, row: int, pivot: int, other: int) -> None:
+        pairs = local.pairs.copy()
+        for name in ("a", "b"):
+            pairs[name] = self.globalise(pairs[name], row, pivot, other)
+        positives = local.positives.copy()
+        positives["a"] = self.globalise(positives["a"], row, pivot, other)
+        self.pairs.append(pairs)
+        self.positives.append(positives)
+        self.prefixes += local.prefixes
+
+    def finish(self, texts: SplitTexts) -> np.ndarray:
+        """Every pair of the split (PAIR_DTYPE), sorted by pair ID, each pair ID once."""
+        positives = (
+            np.concatenate(self.positives) if self.positives else np.zeros(0, POSITIVE_DTYPE)
+        )
+        found = list(self.pairs)
+        order = np.argsort(texts.variant_ids.to_numpy(zero_copy_only=False), kind="stable")
+        counts = np.diff(texts.first)
+        paragraph_pool = _gather(np.arange(int(texts.first[-1])), texts.first[order], counts[order])
+        document_pool = order[counts[order] > 0]
+        for granularity, kind, pool in (
+            (0, PARAGRAPH, paragraph_pool),
+            (1, DOCUMENT, document_pool),
+        ):
+            which = np.flatnonzero(positives["granularity"] == granularity)
+            found.append(
+                _other_negatives(
+                    texts,
+                    positives[which],
+                    [self.prefixes[i] for i in which.tolist()],
+                    granularity,
+                    side(kind, 0) + pool.astype(np.int64),
+                )
+            )
+        pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
+        pairs = pairs[np.argsort(pairs["key"], kind="stable")]
+        first = np.r_[True, pairs["key"][1:] != pairs["key"][:-1]][: len(pairs)]
+        return pairs[first]
+
+
+def _other_negatives(
+    texts: SplitTexts,
+    positives: np.ndarray,
+    prefixes: list[str],
+    granularity: int,
+    pool: np.ndarray,
+) -> np.ndarray:
+    """nearest_other and random_other negatives of one granularity's positives; `pool`: side
+    codes of every text of the split, in pool order (variants by ID, then paragraph order)."""
+    if len(positives) == 0 or len(pool) == 0:
+        return np.zeros(0, PAIR_DTYPE)
+    pool_variant, _, _ = texts.sides(pool)
+    pool_story = texts.story_code[pool_variant]
+    query_variant, _, _ = texts.sides(positives["a"])
+    query_story = texts.story_code[query_variant]
+    described = texts.describe(pool)
+    near = nearest(
+        texts.text_of(positives["a"]).to_pylist(),
+        query_story,
+        texts.text_of(pool).to_pylist(),
+        pool_story,
     )
+    order_keys = [_hash("order", vid, paragraphs) for vid, paragraphs in described]
+    drawn = random_other(order_keys, pool_story, positives["offset"], query_story)
+    rows: list[tuple[int, int, int, int, int, int, int]] = []
+    for kind, chosen in (("nearest_other", near), ("random_other", drawn)):
+        code = _KIND[kind]
+        for k in np.flatnonzero(chosen >= 0).tolist():
+            entry = int(chosen[k])
+            vid, paragraphs = described[entry]
+            rows.append((_key(prefixes[k], vid, paragraphs, kind), granularity, 1, -1, code,
+                         int(positives["a"][k]), int(pool[entry])))  # fmt: skip
+    return np.array(rows, dtype=PAIR_DTYPE)
 
 
-def _nearest(queries: Sequence[TextRef], pool: Sequence[TextRef]) -> list[TextRef | None]:
-    """For each query, the most similar text (TF-IDF cosine) of the pool from another story,
-    among the candidates found through the query's QUERY_TERMS rarest terms.
+def random_other(
+    order_keys: Sequence[str], pool_story: np.ndarray, offsets: np.ndarray, query_story: np.ndarray
+) -> np.ndarray:
+    """For each query, a pool entry of another story (-1 when there is none): the pool in a fixed
+    hashed order (`order_keys`, hex digests), entered at offset % len(pool), walked forward to the
+    first text of another story.
+
+    The walk is O(1) per query in practice (it skips at most the texts of the query's own story,
+    which the hashed order scatters); all queries take their steps together, one numpy pass per
+    step."""
+    n = len(order_keys)
+    found = np.full(len(offsets), -1, dtype=np.int64)
+    if n == 0 or len(offsets) == 0:
+        return found
+    digests = np.frombuffer(b"".join(bytes.fromhex(k) for k in order_keys), dtype=">u8")
+    words = digests.reshape(n, -1)
+    order = np.lexsort(words.T[::-1])  # by the whole digest, as the hex strings sort
+    ordered_story = pool_story[order]
+    start = (offsets % np.uint64(n)).astype(np.int64)
+    todo = np.arange(len(offsets))
+    for step in range(n):
+        candidate = (start[todo] + step) % n
+        other = ordered_story[candidate] != query_story[todo]
+        found[todo[other]] = order[candidate[other]]
+        todo = todo[~other]
+        if len(todo) == 0:
+            break
+    return found
+
+
+def nearest(
+    queries: Sequence[str],
+    query_story: np.ndarray,
+    pool: Sequence[str],
+    pool_story: np.ndarray,
+) -> np.ndarray:
+    """For each query (a text and its story's code), the index of the most similar text (TF-IDF
+    cosine) of the pool from another story, among the candidates found through the query's
+    QUERY_TERMS rarest terms; -1 when it shares none of its rare terms with another story.
 
     An inverted-index search instead of comparing each query with the whole pool (which is
     quadratic: 211 s of a 10k-capture build, days at 1M): the query's highest-weighted terms are
@@ -106,37 +452,38 @@ def _nearest(queries: Sequence[TextRef], pool: Sequence[TextRef]) -> list[TextRe
     pruned queries with the pool finds the candidates in time proportional to those postings.
     The best CANDIDATES per query (by that partial score) are then scored exactly, and the best
     exact score wins, ties going to the first text in pool order. Identical (text, story) entries
-    of the pool and identical (text, story) queries are scored once. A query that shares none of
-    its rare terms with another story gets no nearest_other negative. Each term's postings are cut
+    of the pool and identical (text, story) queries are scored once. Each term's postings are cut
     to its POSTINGS highest-weighted entries (impact ordering), so the work per query is bounded
     even where "rare" terms are common (small vocabularies, names that recur across stories).
     """
-    if not queries or not pool:
-        return [None] * len(queries)
+    if not len(queries) or not len(pool):
+        return np.full(len(queries), -1, dtype=np.int64)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # distinct (text, story) of the pool, each represented by its first occurrence
-    first: dict[tuple[str, str], int] = {}
-    for index, ref in enumerate(pool):
-        first.setdefault((ref.text, ref.story_id), index)
-    entries = list(first.values())
-    texts = [pool[i].text for i in entries]
-    codes = {sid: n for n, sid in enumerate(sorted({r.story_id for r in pool}))}
-    entry_story = np.array([codes[pool[i].story_id] for i in entries], dtype=np.int64)
-    distinct_queries: dict[tuple[str, str], int] = {}
-    for q in queries:
-        distinct_queries.setdefault((q.text, q.story_id), len(distinct_queries))
-    query_story = np.array([codes.get(sid, -1) for _, sid in distinct_queries], dtype=np.int64)
+    first: dict[tuple[str, int], int] = {}
+    for index, (text, story) in enumerate(zip(pool, pool_story.tolist(), strict=True)):
+        first.setdefault((text, story), index)
+    entries = np.fromiter(first.values(), np.int64, len(first))
+    texts = [text for text, _ in first]
+    entry_story = pool_story[entries].astype(np.int64)
+    distinct: dict[tuple[str, int], int] = {}
+    for text, story in zip(queries, query_story.tolist(), strict=True):
+        distinct.setdefault((text, story), len(distinct))
+    distinct_story = np.fromiter((story for _, story in distinct), np.int64, len(distinct))
 
     vectorizer = TfidfVectorizer(lowercase=True, sublinear_tf=True, dtype=np.float64)
     matrix = vectorizer.fit_transform(texts).tocsr()
-    query_matrix = vectorizer.transform([text for text, _ in distinct_queries]).tocsr()
+    del first, texts
+    query_matrix = vectorizer.transform([text for text, _ in distinct]).tocsr()
     postings = _top_terms(matrix.T.tocsr(), POSTINGS)  # term -> its POSTINGS best entries
     pruned = _top_terms(query_matrix, QUERY_TERMS)
-    candidates = _candidates(pruned, postings, query_story, entry_story)
+    candidates = _candidates(pruned, postings, distinct_story, entry_story)
     best = _rescore(query_matrix, matrix, candidates)
-    chosen: list[TextRef | None] = [pool[entries[b]] if b >= 0 else None for b in best.tolist()]
-    return [chosen[distinct_queries[(q.text, q.story_id)]] for q in queries]
+    chosen = np.where(best >= 0, entries[np.maximum(best, 0)], -1)
+    pairs = zip(queries, query_story.tolist(), strict=True)
+    which = np.fromiter((distinct[pair] for pair in pairs), np.int64, len(queries))
+    return chosen[which]
 
 
 def _top_terms(matrix: Any, keep: int) -> Any:
@@ -196,106 +543,3 @@ def _rescore(
     head = np.r_[True, rows[1:] != rows[:-1]]
     best[rows[head]] = cols[head]
     return best
-
-
-class RandomOther:
-    """Draws a text of another story: the pool in a fixed hashed order, entered at a hashed offset.
-
-    Walking from the offset to the first text of another story is O(1) per query in practice (it
-    skips at most the texts of the query's own story, which the hashed order scatters), instead
-    of ranking the whole pool for every query.
-    """
-
-    def __init__(self, pool: Sequence[TextRef]) -> None:
-        self.pool = sorted(pool, key=lambda r: _hash("order", r.variant_id, r.paragraphs))
-
-    def draw(self, query: TextRef, key: str) -> TextRef | None:
-        n = len(self.pool)
-        if n == 0:
-            return None
-        start = int(_hash("offset", key)[:15], 16) % n
-        for step in range(n):
-            candidate = self.pool[(start + step) % n]
-            if candidate.story_id != query.story_id:
-                return candidate
-        return None
-
-
-def build_pairs(
-    variants: Sequence[Variant], alignments: Sequence[Alignment], pivots: dict[str, str]
-) -> list[Pair]:
-    """Pairs of one split (all inputs from that split), sorted by pair_id."""
-    by_id = {v.variant_id: v for v in variants}
-    pairs: list[Pair] = []
-    para_pos: list[tuple[TextRef, TextRef]] = []
-    aligned_b: dict[tuple[str, int], set[int]] = {}
-    units_of: dict[str, list[Alignment]] = {}
-    for al in alignments:
-        units_of.setdefault(al.variant_b, []).append(al)
-        if al.relation not in POSITIVE_RELATIONS:
-            continue
-        a = TextRef(al.story_id, al.variant_a, tuple(al.paragraphs_a), al.text_a)
-        b = TextRef(al.story_id, al.variant_b, tuple(al.paragraphs_b), al.text_b)
-        pairs.append(_pair("paragraph", a, b, al.relation, None))
-        para_pos.append((a, b))
-        for i in al.paragraphs_a:
-            aligned_b.setdefault((al.variant_b, i), set()).update(al.paragraphs_b)
-
-    doc_pos: list[tuple[TextRef, TextRef]] = []
-    for variant in sorted(variants, key=lambda v: v.variant_id):
-        pivot = pivots[variant.story_id]
-        if variant.variant_id == pivot or not variant.paragraphs:
-            continue
-        a, b = _doc_ref(by_id[pivot]), _doc_ref(variant)
-        relation = document_relation(a.text, b.text, units_of.get(variant.variant_id, []))
-        pairs.append(_pair("document", a, b, relation, None))
-        doc_pos.append((a, b))
-
-    para_pool = [
-        TextRef(v.story_id, v.variant_id, (i,), p.text)
-        for v in sorted(variants, key=lambda v: v.variant_id)
-        for i, p in enumerate(v.paragraphs)
-    ]
-    doc_pool = [_doc_ref(v) for v in sorted(variants, key=lambda v: v.variant_id) if v.paragraphs]
-    pairs += _negatives("paragraph", para_pos, para_pool, by_id, aligned_b)
-    pairs += _negatives("document", doc_pos, doc_pool, by_id, None)
-    unique = {p.pair_id: p for p in pairs}
-    return [unique[k] for k in sorted(unique)]
-
-
-def _doc_ref(variant: Variant) -> TextRef:
-    return TextRef(
-        variant.story_id,
-        variant.variant_id,
-        tuple(range(len(variant.paragraphs))),
-        "\n\n".join(p.text for p in variant.paragraphs),
-    )
-
-
-def _negatives(
-    granularity: str,
-    positives: list[tuple[TextRef, TextRef]],
-    pool: list[TextRef],
-    by_id: dict[str, Variant],
-    aligned_b: dict[tuple[str, int], set[int]] | None,
-) -> list[Pair]:
-    pairs: list[Pair] = []
-    nearest = _nearest([a for a, _ in positives], pool)
-    random_other = RandomOther(pool)
-    for (a, b), near in zip(positives, nearest, strict=True):
-        key = _hash(granularity, a.variant_id, a.paragraphs, b.variant_id, b.paragraphs)
-        if aligned_b is not None:
-            taken = set().union(*(aligned_b.get((b.variant_id, i), set()) for i in a.paragraphs))
-            options = [j for j in range(len(by_id[b.variant_id].paragraphs)) if j not in taken]
-            if options:
-                j = _first_by_hash(key, options)
-                other = TextRef(
-                    b.story_id, b.variant_id, (j,), by_id[b.variant_id].paragraphs[j].text
-                )
-                pairs.append(_pair(granularity, a, other, None, "same_story"))
-        if near is not None:
-            pairs.append(_pair(granularity, a, near, None, "nearest_other"))
-        rand = random_other.draw(a, key)
-        if rand is not None:
-            pairs.append(_pair(granularity, a, rand, None, "random_other"))
-    return pairs

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -87,14 +88,25 @@ def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Arra
     return pa.array(values, arrow_type)
 
 
+@cache
+def features(kind: str) -> Any:
+    """The kind's Hugging Face features (made once per process: workers encode many chunks)."""
+    return hf_features(kind)
+
+
+def arrow_schema(kind: str) -> pa.Schema:
+    """The kind's Arrow schema, with the features embedded as `Dataset.to_parquet` does."""
+    return features(kind).arrow_schema
+
+
 def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
     """Records (dataclasses or dicts) -> Arrow table with the kind's features (ClassLabel names
     -> ints), built column by column."""
-    features = hf_features(kind)
-    schema = features.arrow_schema
+    features_ = features(kind)
+    schema = features_.arrow_schema
     columns = [
         _column(_values(rows, name), feature, schema.field(name).type)
-        for name, feature in features.items()
+        for name, feature in features_.items()
     ]
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -102,6 +114,14 @@ def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
 def write_parquet(path: Path, kind: str, rows: Sequence[Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(encode_rows(kind, rows), path, **WRITER_OPTIONS)
+
+
+def _write_whole(table: pa.Table, path: Path) -> None:
+    # one contiguous chunk per column: how a table is chunked changes where pages end
+    pq.write_table(table.combine_chunks(), path, **WRITER_OPTIONS)
+
+
+_STREAM_OPTIONS = {k: v for k, v in WRITER_OPTIONS.items() if k != "row_group_size"}
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -121,9 +141,11 @@ class SplitWriter:
     """Writes each config/split file as soon as its records exist, so the build can free them
     (bounded memory: one split's records at a time, not the whole corpus).
 
-    The records are encoded in the calling thread; the Parquet encoding and zstd compression
-    (C++, outside the GIL) run on a background thread, overlapping the next split's work. The
-    bytes are those of `write_parquet`: same table, same writer options."""
+    Records are encoded in the calling thread; the Parquet encoding and zstd compression (C++,
+    outside the GIL) run on a background thread, overlapping the next split's work. The bytes are
+    those of `write_parquet`: same table, same writer options. A file may also be given as Arrow
+    tables (`write_table`) or streamed a row group at a time (`blocks`): same bytes again, since
+    `pq.write_table` too writes each row group from a contiguous slice of ROW_GROUP_SIZE rows."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -131,15 +153,26 @@ class SplitWriter:
         self._pending: list[tuple[Path, int, Future[None]]] = []
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
 
-    def write(self, config: str, split: str, rows: Sequence[Any]) -> None:
-        self.rows[config][split] = len(rows)
-        if not rows:
-            return  # datasets refuses to load an empty split; the card says which exist
+    def _path(self, config: str, split: str) -> Path:
         path = self.out / config / shard_name(split)
         path.parent.mkdir(parents=True, exist_ok=True)
-        table = encode_rows(CONFIGS[config], rows)
-        done = self._threads.submit(pq.write_table, table, path, **WRITER_OPTIONS)
-        self._pending.append((path, len(rows), done))
+        return path
+
+    def write(self, config: str, split: str, rows: Sequence[Any]) -> None:
+        self.write_table(config, split, encode_rows(CONFIGS[config], rows))
+
+    def write_table(self, config: str, split: str, table: pa.Table) -> None:
+        self.rows[config][split] = table.num_rows
+        if not table.num_rows:
+            return  # datasets refuses to load an empty split; the card says which exist
+        path = self._path(config, split)
+        done = self._threads.submit(_write_whole, table, path)
+        self._pending.append((path, table.num_rows, done))
+
+    def blocks(self, config: str, split: str) -> BlockWriter:
+        """A file written one row group at a time (blocks of exactly ROW_GROUP_SIZE rows but
+        the last): the caller never holds the whole file's rows."""
+        return BlockWriter(self, config, split)
 
     @property
     def files(self) -> list[dict[str, Any]]:
@@ -152,6 +185,39 @@ class SplitWriter:
 
     def close(self) -> None:
         self._threads.shutdown(wait=True)
+
+
+class BlockWriter:
+    """One config/split file of SplitWriter, written a row group at a time on its thread."""
+
+    def __init__(self, owner: SplitWriter, config: str, split: str) -> None:
+        self.owner, self.config, self.split = owner, config, split
+        self.path = owner.out / config / shard_name(split)
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._last: Future[None] | None = None
+
+    def add(self, block: pa.Table) -> None:
+        if block.num_rows == 0:
+            return
+        self.rows += block.num_rows
+        self._last = self.owner._threads.submit(self._append, block)
+
+    def _append(self, block: pa.Table) -> None:  # on the writer's thread
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, block.schema, **_STREAM_OPTIONS)
+        self._writer.write_table(block.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def close(self) -> None:
+        self.owner.rows[self.config][self.split] = self.rows
+        done = self.owner._threads.submit(self._close)
+        if self.rows:  # datasets refuses to load an empty split; the card says which exist
+            self.owner._pending.append((self.path, self.rows, done))
 
 
 def write_corpus(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -107,8 +107,9 @@ class RayMapper:
     """Mapper (see newsvariants.executor) running each chunk as one row of a Ray Dataset."""
 
     def map(
-        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+        self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]:
+        chunks = list(chunks)
         if not chunks:
             return iter(())
         ray = ensure_ray()
