@@ -90,6 +90,7 @@ def test_manifest_ingest_reads_paths_relative_to_the_manifest(tmp_path: Path) ->
         ({"path": "a.txt", "source": "A B"}, "source"),
         ({"path": "a.txt", "source": "a.org", "url": "ftp://x"}, "url"),
         ({"source": "a.org"}, "path"),
+        ({"path": "a.txt"}, "field 'source'"),
         ({"path": "a.txt", "source": "a.org", "colour": "red"}, "colour"),
     ],
 )
@@ -103,6 +104,7 @@ def test_bad_manifest_line_is_refused_naming_line_and_field(
         manifest_inputs(manifest)
     message = str(info.value)
     assert "m.jsonl:2" in message and field in message
+    assert "--" not in message  # a manifest's errors name its fields, not the CLI's options
 
 
 def test_a_refused_manifest_writes_nothing(tmp_path: Path) -> None:

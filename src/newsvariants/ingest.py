@@ -313,8 +313,12 @@ def file_inputs(
     fmt: str | None,
     rights: str = DEFAULT_RIGHTS,
     note: str | None = None,
+    source_given_as: str = "--source",
 ) -> list[CaptureInput]:
-    """The captures in one file (a WARC file gives one per HTML response)."""
+    """The captures in one file (a WARC file gives one per HTML response).
+
+    `source_given_as` names where a missing source should have come from in the error (the CLI
+    option, or a manifest's field)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -325,7 +329,7 @@ def file_inputs(
     if fmt == "warc":
         return list(warc_inputs(data, str(path), source, rights))
     if not source:
-        raise IngestError(f"{path}: --source is required for {fmt} captures")
+        raise IngestError(f"{path}: {source_given_as} is required for {fmt} captures")
     return [
         CaptureInput(
             data=data,
@@ -378,6 +382,7 @@ def manifest_inputs(manifest: Path) -> list[CaptureInput]:
                 fmt=entry.get("format"),
                 rights=entry.get("rights", DEFAULT_RIGHTS),
                 note=entry.get("note"),
+                source_given_as="field 'source'",
             )
             for item in found:
                 problems = record_errors("capture", capture_record(item).to_dict())
