@@ -40,6 +40,7 @@ from pathlib import Path
 from rapidfuzz.distance import Indel
 
 from newsvariants import build as build_module
+from newsvariants import label as label_module
 from newsvariants.align import align_paragraphs, clear_feature_cache
 from newsvariants.label import relation_of, unit_scores
 from newsvariants.normalize import tokens
@@ -105,16 +106,7 @@ OP_RELATION = {
     "move": None,  # a move says nothing of the text: judged by the unit only
     "moved": None,
 }
-RELATIONS = {
-    "identical",
-    "formatting",
-    "minor_edit",
-    "major_edit",
-    "split",
-    "merge",
-    "added",
-    "removed",
-}
+RELATIONS = set(label_module.RELATIONS)  # the gold ops that are relation names
 
 
 def gold_relation(unit: Unit, ops: list[str]) -> str | None:

@@ -57,6 +57,36 @@ STAGES = (
 # --- peak RSS of a process tree ----------------------------------------------------------------
 
 
+def _proc_fields(name: str) -> dict[int, list[str]]:
+    """{pid: fields} of every process's /proc/PID/`name` ("status" lines or "stat" fields)."""
+    found: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/{name}", encoding="utf-8") as handle:
+                found[int(entry)] = (
+                    handle.read().splitlines()
+                    if name == "status"
+                    else (handle.read().rsplit(")", 1)[1].split())
+                )
+        except OSError:
+            continue
+    return found
+
+
+def _tree_sum(root: int, parent: dict[int, int], value: dict[int, int]) -> int:
+    """The sum of `value` over `root` and all its descendants."""
+    total = 0
+    for pid in value:
+        node = pid
+        while node and node != root:
+            node = parent.get(node, 0)
+        if node == root:
+            total += value[pid]
+    return total
+
+
 def _tree_rss_kib(root: int) -> int:
     """Resident KiB of `root` and all its descendants, from /proc (Linux).
 
@@ -65,24 +95,11 @@ def _tree_rss_kib(root: int) -> int:
     """
     parent: dict[int, int] = {}
     rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="utf-8") as status:
-                fields = dict(line.split(":", 1) for line in status if ":" in line)
-        except OSError:
-            continue
-        parent[int(entry)] = int(fields.get("PPid", "0").strip())
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0] or 0)
-    total = 0
-    for pid in rss:
-        node = pid
-        while node and node != root:
-            node = parent.get(node, 0)
-        if node == root:
-            total += rss[pid]
-    return total
+    for pid, lines in _proc_fields("status").items():
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        parent[pid] = int(fields.get("PPid", "0").strip())
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0] or 0)
+    return _tree_sum(root, parent, rss)
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -93,26 +110,10 @@ def _tree_cpu_seconds(root: int) -> float:
 
     Stage rates in CPU time do not depend on what else runs on a shared machine (wall time
     does); pool workers live through the whole build, so their CPU is counted."""
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent[int(entry)] = int(fields[1])
-        ticks[int(entry)] = int(fields[11]) + int(fields[12])
-    total = 0
-    for pid in ticks:
-        node = pid
-        while node and node != root:
-            node = parent.get(node, 0)
-        if node == root:
-            total += ticks[pid]
-    return total / _TICKS
+    stats = _proc_fields("stat")
+    parent = {pid: int(fields[1]) for pid, fields in stats.items()}
+    ticks = {pid: int(fields[11]) + int(fields[12]) for pid, fields in stats.items()}
+    return _tree_sum(root, parent, ticks) / _TICKS
 
 
 class PeakRss:

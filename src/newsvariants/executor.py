@@ -144,7 +144,19 @@ def pack_groups(groups: Sequence[tuple[Any, list[T]]], workers: int) -> list[lis
     return [chunk for chunk in chunks if chunk]
 
 
-class InProcessMapper:
+class _GroupArraysInProcess:
+    """`group_arrays` of both local engines: in this process (see `group_arrays` for why)."""
+
+    def group_arrays(
+        self,
+        func: Callable[[dict[str, np.ndarray]], np.ndarray],
+        columns: dict[str, np.ndarray],
+        key: str,
+    ) -> dict[Any, np.ndarray]:
+        return group_arrays(func, columns, key)
+
+
+class InProcessMapper(_GroupArraysInProcess):
     """No parallelism: today's behaviour, and the reference the other engines must equal."""
 
     def map(
@@ -157,16 +169,8 @@ class InProcessMapper:
     ) -> list[R]:
         return [func(items) for _, items in groups]
 
-    def group_arrays(
-        self,
-        func: Callable[[dict[str, np.ndarray]], np.ndarray],
-        columns: dict[str, np.ndarray],
-        key: str,
-    ) -> dict[Any, np.ndarray]:
-        return group_arrays(func, columns, key)
 
-
-class PoolMapper:
+class PoolMapper(_GroupArraysInProcess):
     """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
 
     def __init__(self, workers: int) -> None:
@@ -197,14 +201,6 @@ class PoolMapper:
         chunks = pack_groups(groups, self.workers)
         done = self.map(partial(_apply_each, func), chunks)  # type: ignore[arg-type]
         return [result for chunk in done for result in chunk]
-
-    def group_arrays(
-        self,
-        func: Callable[[dict[str, np.ndarray]], np.ndarray],
-        columns: dict[str, np.ndarray],
-        key: str,
-    ) -> dict[Any, np.ndarray]:
-        return group_arrays(func, columns, key)
 
     def close(self) -> None:
         if "pool" in self.__dict__:
