@@ -256,8 +256,11 @@ def _containing(
     found: set[int] = set()
     for literal in literals:
         at = joined.find(literal)
+        line, counted_to = 0, 0  # hits come in order: count the line breaks up to each once
         while at >= 0:
-            found.add(indexes[joined.count(b"\n", 0, at)])
+            line += joined.count(b"\n", counted_to, at)
+            counted_to = at
+            found.add(indexes[line])
             line_end = joined.find(b"\n", at)
             at = joined.find(literal, line_end + 1) if line_end >= 0 else -1
     return found
