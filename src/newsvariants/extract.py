@@ -382,6 +382,7 @@ def _number_count(text: str) -> int:
         return len(text.encode("ascii").translate(_ASCII_DIGITS_ONLY).split())
     return len(_DIGITS.findall(text))
 
+
 _MIN_ROWS = 4
 _ROW_LARGEST = 40  # words: a table row or list item is short
 
