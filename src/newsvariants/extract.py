@@ -242,10 +242,12 @@ def _gather_evidence(
     content_from = anchor[0] if anchor and anchor[1] else len(blocks)
     main_script, scripts = _main_script(blocks, evidence)
     templates = context.template_blocks
-    if main_script is None:  # only repeated and template blocks can change: visit those
-        visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
-    else:
-        visit = list(range(len(blocks)))
+    # Only repeated and template blocks, and blocks in a script foreign to the page, can change
+    # (a second copy's first copy is repeated too): visit those.
+    visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
+    if main_script is not None:
+        foreign = [i for i, script in enumerate(scripts) if script not in ("none", main_script)]
+        visit = sorted(set(visit).union(foreign))
     seen: set[str] = set()
     for i in visit:
         block, ev = blocks[i], evidence[i]
