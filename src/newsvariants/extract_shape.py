@@ -210,9 +210,15 @@ def page_keys(texts: Sequence[str]) -> list[str]:
     """`block_key` of every text of a page. An ASCII text (most lines) needs no normalisation and
     only `lower` (casefold is lower there); spaces are collapsed only if the page has any to
     collapse."""
-    keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
-    joined = "\n".join(keys)
-    if joined.count("\n") != len(keys) - 1:  # a text with its own line break: one at a time
+    joined = "\n".join(texts)
+    if joined.isascii():  # most pages: one `lower` of the whole page (it maps each character alone)
+        joined = joined.lower()
+        keys = joined.split("\n")
+    else:
+        keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
+        joined = "\n".join(keys)
+    if len(keys) != len(texts) or joined.count("\n") != len(keys) - 1:
+        # a text with its own line break: one at a time
         return [block_key(t) for t in texts]
     if joined[:1] == " " or joined[-1:] == " " or any(s in joined for s in _IRREGULAR_SPACES):
         return [" ".join(key.split()) for key in keys]
