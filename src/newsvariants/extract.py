@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -665,16 +666,14 @@ def _mark_title(
     crumbs = [keys[j] for j, ev in enumerate(evidence) if ev.reason == "breadcrumb"]
     # Keys never hold a line break, so a key found in the joined keys lies inside one of them.
     joined = "\n".join(keys)
-    starts = [0]
-    for key in keys:
-        starts.append(starts[-1] + len(key) + 1)
+    lengths = list(accumulate(map(len, keys), initial=0))  # key i starts at lengths[i] + i
     for i in range(min(first, len(blocks)) - 1, max(first - 40, 0) - 1, -1):
         block, ev = blocks[i], evidence[i]
         if decisions[i].kind != "removed" or ev.reason not in (None, "ad", "navigation"):
             continue
         if not (block.tag == "h1" or (ev.size >= 3 and is_heading_shaped(block.text, ev.size))):
             continue
-        repeated = (i > 0 and joined.find(keys[i], 0, starts[i] - 1) >= 0) or any(
+        repeated = (i > 0 and joined.find(keys[i], 0, lengths[i] + i - 1) >= 0) or any(
             keys[i] in c for c in crumbs
         )
         if repeated or block.tag in ("h1", "title"):
