@@ -207,14 +207,17 @@ def block_key(text: str) -> str:
 
 
 def page_keys(texts: Sequence[str]) -> list[str]:
-    """`block_key` of every text of a page; spaces are collapsed only if the page has any to
+    """`block_key` of every text of a page. An ASCII text (most lines) needs no normalisation and
+    only `lower` (casefold is lower there); spaces are collapsed only if the page has any to
     collapse."""
-    # The whole page at once: casefold maps each character on its own, and NFKC never composes
-    # nor reorders across a line break (a starter that combines with nothing), so the page's
-    # keys are its lines' keys.
-    joined = _nfkc("\n".join(texts)).casefold()
-    keys = joined.split("\n")
-    if len(keys) != len(texts):
+    joined = "\n".join(texts)
+    if joined.isascii():  # most pages: one `lower` of the whole page (it maps each character alone)
+        joined = joined.lower()
+        keys = joined.split("\n")
+    else:
+        keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
+        joined = "\n".join(keys)
+    if len(keys) != len(texts) or joined.count("\n") != len(keys) - 1:
         # a text with its own line break: one at a time
         return [block_key(t) for t in texts]
     if joined[:1] == " " or joined[-1:] == " " or any(s in joined for s in _IRREGULAR_SPACES):
