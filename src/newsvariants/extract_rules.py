@@ -192,6 +192,16 @@ _CAPTION_TAIL = re.compile(
     r"|\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}|(Getty Images|Shutterstock))\s*$",
     re.IGNORECASE,
 )
+# Its endings one by one, each searched only when the character it needs is there: a search
+# with the whole alternation tries all five endings at every position of the tail.
+_BRACKETED_TAIL = re.compile(
+    r"(\((image|photo|picture|credit|video|pic)s?\s*:[^)]*\)|\([^()]*/[^()]*\))\s*$", re.IGNORECASE
+)
+_LABELLED_TAIL = re.compile(r"\b(credit|photo|image)s?:\s*[^.!?]{2,80}\s*$", re.IGNORECASE)
+_AGENCY_AFTER_SLASH_TAIL = re.compile(
+    r"\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}\s*$", re.IGNORECASE
+)
+_AGENCY_TAIL = re.compile(r"(Getty Images|Shutterstock)\s*$", re.IGNORECASE)
 _EXPLICIT_CREDIT_TAIL = re.compile(
     r"[.)]\s+(credit|photo|image|picture)s?\s*:\s*[^.!?:]{2,60}$", re.IGNORECASE
 )
@@ -373,7 +383,16 @@ def _caption_tail(text: str) -> bool:
     if not tail:
         return False
     gated = tail[-1] == ")" or ":" in tail or "/" in tail or _ends_with_agency(tail)
-    return gated and _CAPTION_TAIL.search(tail) is not None
+    if not gated:
+        return False
+    # `_CAPTION_TAIL` matches if and only if one of its endings does.
+    if tail[-1] == ")" and _BRACKETED_TAIL.search(tail):
+        return True
+    if ":" in tail and _LABELLED_TAIL.search(tail):
+        return True
+    if "/" in tail and _AGENCY_AFTER_SLASH_TAIL.search(tail):
+        return True
+    return tail[-1] in _CAPTION_TAIL_LAST and _AGENCY_TAIL.search(tail) is not None
 
 
 def pattern_reason(
