@@ -403,11 +403,24 @@ def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
         and 3 <= ev.size <= _ROW_LARGEST
         and block.extractor_body is None
     ]
+    candidates = _in_long_runs(candidates)  # rows stand in a row: the others need no shape
     texts = [blocks[i].text for i in candidates]
     skeletons = [_skeleton(text) or None for text in texts]
     numbers = [_number_count(text) for text in texts]
     counts = [count if count >= 3 else None for count in numbers]
     return _shared_runs(candidates, skeletons) | _shared_runs(candidates, counts)
+
+
+def _in_long_runs(indexes: list[int]) -> list[int]:
+    """The (ascending) indexes that lie in a run of at least `_MIN_ROWS` consecutive ones."""
+    kept: list[int] = []
+    run_start = 0
+    for k in range(1, len(indexes) + 1):
+        if k == len(indexes) or indexes[k] != indexes[k - 1] + 1:
+            if k - run_start >= _MIN_ROWS:
+                kept += indexes[run_start:k]
+            run_start = k
+    return kept
 
 
 def _shared_runs(indexes: list[int], shapes: Sequence[object]) -> set[int]:
