@@ -15,13 +15,24 @@ from newsvariants.cli import app
 from newsvariants.extract import (
     REMOVAL_REASONS,
     PageContext,
+    _long_words,
+    _number_count,
+    _skeleton,
     extract_capture,
     extract_text_dump,
     site_templates,
     split_blocks,
     text_of_capture,
 )
-from newsvariants.extract_rules import HEAD_RULES, head_rule, page_reasons, pattern_reason
+from newsvariants.extract_rules import (
+    _CAPTION_TAIL,
+    HEAD_RULES,
+    _caption_tail,
+    _ends_with_agency,
+    head_rule,
+    page_reasons,
+    pattern_reason,
+)
 from newsvariants.extract_shape import (
     block_key,
     block_size,
@@ -430,6 +441,25 @@ def test_page_wide_shape_features_equal_their_one_block_definitions(seed: int) -
     ascii_texts = [t.encode("ascii", "ignore").decode() or "x" for t in texts]
     for text in texts + ascii_texts:  # the ASCII fast path against the regex definition
         assert capitalised_share(text) == capitalised_share_by_regex(text), text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_byte_table_row_and_word_features_equal_their_regex_definitions(seed: int) -> None:
+    """The ASCII fast paths of a table row's skeleton and number count, of a block's long words,
+    and the caption tail searched ending by ending, against the regex definitions."""
+    texts = random_texts(seed)
+    texts += [t.encode("ascii", "ignore").decode() or "x" for t in texts]
+    texts += ["Photo: A. Smith/Getty Images", "Flood in Leeds (Image: GETTY)", "(NASA/JPL)"]
+    texts += ["J. Smith / AP file", "Credit: ESA", "Shutterstock", "Getty İmages: x)"]
+    for text in texts:
+        assert _skeleton(text) == re.sub(r"[^\W_]+|\s+", "", text), text
+        assert _number_count(text) == len(re.findall(r"\d+", text)), text
+        long_words = [w.casefold() for w in re.findall(r"[^\W\d_]{5,}", text)]
+        assert _long_words(text) == long_words, text
+        tail = text[-100:].rstrip()
+        gated = bool(tail) and (tail[-1] == ")" or ":" in tail or "/" in tail)
+        gated = gated or _ends_with_agency(tail)
+        assert _caption_tail(text) == (gated and _CAPTION_TAIL.search(tail) is not None), text
 
 
 def capitalised_share_by_regex(text: str) -> float:
