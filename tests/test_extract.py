@@ -462,6 +462,31 @@ def test_byte_table_row_and_word_features_equal_their_regex_definitions(seed: in
         assert _caption_tail(text) == (gated and _CAPTION_TAIL.search(tail) is not None), text
 
 
+def test_plain_dates_are_read_as_dateutil_reads_them() -> None:
+    """`parse_date` reads the plain forms itself: the same ISO date as dateutil gives them."""
+    from dateutil import parser as date_parser
+
+    from newsvariants.extract import _plain_date
+    from newsvariants.extract_rules import DATE_ANY
+
+    rng = random.Random(7)
+    months = ["Nov", "nov.", "November", "SEPT", "Sep.", "may", "February", "dec"]
+    texts = ["Nov. 20, 2019", "20th November 2019", "2019-11-20", "2019/2/30", "12TH Mar 2019"]
+    for _ in range(1500):
+        day = f"{rng.randint(0, 33)}{rng.choice(['', 'st', 'th', 'TH'])}"
+        month, year = rng.choice(months), rng.choice(["2019", "1899", "2024", "0019"])
+        gap = rng.choice([" ", ", ", ",", "  ", " , "])
+        texts += [f"{day} {month}{gap}{year}", f"{month} {day}{gap}{year}"]
+        texts.append(f"{year}{rng.choice('-/.')}{rng.randint(0, 14)}-{rng.randint(0, 32)}")
+    for text in texts:
+        found = DATE_ANY.search(text)
+        plain = _plain_date(found.group(0)) if found else None
+        if plain is not None:
+            cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", found.group(0))
+            parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True)
+            assert plain == parsed.date().isoformat(), text
+
+
 def capitalised_share_by_regex(text: str) -> float:
     words = [w for w in re.findall(r"[^\W\d_]+|\d+", text) if not w.isdigit()]
     return sum(w[0].isupper() for w in words) / len(words) if words else 1.0
