@@ -544,10 +544,12 @@ _ASCII_LETTERS_ONLY = (
 
 
 def _long_words(text: str) -> list[str]:
-    """The casefolded words of five letters or more (`_CONTENT_WORD`) of a block. An ASCII block
-    through a byte table and `split` (a regex `findall` costs ~10 us a paragraph)."""
-    if text.isascii():
-        letters = text.encode("ascii").translate(_ASCII_LETTERS_ONLY).decode("ascii")
+    """The casefolded words of five letters or more (`_CONTENT_WORD`) of a block. A block whose
+    only non-ASCII characters are punctuation (curly quotes, dashes: word breaks, as the "?" they
+    are replaced by) through a byte table and `split` (a regex `findall` costs ~10 us a
+    paragraph)."""
+    if plain_latin(text):
+        letters = text.encode("ascii", "replace").translate(_ASCII_LETTERS_ONLY).decode("ascii")
         return [w for w in letters.split() if len(w) >= _CONTENT_WORD_LENGTH]
     return [w.casefold() for w in _CONTENT_WORD.findall(text)]
 
