@@ -48,8 +48,9 @@ def block_size(text: str) -> float:
 
 def capitalised_share(text: str) -> float:
     """Share of the (non-numeric) words that start with a capital; 1.0 without words."""
-    if text.isascii():  # the same count on the text's letter classes (see `word_sizes`)
-        classes = b" " + text.encode("ascii").translate(_LETTER_CASES)
+    if plain_latin(text):  # the same count on the text's letter classes (see `word_sizes`)
+        # its non-ASCII characters are punctuation: word breaks, as the "?" they become
+        classes = b" " + text.encode("ascii", "replace").translate(_LETTER_CASES)
         capitals = classes.count(b" A")
         words = capitals + classes.count(b" a")
         return capitals / words if words else 1.0
