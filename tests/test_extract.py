@@ -15,13 +15,24 @@ from newsvariants.cli import app
 from newsvariants.extract import (
     REMOVAL_REASONS,
     PageContext,
+    _long_words,
+    _number_count,
+    _skeleton,
     extract_capture,
     extract_text_dump,
     site_templates,
     split_blocks,
     text_of_capture,
 )
-from newsvariants.extract_rules import HEAD_RULES, head_rule, page_reasons, pattern_reason
+from newsvariants.extract_rules import (
+    _CAPTION_TAIL,
+    HEAD_RULES,
+    _caption_tail,
+    _ends_with_agency,
+    head_rule,
+    page_reasons,
+    pattern_reason,
+)
 from newsvariants.extract_shape import (
     block_key,
     block_size,
@@ -430,6 +441,50 @@ def test_page_wide_shape_features_equal_their_one_block_definitions(seed: int) -
     ascii_texts = [t.encode("ascii", "ignore").decode() or "x" for t in texts]
     for text in texts + ascii_texts:  # the ASCII fast path against the regex definition
         assert capitalised_share(text) == capitalised_share_by_regex(text), text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_byte_table_row_and_word_features_equal_their_regex_definitions(seed: int) -> None:
+    """The ASCII fast paths of a table row's skeleton and number count, of a block's long words,
+    and the caption tail searched ending by ending, against the regex definitions."""
+    texts = random_texts(seed)
+    texts += [t.encode("ascii", "ignore").decode() or "x" for t in texts]
+    texts += ["Photo: A. Smith/Getty Images", "Flood in Leeds (Image: GETTY)", "(NASA/JPL)"]
+    texts += ["J. Smith / AP file", "Credit: ESA", "Shutterstock", "Getty İmages: x)"]
+    for text in texts:
+        assert _skeleton(text) == re.sub(r"[^\W_]+|\s+", "", text), text
+        assert _number_count(text) == len(re.findall(r"\d+", text)), text
+        long_words = [w.casefold() for w in re.findall(r"[^\W\d_]{5,}", text)]
+        assert _long_words(text) == long_words, text
+        tail = text[-100:].rstrip()
+        gated = bool(tail) and (tail[-1] == ")" or ":" in tail or "/" in tail)
+        gated = gated or _ends_with_agency(tail)
+        assert _caption_tail(text) == (gated and _CAPTION_TAIL.search(tail) is not None), text
+
+
+def test_plain_dates_are_read_as_dateutil_reads_them() -> None:
+    """`parse_date` reads the plain forms itself: the same ISO date as dateutil gives them."""
+    from dateutil import parser as date_parser
+
+    from newsvariants.extract import _plain_date
+    from newsvariants.extract_rules import DATE_ANY
+
+    rng = random.Random(7)
+    months = ["Nov", "nov.", "November", "SEPT", "Sep.", "may", "February", "dec"]
+    texts = ["Nov. 20, 2019", "20th November 2019", "2019-11-20", "2019/2/30", "12TH Mar 2019"]
+    for _ in range(1500):
+        day = f"{rng.randint(0, 33)}{rng.choice(['', 'st', 'th', 'TH'])}"
+        month, year = rng.choice(months), rng.choice(["2019", "1899", "2024", "0019"])
+        gap = rng.choice([" ", ", ", ",", "  ", " , "])
+        texts += [f"{day} {month}{gap}{year}", f"{month} {day}{gap}{year}"]
+        texts.append(f"{year}{rng.choice('-/.')}{rng.randint(0, 14)}-{rng.randint(0, 32)}")
+    for text in texts:
+        found = DATE_ANY.search(text)
+        plain = _plain_date(found.group(0)) if found else None
+        if plain is not None:
+            cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", found.group(0))
+            parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True)
+            assert plain == parsed.date().isoformat(), text
 
 
 def capitalised_share_by_regex(text: str) -> float:

@@ -30,7 +30,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from functools import lru_cache
+from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -153,9 +155,13 @@ _LINE_TEXT = re.compile(r"\S(?:[^\n]*\S)?")
 
 def split_blocks(text: str) -> list[Block]:
     """Non-blank lines of a dump, with offsets of their stripped text."""
-    return [
-        Block(i, m.group(), m.start(), m.end()) for i, m in enumerate(_LINE_TEXT.finditer(text))
-    ]
+    # Column by column and `map`: the Block constructor is then called from C, which costs about
+    # half of a comprehension that calls it once per line (a dump has hundreds of lines).
+    lines = list(_LINE_TEXT.finditer(text))
+    texts = [m.group() for m in lines]
+    starts = [m.start() for m in lines]
+    ends = [m.end() for m in lines]
+    return list(map(Block, range(len(lines)), texts, starts, ends))
 
 
 def clear_caches() -> None:
@@ -238,10 +244,12 @@ def _gather_evidence(
     content_from = anchor[0] if anchor and anchor[1] else len(blocks)
     main_script, scripts = _main_script(blocks, evidence)
     templates = context.template_blocks
-    if main_script is None:  # only repeated and template blocks can change: visit those
-        visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
-    else:
-        visit = list(range(len(blocks)))
+    # Only repeated and template blocks, and blocks in a script foreign to the page, can change
+    # (a second copy's first copy is repeated too): visit those.
+    visit = [i for i, key in enumerate(keys) if key in repeated or key in templates]
+    if main_script is not None:
+        foreign = [i for i, script in enumerate(scripts) if script not in ("none", main_script)]
+        visit = sorted(set(visit).union(foreign))
     seen: set[str] = set()
     for i in visit:
         block, ev = blocks[i], evidence[i]
@@ -358,6 +366,27 @@ def _free_list_items(blocks: list[Block], evidence: list[_Evidence], headline: i
 
 _SKELETON = re.compile(r"[^\W_]+|\s+")  # what a row's punctuation skeleton leaves out
 _DIGITS = re.compile(r"\d+")
+# The same on ASCII text, as byte tables (`bytes.translate` runs at C speed; a regex `sub` costs
+# a few microseconds a row): the ASCII characters `_SKELETON` matches (letters, digits and
+# whitespace: `\s` covers \x1c-\x1f too), and every byte but a digit turned into a space.
+_ASCII_SKELETON_GAPS = bytes(c for c in range(128) if chr(c).isalnum() or chr(c).isspace())
+_ASCII_DIGITS_ONLY = bytes(c if chr(c) in "0123456789" else ord(" ") for c in range(256))
+
+
+def _skeleton(text: str) -> str:
+    """A row's punctuation skeleton: its text without its words and spaces."""
+    if text.isascii():
+        return text.encode("ascii").translate(None, _ASCII_SKELETON_GAPS).decode("ascii")
+    return _SKELETON.sub("", text)
+
+
+def _number_count(text: str) -> int:
+    """How many numbers (runs of digits) a row holds."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(_ASCII_DIGITS_ONLY).split())
+    return len(_DIGITS.findall(text))
+
+
 _MIN_ROWS = 4
 _ROW_LARGEST = 40  # words: a table row or list item is short
 
@@ -375,11 +404,24 @@ def _table_rows(blocks: list[Block], evidence: list[_Evidence]) -> set[int]:
         and 3 <= ev.size <= _ROW_LARGEST
         and block.extractor_body is None
     ]
+    candidates = _in_long_runs(candidates)  # rows stand in a row: the others need no shape
     texts = [blocks[i].text for i in candidates]
-    skeletons = [_SKELETON.sub("", text) or None for text in texts]
-    numbers = [len(_DIGITS.findall(text)) for text in texts]
+    skeletons = [_skeleton(text) or None for text in texts]
+    numbers = [_number_count(text) for text in texts]
     counts = [count if count >= 3 else None for count in numbers]
     return _shared_runs(candidates, skeletons) | _shared_runs(candidates, counts)
+
+
+def _in_long_runs(indexes: list[int]) -> list[int]:
+    """The (ascending) indexes that lie in a run of at least `_MIN_ROWS` consecutive ones."""
+    kept: list[int] = []
+    run_start = 0
+    for k in range(1, len(indexes) + 1):
+        if k == len(indexes) or indexes[k] != indexes[k - 1] + 1:
+            if k - run_start >= _MIN_ROWS:
+                kept += indexes[run_start:k]
+            run_start = k
+    return kept
 
 
 def _shared_runs(indexes: list[int], shapes: Sequence[object]) -> set[int]:
@@ -494,6 +536,22 @@ def _trim_tail(
 # inline "Don't miss" box 0.29-0.36.)
 _TOPIC_SHIFT = 0.25
 _CONTENT_WORD = re.compile(r"[^\W\d_]{5,}")
+_CONTENT_WORD_LENGTH = 5
+# ASCII letters lower-cased (casefold is lower in ASCII), every other byte a space.
+_ASCII_LETTERS_ONLY = (
+    bytes(ord(chr(c).lower()) if chr(c).isalpha() else ord(" ") for c in range(128)) + b" " * 128
+)
+
+
+def _long_words(text: str) -> list[str]:
+    """The casefolded words of five letters or more (`_CONTENT_WORD`) of a block. A block whose
+    only non-ASCII characters are punctuation (curly quotes, dashes: word breaks, as the "?" they
+    are replaced by) through a byte table and `split` (a regex `findall` costs ~10 us a
+    paragraph)."""
+    if plain_latin(text):
+        letters = text.encode("ascii", "replace").translate(_ASCII_LETTERS_ONLY).decode("ascii")
+        return [w for w in letters.split() if len(w) >= _CONTENT_WORD_LENGTH]
+    return [w.casefold() for w in _CONTENT_WORD.findall(text)]
 
 
 def _content_words(
@@ -503,7 +561,7 @@ def _content_words(
     for j in range(lo, hi):
         if scores[j] > 0:
             if j not in words:
-                words[j] = [w.casefold() for w in _CONTENT_WORD.findall(blocks[j].text)]
+                words[j] = _long_words(blocks[j].text)
             found += words[j]
     return found
 
@@ -638,16 +696,14 @@ def _mark_title(
     crumbs = [keys[j] for j, ev in enumerate(evidence) if ev.reason == "breadcrumb"]
     # Keys never hold a line break, so a key found in the joined keys lies inside one of them.
     joined = "\n".join(keys)
-    starts = [0]
-    for key in keys:
-        starts.append(starts[-1] + len(key) + 1)
+    lengths = list(accumulate(map(len, keys), initial=0))  # key i starts at lengths[i] + i
     for i in range(min(first, len(blocks)) - 1, max(first - 40, 0) - 1, -1):
         block, ev = blocks[i], evidence[i]
         if decisions[i].kind != "removed" or ev.reason not in (None, "ad", "navigation"):
             continue
         if not (block.tag == "h1" or (ev.size >= 3 and is_heading_shaped(block.text, ev.size))):
             continue
-        repeated = (i > 0 and joined.find(keys[i], 0, starts[i] - 1) >= 0) or any(
+        repeated = (i > 0 and joined.find(keys[i], 0, lengths[i] + i - 1) >= 0) or any(
             keys[i] in c for c in crumbs
         )
         if repeated or block.tag in ("h1", "title"):
@@ -728,6 +784,9 @@ def parse_date(text: str) -> str | None:
     match = DATE_ANY.search(text)
     if not match:
         return None
+    plain = _plain_date(match.group(0))
+    if plain is not None:
+        return plain
     from dateutil import parser as date_parser
 
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", match.group(0))
@@ -735,6 +794,54 @@ def parse_date(text: str) -> str | None:
     try:
         return date_parser.parse(cleaned, dayfirst=False, fuzzy=True).date().isoformat()
     except (ValueError, OverflowError):
+        return None
+
+
+# The unambiguous forms of a date, in ASCII: "Nov. 20, 2019", "20th November 2019", "2019-11-20".
+# dateutil reads them as this does (a parse costs it ~250 us); anything else is left to it.
+_NAMED_DATE = re.compile(
+    r"(?:(?P<day>\d{1,2})(?-i:st|nd|rd|th)?\s+(?P<month>[a-z]{3,9})\.?"
+    r"|(?P<month2>[a-z]{3,9})\.?\s+(?P<day2>\d{1,2})(?-i:st|nd|rd|th)?),?\s+(?P<year>\d{4})",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"(?P<year>\d{4})([-/])(?P<month>\d{1,2})\2(?P<day>\d{1,2})")
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH_NUMBERS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTH_NUMBERS.update({name[:3]: number for name, number in list(_MONTH_NUMBERS.items())})
+_MONTH_NUMBERS["sept"] = 9
+
+
+def _plain_date(found: str) -> str | None:
+    """ISO date of a date `DATE_ANY` found, when it is one of the plain forms; else None."""
+    if not found.isascii():
+        return None
+    named = _NAMED_DATE.fullmatch(found)
+    if named:
+        month = _MONTH_NUMBERS.get((named["month"] or named["month2"]).lower())
+        day, year = int(named["day"] or named["day2"]), int(named["year"])
+    else:
+        iso = _ISO_DATE.fullmatch(found)
+        if not iso:
+            return None
+        year, month, day = int(iso["year"]), int(iso["month"]), int(iso["day"])
+    if month is None or not 1900 <= year <= 2099 or not 1 <= month <= 12:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:  # no such day: what dateutil makes of it is its own
         return None
 
 

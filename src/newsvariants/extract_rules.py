@@ -192,6 +192,16 @@ _CAPTION_TAIL = re.compile(
     r"|\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}|(Getty Images|Shutterstock))\s*$",
     re.IGNORECASE,
 )
+# Its endings one by one, each searched only when the character it needs is there: a search
+# with the whole alternation tries all five endings at every position of the tail.
+_BRACKETED_TAIL = re.compile(
+    r"(\((image|photo|picture|credit|video|pic)s?\s*:[^)]*\)|\([^()]*/[^()]*\))\s*$", re.IGNORECASE
+)
+_LABELLED_TAIL = re.compile(r"\b(credit|photo|image)s?:\s*[^.!?]{2,80}\s*$", re.IGNORECASE)
+_AGENCY_AFTER_SLASH_TAIL = re.compile(
+    r"\s/\s*(AP|AFP|Reuters|Getty Images|EPA|PA)[\w ]{0,12}\s*$", re.IGNORECASE
+)
+_AGENCY_TAIL = re.compile(r"(Getty Images|Shutterstock)\s*$", re.IGNORECASE)
 _EXPLICIT_CREDIT_TAIL = re.compile(
     r"[.)]\s+(credit|photo|image|picture)s?\s*:\s*[^.!?:]{2,60}$", re.IGNORECASE
 )
@@ -256,8 +266,11 @@ def _containing(
     found: set[int] = set()
     for literal in literals:
         at = joined.find(literal)
+        line, counted_to = 0, 0  # hits come in order: count the line breaks up to each once
         while at >= 0:
-            found.add(indexes[joined.count(b"\n", 0, at)])
+            line += joined.count(b"\n", counted_to, at)
+            counted_to = at
+            found.add(indexes[line])
             line_end = joined.find(b"\n", at)
             at = joined.find(literal, line_end + 1) if line_end >= 0 else -1
     return found
@@ -370,7 +383,16 @@ def _caption_tail(text: str) -> bool:
     if not tail:
         return False
     gated = tail[-1] == ")" or ":" in tail or "/" in tail or _ends_with_agency(tail)
-    return gated and _CAPTION_TAIL.search(tail) is not None
+    if not gated:
+        return False
+    # `_CAPTION_TAIL` matches if and only if one of its endings does.
+    if tail[-1] == ")" and _BRACKETED_TAIL.search(tail):
+        return True
+    if ":" in tail and _LABELLED_TAIL.search(tail):
+        return True
+    if "/" in tail and _AGENCY_AFTER_SLASH_TAIL.search(tail):
+        return True
+    return tail[-1] in _CAPTION_TAIL_LAST and _AGENCY_TAIL.search(tail) is not None
 
 
 def pattern_reason(

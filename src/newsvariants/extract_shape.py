@@ -29,8 +29,8 @@ _DIGIT_CHAR = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 # Whitespace that `block_key` folds in NFKC text (NFKC turns the other spaces into " "): two
 # spaces in a row, and every whitespace character but the space and the line break.
-_IRREGULAR_SPACES = ("  ", "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
-_IRREGULAR_SPACES += ("\x85", "\u1680", "\u2028", "\u2029", "\n ", " \n")  # and edge spaces
+_IRREGULAR_SPACES = ("\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
+_IRREGULAR_SPACES += ("\x85", "\u1680", "\u2028", "\u2029")  # (and "  ", and edge spaces)
 
 
 # --- size and capitalisation -----------------------------------------------------------------
@@ -48,8 +48,9 @@ def block_size(text: str) -> float:
 
 def capitalised_share(text: str) -> float:
     """Share of the (non-numeric) words that start with a capital; 1.0 without words."""
-    if text.isascii():  # the same count on the text's letter classes (see `word_sizes`)
-        classes = b" " + text.encode("ascii").translate(_LETTER_CASES)
+    if plain_latin(text):  # the same count on the text's letter classes (see `word_sizes`)
+        # its non-ASCII characters are punctuation: word breaks, as the "?" they become
+        classes = b" " + text.encode("ascii", "replace").translate(_LETTER_CASES)
         capitals = classes.count(b" A")
         words = capitals + classes.count(b" a")
         return capitals / words if words else 1.0
@@ -210,11 +211,21 @@ def page_keys(texts: Sequence[str]) -> list[str]:
     """`block_key` of every text of a page. An ASCII text (most lines) needs no normalisation and
     only `lower` (casefold is lower there); spaces are collapsed only if the page has any to
     collapse."""
-    keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
-    joined = "\n".join(keys)
-    if joined.count("\n") != len(keys) - 1:  # a text with its own line break: one at a time
+    joined = "\n".join(texts)
+    if joined.isascii():  # most pages: one `lower` of the whole page (it maps each character alone)
+        joined = joined.lower()
+        keys = joined.split("\n")
+    else:
+        keys = [t.lower() if t.isascii() else _nfkc(t).casefold() for t in texts]
+        joined = "\n".join(keys)
+    if len(keys) != len(texts) or joined.count("\n") != len(keys) - 1:
+        # a text with its own line break: one at a time
         return [block_key(t) for t in texts]
-    if joined[:1] == " " or joined[-1:] == " " or any(s in joined for s in _IRREGULAR_SPACES):
+    # Two spaces in a row, or a space at either end of a key: with the line breaks turned into
+    # spaces and a space around the page, all are two spaces in a row (one search instead of
+    # three; an empty key would show as one too, and collapsing leaves it as it is).
+    spaced = f" {joined.replace(chr(10), ' ')} "
+    if "  " in spaced or any(s in joined for s in _IRREGULAR_SPACES):
         return [" ".join(key.split()) for key in keys]
     return keys
 
