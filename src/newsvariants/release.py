@@ -127,7 +127,7 @@ def release_diff(old: CorpusState | None, new: CorpusState) -> ReleaseDiff:
             None,
             "major",
             ["first release"],
-            [f"- `{c}`: {n} rows" for c, n in rows.items()]
+            [f"- `{c}`: {n} row{'' if n == 1 else 's'}" for c, n in rows.items()]
             + [f"- captures: {len(new.registry.get('captures', {}))}"],
         )
     diff = ReleaseDiff(old.manifest["version"], "patch")
