@@ -34,6 +34,17 @@ def seed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def unreleased_seed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed corpus as it stands before its first release (version 0.0.0), whatever the
+    repository's committed corpus has been released as since: what the release tests start from."""
+    from newsvariants.build import build
+
+    out = tmp_path_factory.mktemp("unreleased") / "corpus"
+    build(RAW, out, registry_path=CORPUS / "REGISTRY.json", version="0.0.0")
+    return out
+
+
 @pytest.fixture()
 def raw_copy(tmp_path: Path) -> Path:
     """A writable copy of the repository's raw/."""

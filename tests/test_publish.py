@@ -20,9 +20,9 @@ runner = CliRunner()
 
 
 @pytest.fixture()
-def released(seed_corpus: Path, tmp_path: Path) -> Path:
+def released(unreleased_seed_corpus: Path, tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(unreleased_seed_corpus, corpus)
     release(corpus, "0.1.0", "2026-01-15", tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff")
     return corpus
 
@@ -60,9 +60,11 @@ def test_the_dry_run_lists_every_file_with_size_and_sha256_then_the_tag(
     assert lines[-1] == "create_tag v0.1.0 on that commit"
 
 
-def test_an_unreleased_or_inconsistent_corpus_is_refused(seed_corpus: Path, released: Path) -> None:
+def test_an_unreleased_or_inconsistent_corpus_is_refused(
+    unreleased_seed_corpus: Path, released: Path
+) -> None:
     with pytest.raises(PublishError, match="not released"):
-        plan_publish(seed_corpus, "org/name")
+        plan_publish(unreleased_seed_corpus, "org/name")
     with pytest.raises(PublishError, match="ORG/NAME"):
         plan_publish(released, "just-a-name")
     (released / "notes.txt").write_text("stray", encoding="utf-8")

@@ -30,10 +30,10 @@ DATE = "2026-01-15"
 
 
 @pytest.fixture()
-def released(seed_corpus: Path, tmp_path: Path) -> Path:
+def released(unreleased_seed_corpus: Path, tmp_path: Path) -> Path:
     """A copy of the seed corpus released as 0.1.0 (CHANGELOG and CITATION beside it)."""
     corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(unreleased_seed_corpus, corpus)
     release(corpus, "0.1.0", DATE, tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff")
     return corpus
 
@@ -51,9 +51,9 @@ def test_bump_kinds_follow_semver() -> None:
 
 
 def test_first_release_sets_the_version_and_keeps_every_checksum(
-    seed_corpus: Path, released: Path
+    unreleased_seed_corpus: Path, released: Path
 ) -> None:
-    before, after = _manifest(seed_corpus), _manifest(released)
+    before, after = _manifest(unreleased_seed_corpus), _manifest(released)
     assert after["version"] == "0.1.0"
     assert after["files"] == before["files"]  # a release edits metadata only
     assert {k: v for k, v in after.items() if k != "version"} == {
@@ -81,12 +81,12 @@ def test_changelog_and_citation_are_written(released: Path) -> None:
 
 
 def test_the_repositorys_changelog_placeholder_gives_way_to_the_first_entry(
-    seed_corpus: Path, tmp_path: Path
+    unreleased_seed_corpus: Path, tmp_path: Path
 ) -> None:
     from newsvariants.release import CHANGELOG_HEAD, NO_RELEASE_YET
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(unreleased_seed_corpus, corpus)
     changelog = tmp_path / "CHANGELOG.md"
     changelog.write_text(CHANGELOG_HEAD + "\n" + NO_RELEASE_YET, encoding="utf-8")
     release(corpus, "0.1.0", DATE, changelog, tmp_path / "CITATION.cff")
@@ -163,9 +163,11 @@ def test_bad_versions_dates_and_stale_checksums_are_refused(released: Path, tmp_
         release(released, "0.1.1", DATE, changelog, cff, released)
 
 
-def test_the_cli_releases_a_copy_with_a_given_date(seed_corpus: Path, tmp_path: Path) -> None:
+def test_the_cli_releases_a_copy_with_a_given_date(
+    unreleased_seed_corpus: Path, tmp_path: Path
+) -> None:
     corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(unreleased_seed_corpus, corpus)
     args = ["release", "0.1.0", "--corpus", str(corpus), "--date", DATE]
     args += ["--changelog", str(tmp_path / "CHANGELOG.md"), "--citation", str(tmp_path / "c.cff")]
     result = runner.invoke(app, args)
@@ -203,3 +205,21 @@ def test_the_cli_finds_the_previous_release_through_its_git_tag(
     assert "## [0.1.1] - 2026-03-01" in changelog and "patch (since 0.1.0" in changelog
     missing = runner.invoke(app, ["release", "0.1.2"])  # no tag v0.1.1 yet
     assert missing.exit_code == 1 and "no git tag v0.1.1" in missing.output
+
+
+def test_the_committed_release_agrees_across_manifest_card_changelog_and_citation(
+    repo: Path,
+) -> None:
+    """Whatever version the repository's corpus is at, its four records of it must agree."""
+    version = _manifest(repo / "corpus")["version"]
+    card = (repo / "corpus" / "README.md").read_text(encoding="utf-8")
+    assert f"Release {version}." in card and f'revision="v{version}"' in card
+    cff = yaml.safe_load((repo / "CITATION.cff").read_text(encoding="utf-8"))
+    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    if version == "0.0.0":  # never released: no version claimed anywhere
+        assert "version" not in cff and "## [" not in changelog
+        return
+    assert cff["version"] == version
+    newest = changelog.split("\n## [", 1)[1].split("]", 1)[0]
+    assert newest == version, "CHANGELOG's newest entry is not the corpus's version"
+    assert f"## [{version}] - {cff['date-released']}" in changelog

@@ -136,7 +136,7 @@ def build(
     counts = {c: result.records.count(c) for c in ("stories", "variants", "alignments", "pairs")}
     out.print(
         f"built {corpus}: {result.captures} captures -> "
-        + ", ".join(f"{n} {c}" for c, n in counts.items())
+        + ", ".join(f"{c} {n}" for c, n in counts.items())
         + f"; {len(result.quarantined)} quarantined",
         highlight=False,
     )
