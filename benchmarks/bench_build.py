@@ -121,12 +121,16 @@ class PeakRss:
 
     def __init__(self, every: float = 0.2) -> None:
         self.every, self.peak_kib = every, 0
+        # Peak per stage: which stage to charge is set by the build's stage hook.
+        self.stage, self.stage_peak_kib = "other", defaultdict(int)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, _tree_rss_kib(os.getpid()))
+            kib = _tree_rss_kib(os.getpid())
+            self.peak_kib = max(self.peak_kib, kib)
+            self.stage_peak_kib[self.stage] = max(self.stage_peak_kib[self.stage], kib)
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakRss:
@@ -151,16 +155,20 @@ def child_build(args: argparse.Namespace) -> None:
     real_run_stage = build_module.run_stage
     me = os.getpid()
 
+    rss = PeakRss()
+
     def timed(name: str, func: Any, *a: Any, **k: Any) -> Any:
         start, start_cpu = time.perf_counter(), _tree_cpu_seconds(me)
+        outer, rss.stage = rss.stage, name  # stages nest (labels inside align)
         try:
             return real_run_stage(name, func, *a, **k)
         finally:
+            rss.stage = outer
             seconds[name] += time.perf_counter() - start
             cpu[name] += _tree_cpu_seconds(me) - start_cpu
 
     build_module.run_stage = timed
-    with PeakRss() as rss:
+    with rss:
         start = time.perf_counter()
         result = build_module.build(
             Path(args.raw),
@@ -184,6 +192,7 @@ def child_build(args: argparse.Namespace) -> None:
                 "stage_cpu_seconds": dict(cpu),
                 "cpu_seconds": total_cpu,
                 "peak_rss_mib": rss.peak_kib / 1024,
+                "stage_peak_rss_mib": {k: v / 1024 for k, v in rss.stage_peak_kib.items()},
             }
         )
     )

@@ -8,6 +8,8 @@ fails, writes into a temporary folder and swaps it in only after validation.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
@@ -16,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,6 +121,26 @@ def run_stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T
         raise StageError(name, str(exc)) from exc
     except Exception as exc:
         raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        release_free_memory()
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system after a stage. glibc keeps the memory
+    that a stage's temporaries freed (numpy buffers, millions of small Python objects) for
+    reuse and the process's RSS does not fall: measured at 100k captures, ~350 MB stayed after
+    clustering, into every later stage. Output never depends on it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 # --- stages -----------------------------------------------------------------------------------

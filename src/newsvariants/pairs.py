@@ -31,7 +31,7 @@ its rows are written (`SplitTexts.table`), a row group at a time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -386,15 +386,13 @@ def _other_negatives(
     pool_story = texts.story_code[pool_variant]
     query_variant, _, _ = texts.sides(positives["a"])
     query_story = texts.story_code[query_variant]
-    described = texts.describe(pool)
-    near = nearest(
-        texts.text_of(positives["a"]).to_pylist(),
-        query_story,
-        texts.text_of(pool).to_pylist(),
-        pool_story,
+    near = nearest(texts.text_of(positives["a"]), query_story, texts.text_of(pool), pool_story)
+    drawn = random_other(_order_keys(texts, pool), pool_story, positives["offset"], query_story)
+    # Only the chosen entries are described (a whole 100k-capture pool as Python tuples: ~0.2 GB).
+    chosen_entries = np.unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
+    described = dict(
+        zip(chosen_entries.tolist(), texts.describe(pool[chosen_entries]), strict=True)
     )
-    order_keys = [_hash("order", vid, paragraphs) for vid, paragraphs in described]
-    drawn = random_other(order_keys, pool_story, positives["offset"], query_story)
     rows: list[tuple[int, int, int, int, int, int, int]] = []
     for kind, chosen in (("nearest_other", near), ("random_other", drawn)):
         code = _KIND[kind]
@@ -404,6 +402,15 @@ def _other_negatives(
             rows.append((_key(prefixes[k], vid, paragraphs, kind), granularity, 1, -1, code,
                          int(positives["a"][k]), int(pool[entry])))  # fmt: skip
     return np.array(rows, dtype=PAIR_DTYPE)
+
+
+def _order_keys(texts: SplitTexts, pool: np.ndarray, block: int = 1 << 16) -> list[str]:
+    """random_other's hashed order of the pool entries, described a block at a time."""
+    return [
+        _hash("order", vid, paragraphs)
+        for start in range(0, len(pool), block)
+        for vid, paragraphs in texts.describe(pool[start : start + block])
+    ]
 
 
 def random_other(
@@ -437,9 +444,9 @@ def random_other(
 
 
 def nearest(
-    queries: Sequence[str],
+    queries: Sequence[str] | pa.Array,
     query_story: np.ndarray,
-    pool: Sequence[str],
+    pool: Sequence[str] | pa.Array,
     pool_story: np.ndarray,
 ) -> np.ndarray:
     """For each query (a text and its story's code), the index of the most similar text (TF-IDF
@@ -455,35 +462,55 @@ def nearest(
     of the pool and identical (text, story) queries are scored once. Each term's postings are cut
     to its POSTINGS highest-weighted entries (impact ordering), so the work per query is bounded
     even where "rare" terms are common (small vocabularies, names that recur across stories).
+
+    Texts stay in Arrow and reach the vectorizer a slice at a time: a 100k-capture split has
+    ~600k pool paragraphs, which as Python strings and dictionary keys held ~0.5 GB at once.
     """
     if not len(queries) or not len(pool):
         return np.full(len(queries), -1, dtype=np.int64)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    # distinct (text, story) of the pool, each represented by its first occurrence
-    first: dict[tuple[str, int], int] = {}
-    for index, (text, story) in enumerate(zip(pool, pool_story.tolist(), strict=True)):
-        first.setdefault((text, story), index)
-    entries = np.fromiter(first.values(), np.int64, len(first))
-    texts = [text for text, _ in first]
+    queries, pool = _arrow_strings(queries), _arrow_strings(pool)
+    entries, _ = distinct_first(pool, pool_story)  # each distinct (text, story) of the pool once
     entry_story = pool_story[entries].astype(np.int64)
-    distinct: dict[tuple[str, int], int] = {}
-    for text, story in zip(queries, query_story.tolist(), strict=True):
-        distinct.setdefault((text, story), len(distinct))
-    distinct_story = np.fromiter((story for _, story in distinct), np.int64, len(distinct))
+    asked, which = distinct_first(queries, query_story)
+    distinct_story = query_story[asked].astype(np.int64)
 
     vectorizer = TfidfVectorizer(lowercase=True, sublinear_tf=True, dtype=np.float64)
-    matrix = vectorizer.fit_transform(texts).tocsr()
-    del first, texts
-    query_matrix = vectorizer.transform([text for text, _ in distinct]).tocsr()
+    matrix = vectorizer.fit_transform(_python_strings(pool, entries)).tocsr()
+    query_matrix = vectorizer.transform(_python_strings(queries, asked)).tocsr()
     postings = _top_terms(matrix.T.tocsr(), POSTINGS)  # term -> its POSTINGS best entries
     pruned = _top_terms(query_matrix, QUERY_TERMS)
     candidates = _candidates(pruned, postings, distinct_story, entry_story)
     best = _rescore(query_matrix, matrix, candidates)
     chosen = np.where(best >= 0, entries[np.maximum(best, 0)], -1)
-    pairs = zip(queries, query_story.tolist(), strict=True)
-    which = np.fromiter((distinct[pair] for pair in pairs), np.int64, len(queries))
     return chosen[which]
+
+
+def _arrow_strings(texts: Sequence[str] | pa.Array) -> pa.Array:
+    if isinstance(texts, pa.ChunkedArray):
+        return texts.combine_chunks()
+    return texts if isinstance(texts, pa.Array) else pa.array(list(texts), pa.string())
+
+
+def distinct_first(texts: pa.Array, story: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, which) of the distinct (text, story) pairs: `first`, the index of each one's first
+    occurrence, in order of first occurrence; `which`, for each item, its pair's position in
+    `first`. Equal texts are found by Arrow's hash table, not by Python dictionary keys."""
+    codes = pc.dictionary_encode(texts).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    stories = np.asarray(story, dtype=np.int64)
+    keys = codes * (int(stories.max(initial=0)) + 1) + stories
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.reshape(-1)]
+
+
+def _python_strings(texts: pa.Array, indexes: np.ndarray, block: int = 1 << 14) -> Iterator[str]:
+    """texts[indexes] as Python strings, made a block at a time (the vectorizer reads each once)."""
+    for start in range(0, len(indexes), block):
+        yield from pc.take(texts, pa.array(indexes[start : start + block])).to_pylist()
 
 
 def _top_terms(matrix: Any, keep: int) -> Any:

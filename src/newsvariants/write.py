@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from itertools import chain
@@ -27,6 +28,7 @@ from newsvariants.schema import hf_features
 CONFIGS = {"stories": "story", "variants": "variant", "alignments": "alignment", "pairs": "pair"}
 DEFAULT_CONFIG = "variants"
 ROW_GROUP_SIZE = 10_000
+MAX_QUEUED = 4  # writes waiting for the writer's thread (each at most a row group or one file)
 WRITER_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "compression_level": 9,
@@ -152,6 +154,17 @@ class SplitWriter:
         self.rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
         self._pending: list[tuple[Path, int, Future[None]]] = []
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._queued: deque[Future[None]] = deque()
+
+    def submit(self, func: Callable[..., None], *args: Any) -> Future[None]:
+        """Run a write on the writer's thread. At most MAX_QUEUED writes wait for it: when the
+        caller makes blocks faster than they are compressed (a split's pairs), it waits here
+        instead of holding every block in memory (a 100k build queued ~1 GB of pair rows)."""
+        while len(self._queued) >= MAX_QUEUED:
+            self._queued.popleft().result()  # re-raises a failed write early
+        done = self._threads.submit(func, *args)
+        self._queued.append(done)
+        return done
 
     def _path(self, config: str, split: str) -> Path:
         path = self.out / config / shard_name(split)
@@ -166,7 +179,7 @@ class SplitWriter:
         if not table.num_rows:
             return  # datasets refuses to load an empty split; the card says which exist
         path = self._path(config, split)
-        done = self._threads.submit(_write_whole, table, path)
+        done = self.submit(_write_whole, table, path)
         self._pending.append((path, table.num_rows, done))
 
     def blocks(self, config: str, split: str) -> BlockWriter:
@@ -195,13 +208,12 @@ class BlockWriter:
         self.path = owner.out / config / shard_name(split)
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
-        self._last: Future[None] | None = None
 
     def add(self, block: pa.Table) -> None:
         if block.num_rows == 0:
             return
         self.rows += block.num_rows
-        self._last = self.owner._threads.submit(self._append, block)
+        self.owner.submit(self._append, block)
 
     def _append(self, block: pa.Table) -> None:  # on the writer's thread
         if self._writer is None:
@@ -215,7 +227,7 @@ class BlockWriter:
 
     def close(self) -> None:
         self.owner.rows[self.config][self.split] = self.rows
-        done = self.owner._threads.submit(self._close)
+        done = self.owner.submit(self._close)
         if self.rows:  # datasets refuses to load an empty split; the card says which exist
             self.owner._pending.append((self.path, self.rows, done))
 
