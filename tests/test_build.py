@@ -113,3 +113,38 @@ def test_a_capture_without_a_body_is_quarantined_not_dropped(
     [entry] = report["quarantined"]
     assert entry["capture_id"] == outcome.capture.capture_id
     assert entry["stage"] == "extract" and entry["reason"]
+
+
+def test_streamed_blocks_write_the_bytes_of_one_write_and_queue_at_most_max_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's thread compresses while the build makes the next block; a slow disk makes
+    the build wait instead of queueing every block in memory."""
+    import threading
+    import time
+
+    import pyarrow as pa
+
+    from newsvariants import write
+
+    size, rows = write.ROW_GROUP_SIZE, write.ROW_GROUP_SIZE * 6 + 123
+    table = pa.table({"n": list(range(rows)), "text": [f"row {n}" for n in range(rows)]})
+    whole, streamed = write.SplitWriter(tmp_path / "whole"), write.SplitWriter(tmp_path / "stream")
+    whole.write_table("pairs", "train", table)
+    real_append, most = write.BlockWriter._append, [0]
+    lock = threading.Lock()
+
+    def slow_append(self, block):  # type: ignore[no-untyped-def]
+        time.sleep(0.01)
+        real_append(self, block)
+
+    monkeypatch.setattr(write.BlockWriter, "_append", slow_append)
+    blocks = streamed.blocks("pairs", "train")
+    for start in range(0, rows, size):
+        blocks.add(table.slice(start, size))
+        with lock:
+            most[0] = max(most[0], sum(not f.done() for f in streamed._queued))
+    blocks.close()
+    assert [e["sha256"] for e in streamed.files] == [e["sha256"] for e in whole.files]
+    whole.close(), streamed.close()
+    assert 1 <= most[0] <= write.MAX_QUEUED

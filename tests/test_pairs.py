@@ -208,3 +208,27 @@ def test_nearest_other_work_is_bounded_per_query(monkeypatch: pytest.MonkeyPatch
     found = pairs.nearest(pool[:500], story[:500], pool, story)
     assert (found >= 0).all() and (story[found] != story[:500]).all()
     assert seen[0] <= 500 * pairs.CANDIDATES
+
+
+def test_distinct_texts_are_found_in_arrow_as_a_dictionary_would_find_them() -> None:
+    """nearest_other scores each distinct (text, story) once: the Arrow dedup must give the
+    first occurrences in order and each item's place among them, as a Python dict would."""
+    import pyarrow as pa
+
+    from newsvariants.pairs import distinct_first
+
+    rng = np.random.default_rng(5)
+    words = ["ferry", "Bergen", "council", "Ferry", "ferry ", "fërry", ""]
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 3))) for _ in range(400)]
+    story = rng.integers(0, 5, size=400)
+    first_of: dict[tuple[str, int], int] = {}
+    for index, key in enumerate(zip(texts, story.tolist(), strict=True)):
+        first_of.setdefault(key, index)
+    expected_first = list(first_of.values())
+    position = {key: n for n, key in enumerate(first_of)}
+    expected_which = [position[key] for key in zip(texts, story.tolist(), strict=True)]
+
+    first, which = distinct_first(pa.array(texts, pa.string()), story)
+    assert first.tolist() == expected_first
+    assert which.tolist() == expected_which
+    assert len(set(texts)) < len(first) < len(texts)  # the stories split equal texts apart

@@ -8,8 +8,6 @@ fails, writes into a temporary folder and swaps it in only after validation.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import os
@@ -18,7 +16,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +34,7 @@ from newsvariants.annotations import (
 from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerprints
 from newsvariants.columns import Member, VariantTable, decode, text_digest
 from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.executor import release_free_memory
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
 from newsvariants.ingest import load_captures
 from newsvariants.label import LABEL_RULE_VERSION, document_relation, relation_of, unit_scores
@@ -123,24 +121,6 @@ def run_stage(name: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T
         raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
     finally:
         release_free_memory()
-
-
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        return None
-
-
-def release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system after a stage. glibc keeps the memory
-    that a stage's temporaries freed (numpy buffers, millions of small Python objects) for
-    reuse and the process's RSS does not fall: measured at 100k captures, ~350 MB stayed after
-    clustering, into every later stage. Output never depends on it."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -259,6 +239,7 @@ def cluster_stage(
         [sources[i] for i in order],
     )
     del found
+    runner.idle()  # the bands and the linking run in this process (local engines)
     progress("cluster", 0, 1)
     return cluster_bodies(bodies, runner.mapper)
 
@@ -747,6 +728,7 @@ def _assemble_split(
         unit_values=units.values(),
     )
     del variants
+    runner.idle()
     found = run_stage("pairs", pairs.finish, texts)
     run_stage("write", _write_pairs, writer, records, keep_records, split, texts, found)
 

@@ -15,6 +15,8 @@ engine, so the build's outputs are byte-identical with any number of workers, ca
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import importlib
 import importlib.metadata
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -206,6 +208,39 @@ class PoolMapper(_GroupArraysInProcess):
         if "pool" in self.__dict__:
             self.pool.shutdown()
 
+    def release(self) -> None:
+        """Stop the workers (their memory goes back to the system); the next map starts new
+        ones (a few hundred milliseconds)."""
+        self.close()
+        self.__dict__.pop("pool", None)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (after each stage in the driver, after
+    each chunk in a worker). glibc keeps the memory that temporaries freed (numpy buffers,
+    millions of small Python objects) for reuse, and the process's RSS does not fall: measured
+    at 100k captures, ~350 MB stayed in the driver after clustering, into every later stage.
+    Output never depends on it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _trimmed(func: Callable[[list[T]], R], chunk: list[T]) -> R:
+    """A worker's task: `func` on the chunk, then its freed memory back to the system."""
+    try:
+        return func(chunk)
+    finally:
+        release_free_memory()
+
 
 class _Windowed(Iterator[R]):
     """Ordered results of `func` over chunks on a pool, at most `size` chunks in flight. The
@@ -228,7 +263,7 @@ class _Windowed(Iterator[R]):
         chunk = next(self.chunks, None)
         if chunk is None:
             return False
-        self.window.append(self.pool.submit(self.func, chunk))
+        self.window.append(self.pool.submit(_trimmed, self.func, chunk))
         return True
 
     def __next__(self) -> R:
@@ -466,6 +501,12 @@ class PhaseRunner:
     mapper: Mapper
     cache: CaptureCache | NoCache
     workers: int
+
+    def idle(self) -> None:
+        """What follows runs in this process alone (a split's pairs): stop the pool's idle
+        workers rather than keep their memory (~0.5 GB at 100k captures) through it."""
+        if isinstance(self.mapper, PoolMapper):
+            self.mapper.release()
 
     def run(
         self,
