@@ -22,7 +22,7 @@ from newsvariants.align import (
     pair_score,
     swap_in,
 )
-from newsvariants.build import build
+from newsvariants.build import Side, build, label_unit
 from newsvariants.label import RELATIONS, relation_of, unit_scores
 from newsvariants.records import AlignmentUnit
 
@@ -444,14 +444,10 @@ def test_identical_is_given_to_equal_texts_only() -> None:
         ARTICLE[3].replace("vehicles", "Vehicles"),  # a copy by tokens, case changed
         *ARTICLE[4:],
     ]
+    pivot, other = Side("va", tuple(ARTICLE)), Side("vb", tuple(variant))
     for unit in align_paragraphs(ARTICLE, variant):
-        text_a = "\n\n".join(ARTICLE[i] for i in unit.paragraphs_a)
-        text_b = "\n\n".join(variant[j] for j in unit.paragraphs_b)
-        scores, _ = unit_scores(text_a, text_b)
-        relation = relation_of(
-            len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores
-        )
-        assert (relation == "identical") == (text_a == text_b), unit
+        labelled = label_unit("s", pivot, other, unit)
+        assert (labelled.relation == "identical") == (labelled.text_a == labelled.text_b), unit
     assert [
         relation_of(1, 1, a, b, unit_scores(a, b)[0])
         for a, b in zip(ARTICLE[1:4], variant[1:4], strict=True)

@@ -11,6 +11,7 @@ import pytest
 from rapidfuzz.distance import Indel
 
 from newsvariants.align import align_paragraphs
+from newsvariants.build import Side, label_unit
 from newsvariants.label import (
     MINOR_CHAR_MIN,
     MINOR_EDIT_MAX,
@@ -23,7 +24,7 @@ from newsvariants.label import (
     unit_scores,
 )
 from newsvariants.normalize import _FOLD, _TOKEN, FTFY_INERT, _ascii_tokens, fold, tokens
-from newsvariants.records import Alignment, DiffOp, Scores
+from newsvariants.records import DiffOp, Scores
 
 BASE = (
     "Mayor Ana Ruiz said the closure would last at least six months while the supports are "
@@ -262,31 +263,8 @@ ARTICLE = [
 
 def _document(pivot: list[str], variant: list[str]) -> str:
     """document_relation over the variant's alignment to the pivot (units labelled by the rule)."""
-    units = []
-    for unit in align_paragraphs(pivot, variant):
-        text_a = "\n\n".join(pivot[i] for i in unit.paragraphs_a)
-        text_b = "\n\n".join(variant[i] for i in unit.paragraphs_b)
-        scores, diff = unit_scores(text_a, text_b)
-        relation = relation_of(
-            len(unit.paragraphs_a), len(unit.paragraphs_b), text_a, text_b, scores
-        )
-        units.append(
-            Alignment(
-                "a",
-                "s",
-                "va",
-                "vb",
-                list(unit.paragraphs_a),
-                list(unit.paragraphs_b),
-                relation,
-                scores,
-                diff,
-                text_a,
-                text_b,
-                "rule",
-                "test",
-            )
-        )
+    a, b = Side("va", tuple(pivot)), Side("vb", tuple(variant))
+    units = [label_unit("s", a, b, unit) for unit in align_paragraphs(pivot, variant)]
     return document_relation("\n\n".join(pivot), "\n\n".join(variant), units)
 
 

@@ -488,8 +488,6 @@ def nearest(
 
 
 def _arrow_strings(texts: Sequence[str] | pa.Array) -> pa.Array:
-    if isinstance(texts, pa.ChunkedArray):
-        return texts.combine_chunks()
     return texts if isinstance(texts, pa.Array) else pa.array(list(texts), pa.string())
 
 
