@@ -168,15 +168,14 @@ def trafilatura_calls(page: Page) -> str:
 def html_split(pages: list[Page]) -> dict[str, float]:
     """Where an HTML page's time goes, as milliseconds of CPU time per page, each stage timed on
     its own: trafilatura (its two calls), the rendering step, and the project's classifier
-    (classify, dateline, language, assembling) on rendered blocks that carry trafilatura's
-    judgement already."""
+    (classify with its safety net as `extract_html` runs it, dateline, language, assembling) on
+    rendered blocks that carry trafilatura's judgement already."""
     from newsvariants.extract import (
-        classify_blocks,
         dateline_of,
         detect_language,
         extraction_from_blocks,
     )
-    from newsvariants.render import _trafilatura_evidence, render_html
+    from newsvariants.render import _trafilatura_evidence, classify_html_blocks, render_html
 
     rendered = {}
     for page in pages:
@@ -186,7 +185,7 @@ def html_split(pages: list[Page]) -> dict[str, float]:
 
     def classify(page: Page) -> str:
         blocks = rendered[page.page_id]
-        decisions = classify_blocks(blocks, PageContext())
+        decisions = classify_html_blocks(blocks, PageContext())
         published_at = dateline_of(blocks, decisions)
         body = [b.text for b, d in zip(blocks, decisions, strict=True) if d.kind == "body"]
         extraction = extraction_from_blocks(

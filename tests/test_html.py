@@ -14,7 +14,7 @@ from newsvariants.extract import (
 )
 from newsvariants.ingest import CaptureInput, capture_record
 from newsvariants.records import Capture
-from newsvariants.render import extract_html, render_html
+from newsvariants.render import classify_html_blocks, extract_html, render_html
 
 from .test_extract import assert_full_provenance
 
@@ -176,3 +176,83 @@ def test_teaser_blurbs_trafilatura_keeps_between_links_are_not_body() -> None:
     decisions = classify_blocks(blocks_of(rows), PageContext())
     body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
     assert body == PARAGRAPHS[:5]
+
+
+def test_a_table_trafilatura_keeps_is_body_cell_by_cell() -> None:
+    # trafilatura writes each row as one line ("| 1 | Crew Alder | 93 | 1 |"); the rendering
+    # gives each cell a block of its own ("1", "Crew Alder"), too short to match by trigrams.
+    # Unmatched, the cells were judged as furniture and the table cut the article in two (the
+    # paragraph after it was lost).
+    crews = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir"]
+    rows = "".join(
+        f"<tr><td>{n}</td><td>Crew {name}</td><td>{100 - 7 * n}</td><td>{n % 3}</td></tr>"
+        for n, name in enumerate(crews, start=1)
+    )
+    html = (
+        "<html><head><title>Harbour league table | Coastline Gazette</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/sport'>Sport</a></li></ul></nav>"
+        "<article class='story'><h1>Harbour league table after the weekend</h1>"
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3])
+        + "<p>The standings after six races:</p>"
+        "<table><tr><th>Pos.</th><th>Crew</th><th>Points</th><th>Wins</th></tr>"
+        f"{rows}</table>"
+        "<p>The next race is on Saturday, weather permitting, the organisers said on Monday.</p>"
+        "</article><footer>© 2025 Coastline Gazette. All rights reserved.</footer></body></html>"
+    )
+    ex = extract_html(html, "table", context=PageContext())
+    assert_full_provenance(render_html(html).text, ex)
+    body = [p.text for p in ex.paragraphs]
+    assert body[:4] == [*PARAGRAPHS[:3], "The standings after six races:"]
+    assert body[4:8] == ["Pos.", "Crew", "Points", "Wins"]
+    assert body[8:12] == ["1", "Crew Alder", "93", "1"]
+    assert body[-5:] == [
+        "6",
+        "Crew Fir",
+        "58",
+        "0",
+        "The next race is on Saturday, weather permitting, the organisers said on Monday.",
+    ]
+    assert len(body) == 4 + 4 * 7 + 1
+
+
+def test_article_is_kept_when_trafilatura_keeps_only_a_fragment_of_it() -> None:
+    # trafilatura misread the page and kept one caption-like line in a gallery box: every
+    # paragraph of the article, left out, would cost instead of gain and the body collapse to
+    # that fragment. The page's shape supports far more body: trafilatura's "left out" is then
+    # no evidence, and the article is read by its shape.
+    rows = [("Harbour board sets fares", "h1", "headline", False, 0.0)]
+    rows.append(("By Mara Linde", "div", "byline", False, 0.0))
+    rows += [(p, "p", ARTICLE, False, 0.0) for p in PARAGRAPHS]
+    rows.append(("The morning ferry leaves the north pier.", "p", "gallery slide", True, 0.0))
+    rows += [(link, "a", "footer-nav", False, 1.0) for link in ("Help", "About Us", "Careers")]
+    blocks = blocks_of(rows)
+    trusted = classify_blocks(blocks, PageContext())
+    trusted_body = [row[0] for row, d in zip(rows, trusted, strict=True) if d.kind == "body"]
+    assert not set(trusted_body) & set(PARAGRAPHS)  # the collapse the net is for
+    decisions = classify_html_blocks(blocks, PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body[: len(PARAGRAPHS)] == PARAGRAPHS
+    assert [b.extractor_body for b in blocks] == [row[3] for row in rows]  # marks restored
+
+
+def test_trafilatura_judgement_stands_when_its_body_is_not_a_collapse() -> None:
+    # trafilatura keeps the article and leaves out the author's bio below it, sentences in a box
+    # of their own: judged by shape alone the bio would run on from the article, but the body
+    # with trafilatura's judgement is most of the shape's, so the judgement stands.
+    bio = [
+        "Mara Linde has covered the harbour and its ferries for the Gazette since 2012.",
+        "Before that she reported on the city council and wrote about local schools for years.",
+    ]
+    rows = [("Harbour board sets fares", "h1", ARTICLE, True, 0.0)]
+    rows += [(p, "p", ARTICLE, True, 0.0) for p in PARAGRAPHS]
+    rows += [(line, "p", "author-bio", False, 0.0) for line in bio]
+    rows += [(link, "a", "footer-nav", False, 1.0) for link in ("Help", "About Us", "Careers")]
+    blocks = blocks_of(rows)
+    for block in blocks:
+        block.extractor_body = None if block.extractor_body is False else block.extractor_body
+    shape_only = classify_blocks(blocks, PageContext())
+    shape_body = [row[0] for row, d in zip(rows, shape_only, strict=True) if d.kind == "body"]
+    assert set(bio) & set(shape_body)  # what distrusting trafilatura here would cost
+    decisions = classify_html_blocks(blocks_of(rows), PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body == PARAGRAPHS

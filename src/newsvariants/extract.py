@@ -87,7 +87,10 @@ __all__ = [
 # 0.3: tables, structured lists and repeats inside the article; HTML paragraphs in the article's
 # containers that trafilatura left out; its lone kept blocks away from the article dropped;
 # language on the body's first 256 characters.
-EXTRACTOR_VERSION = "0.3"
+# 0.4 (HTML only; text dumps extract as in 0.3): the rows of a table trafilatura keeps are matched
+# cell by cell; a safety net against a collapse of the body when trafilatura keeps only a fragment
+# of the article (`render.classify_html_blocks`).
+EXTRACTOR_VERSION = "0.4"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).

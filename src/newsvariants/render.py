@@ -20,6 +20,7 @@ from newsvariants.extract import (
     Decision,
     PageContext,
     block_key,
+    block_size,
     classify_blocks,
     dateline_of,
     detect_language,
@@ -177,13 +178,62 @@ def _ngrams(key: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + _NGRAM]) for i in range(max(len(words) - _NGRAM + 1, 0))}
 
 
+def _table_cells(line: str) -> list[str] | None:
+    """The cells of one of trafilatura's table rows (a line of keys: "| 1 | kyle busch | 5040 |"),
+    or None when the line is not a table row."""
+    if not line.startswith("|") or not line.rstrip().endswith("|"):
+        return None
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    cells = [cell for cell in cells if cell]
+    if all(not cell.strip("-: ") for cell in cells):
+        return []  # the rule under the header row ("|---|---|"): a row of no cells
+    return cells
+
+
+def _match_table_rows(blocks: list[Block], keys: list[str], lines: list[str]) -> list[str]:
+    """trafilatura writes a table row as one line, "| a | b | c |"; the rendering gives each cell
+    a block of its own, mostly too short for word trigrams ("1", "Kyle Busch"), so a table of the
+    article was judged cell by cell as furniture (and a long one split the article in two). A row
+    is matched as the run of consecutive blocks whose keys are its cells in order (each row used
+    once). Returns the lines left to match: all but the rows matched and the header rules."""
+    by_first: dict[str, list[int]] = {}
+    cells_of: dict[int, list[str]] = {}
+    for n, line in enumerate(lines):
+        cells = _table_cells(line)
+        if cells:
+            cells_of[n] = cells
+            by_first.setdefault(cells[0], []).append(n)
+        elif cells is not None:
+            cells_of[n] = cells  # a header rule: nothing to match
+    if not by_first:
+        return lines
+    matched: set[int] = {n for n, cells in cells_of.items() if not cells}
+    i = 0
+    while i < len(blocks):
+        candidates = by_first.get(keys[i], [])
+        row = next((n for n in candidates if keys[i : i + len(cells_of[n])] == cells_of[n]), None)
+        if row is None:
+            i += 1
+            continue
+        candidates.remove(row)
+        matched.add(row)
+        width = len(cells_of[row])
+        for block in blocks[i : i + width]:
+            block.extractor_body = True
+        i += width
+    return [line for n, line in enumerate(lines) if n not in matched]
+
+
 def _match_lines(blocks: list[Block], lines: list[str]) -> None:
     """Exact matches first (each of trafilatura's lines used once); then the rest by word
     trigrams against the lines left over, so a summary bullet that repeats a body sentence is not
-    taken for the sentence it repeats."""
-    left = Counter(lines)
+    taken for the sentence it repeats. Table rows are matched cell by cell first."""
     keys = [block_key(b.text) for b in blocks]
+    lines = _match_table_rows(blocks, keys, lines)
+    left = Counter(lines)
     for block, key in zip(blocks, keys, strict=True):
+        if block.extractor_body:
+            continue
         block.extractor_body = left[key] > 0
         if block.extractor_body:
             left[key] -= 1
@@ -222,7 +272,7 @@ def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction
     the same block classifier as text dumps."""
     page = render_html(html)
     meta = _trafilatura_evidence(html, page.blocks)
-    decisions = classify_blocks(page.blocks, context)
+    decisions = classify_html_blocks(page.blocks, context)
     _mark_meta_title(page.blocks, decisions, meta["title"])
     published_at = dateline_of(page.blocks, decisions)  # also labels the dateline block
     published_at = meta["date"] or published_at
@@ -234,6 +284,50 @@ def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction
         language=detect_language(body),
         published_at=published_at,
     )
+
+
+# A safety net against a collapse of the body (`classify_html_blocks`): the body chosen with
+# trafilatura's judgement may be at most this many times smaller than the body the page's own
+# shape supports, when that one holds at least this many words.
+_COLLAPSE_RATIO = 2.0
+_COLLAPSE_LEAST_WORDS = 50.0
+
+
+def _body_words(blocks: list[Block], decisions: list[Decision]) -> float:
+    return sum(
+        block_size(b.text) for b, d in zip(blocks, decisions, strict=True) if d.kind == "body"
+    )
+
+
+def classify_html_blocks(blocks: list[Block], context: PageContext) -> list[Decision]:
+    """`classify_blocks` with a safety net against a collapse of the body.
+
+    A sentence-like block that trafilatura left out, outside the containers of the blocks it
+    keeps, costs instead of gaining. When trafilatura keeps only a fragment of the article (a
+    caption, one paragraph, a box in another container: it happens on markup it misreads), every
+    other paragraph is then lost: a catastrophic recall failure, on a page whose shape plainly
+    shows an article. So the page is classified a second time with "left out" taken as no
+    evidence (what trafilatura keeps still counts; everything else is judged by its shape, as in a
+    dump); when the first body is less than half of that one, trafilatura's judgement is the
+    outlier and the second body is kept. On pages where trafilatura reads the article right, its
+    "left out" costs little body (the bodies are alike) and its judgement stands."""
+    decisions = classify_blocks(blocks, context)
+    left_out = [b for b in blocks if b.extractor_body is False]
+    if not left_out:
+        return decisions  # trafilatura found no article: the decisions are shape-based already
+    for block in left_out:
+        block.extractor_body = None
+    try:
+        shape_decisions = classify_blocks(blocks, context)
+    finally:
+        for block in left_out:
+            block.extractor_body = False
+    shape_words = _body_words(blocks, shape_decisions)
+    if shape_words >= _COLLAPSE_LEAST_WORDS and (
+        _COLLAPSE_RATIO * _body_words(blocks, decisions) < shape_words
+    ):
+        return shape_decisions
+    return decisions
 
 
 def _mark_meta_title(blocks: list[Block], decisions: list[Decision], title: str | None) -> None:
