@@ -95,6 +95,26 @@ def test_the_repositorys_changelog_placeholder_gives_way_to_the_first_entry(
     assert text.count("## [0.1.0]") == 1
 
 
+def test_the_release_takes_the_unreleased_notes_into_its_entry(
+    unreleased_seed_corpus: Path, tmp_path: Path
+) -> None:
+    from newsvariants.release import CHANGELOG_HEAD
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(unreleased_seed_corpus, corpus)
+    changelog = tmp_path / "CHANGELOG.md"
+    notes = "- Extractor 0.9: tables kept.\n- A note on two lines\n  of text."
+    older = "## [0.0.9] - 2026-01-01\n\nRelease kind: first release.\n"
+    changelog.write_text(f"{CHANGELOG_HEAD}\n## Unreleased\n\n{notes}\n\n{older}", "utf-8")
+    release(corpus, "0.1.0", DATE, changelog, tmp_path / "CITATION.cff")
+    text = changelog.read_text(encoding="utf-8")
+    assert "Unreleased" not in text and text.count(notes) == 1
+    entry = text.index(f"## [0.1.0] - {DATE}")
+    # the notes stand in the new entry, after its release kind, before its counts and the older one
+    assert entry < text.index("Release kind: first release.") < text.index(notes)
+    assert text.index(notes) < text.index("- `variants`") < text.index("## [0.0.9]")
+
+
 def test_a_rebuild_after_the_release_reproduces_it_byte_for_byte(
     released: Path, tmp_path: Path
 ) -> None:

@@ -234,12 +234,36 @@ def changelog_entry(
     return entry
 
 
+# Notes written by hand between releases (code changes that alter the corpus, say), under a
+# "## Unreleased" heading at the top: the next release takes them into its entry.
+UNRELEASED = re.compile(
+    r"^## \[?Unreleased\]?[ \t]*\n(?P<notes>.*?)(?=^## |\Z)", re.M | re.S | re.I
+)
+
+
+def _take_unreleased(text: str, entry: str) -> tuple[str, str]:
+    """The changelog without its Unreleased section, and the entry with that section's notes
+    after its release kind."""
+    section = UNRELEASED.search(text)
+    if section is None:
+        return text, entry
+    text = text[: section.start()] + text[section.end() :]
+    notes = section["notes"].strip()
+    if notes:
+        head, blank, rest = entry.partition("\n\n")  # the heading, then the release kind
+        kind, blank, rest = rest.partition("\n\n")
+        entry = f"{head}\n\n{kind}\n\n{notes}\n\n{rest}"
+    return text, entry
+
+
 def update_changelog(path: Path, entry: str, version: str) -> None:
-    """Insert the entry after the header (newest first); refuse a version already listed."""
+    """Insert the entry after the header (newest first), with the notes of an Unreleased section
+    (which it replaces); refuse a version already listed."""
     text = path.read_text(encoding="utf-8") if path.exists() else CHANGELOG_HEAD
     text = text.replace(NO_RELEASE_YET, "")
     if re.search(rf"^## \[{re.escape(version)}\]", text, re.M):
         raise ReleaseError(f"{path}: already has an entry for {version}")
+    text, entry = _take_unreleased(text, entry)
     first = re.search(r"^## \[", text, re.M)
     at = first.start() if first else len(text)
     head = text[:at].rstrip("\n") + "\n\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import lxml.html
 from lxml import etree
@@ -312,16 +312,13 @@ def classify_html_blocks(blocks: list[Block], context: PageContext) -> list[Deci
     outlier and the second body is kept. On pages where trafilatura reads the article right, its
     "left out" costs little body (the bodies are alike) and its judgement stands."""
     decisions = classify_blocks(blocks, context)
-    left_out = [b for b in blocks if b.extractor_body is False]
-    if not left_out:
+    if not any(b.extractor_body is False for b in blocks):
         return decisions  # trafilatura found no article: the decisions are shape-based already
-    for block in left_out:
-        block.extractor_body = None
-    try:
-        shape_decisions = classify_blocks(blocks, context)
-    finally:
-        for block in left_out:
-            block.extractor_body = False
+    # copies: the page's blocks keep trafilatura's judgement for what follows
+    shape_blocks = [
+        replace(b, extractor_body=None) if b.extractor_body is False else b for b in blocks
+    ]
+    shape_decisions = classify_blocks(shape_blocks, context)
     shape_words = _body_words(blocks, shape_decisions)
     if shape_words >= _COLLAPSE_LEAST_WORDS and (
         _COLLAPSE_RATIO * _body_words(blocks, decisions) < shape_words
