@@ -45,6 +45,22 @@ def test_render_keeps_visible_text_only_and_is_deterministic() -> None:
     assert any(b.tag == "h1" for b in page.blocks)
 
 
+def test_a_line_break_ends_a_block_of_its_container_not_an_element_of_its_own() -> None:
+    html = (
+        '<html><body><div class="story-body">The lead, straight in the div.<br>'
+        "The second line.<br/>The <b>third</b> line.</div>"
+        '<p class="note">A note<br>on two lines.</p></body></html>'
+    )
+    page = render_html(html)
+    assert [(b.text, b.tag, b.hints) for b in page.blocks] == [
+        ("The lead, straight in the div.", "div", "story-body"),
+        ("The second line.", "div", "story-body"),
+        ("The third line.", "div", "story-body"),
+        ("A note", "p", "note"),
+        ("on two lines.", "p", "note"),
+    ]
+
+
 def test_html_article_is_separated_from_nav_ad_share_and_comments() -> None:
     html = PAGE.read_text(encoding="utf-8")
     ex = extract_html(html, "harbour", context=PageContext())

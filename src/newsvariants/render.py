@@ -125,6 +125,14 @@ class _Renderer:
         ):
             self._tail(node, in_link)
             return
+        if tag == "br":
+            # A line break inside its container: it ends a block, but the text after it is still
+            # the container's (a "p" or an article "div"), not an element of its own. Named "br",
+            # the lead of `<div>Lead.<br>Second.<br>Third.</div>` and the lines after it looked
+            # like blocks of different places (and "br" like no paragraph element at all).
+            self.flush()
+            self._tail(node, in_link)
+            return
         own = " ".join(filter(None, [node.get("class"), node.get("id")]))
         node_hints = (hints + " " + own).strip()[-200:] if own else hints
         is_block = tag in _BLOCK
