@@ -562,6 +562,30 @@ def test_a_table_of_numbers_between_paragraphs_is_part_of_the_article() -> None:
     assert [p.text for p in ex.paragraphs] == [*FERRY[:2], *STANDINGS, *FERRY[2:]]
 
 
+def test_a_table_weighs_its_words_when_teasers_after_a_share_line_are_cut() -> None:
+    # A standings article: two paragraphs and a table gain less than the three teaser blurbs after
+    # its share line, yet it is the article and the teasers (another topic) are not.
+    teasers = [
+        "Lifeboat crew rescues two sailors after their yacht capsized off the northern point.",
+        "Storm closes the coastal road for a second day as engineers inspect the sea wall.",
+        "Village bakery wins a national prize for its sourdough, the third award in five years.",
+    ]
+    lines = [
+        "Harbour regatta standings | Coastline Gazette",
+        "Home",
+        "Sport",
+        "Harbour regatta standings",
+        *FERRY[:2],
+        *STANDINGS,
+        "Share this on WhatsApp",
+        *teasers,
+    ]
+    text = "\n".join(lines)
+    ex = extract_text_dump(text, "standings")
+    assert [p.text for p in ex.paragraphs] == [*FERRY[:2], *STANDINGS]
+    assert_full_provenance(text, ex)
+
+
 def test_a_structured_list_right_after_the_last_paragraph_is_part_of_the_article() -> None:
     teams = [
         f"{name} (Group {group}): {n}th appearance"

@@ -87,9 +87,10 @@ __all__ = [
 # 0.3: tables, structured lists and repeats inside the article; HTML paragraphs in the article's
 # containers that trafilatura left out; its lone kept blocks away from the article dropped;
 # language on the body's first 256 characters.
-# 0.4 (HTML only; text dumps extract as in 0.3): the rows of a table trafilatura keeps are matched
-# cell by cell; a safety net against a collapse of the body when trafilatura keeps only a fragment
-# of the article (`render.classify_html_blocks`).
+# 0.4: HTML: the rows of a table trafilatura keeps are matched cell by cell; a safety net against
+# a collapse of the body when trafilatura keeps only a fragment of the article
+# (`render.classify_html_blocks`); a <br> ends a block of its container. Both forms: table rows
+# above a section marker weigh their words when the tail is cut there (`_trim_tail`).
 EXTRACTOR_VERSION = "0.4"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
@@ -516,11 +517,20 @@ _MIN_BODY_GAIN = 30.0  # words: a run this size after the headline is a real (sh
 
 
 def _trim_tail(
-    blocks: list[Block], scores: list[float], evidence: list[_Evidence], first: int, last: int
+    blocks: list[Block],
+    scores: list[float],
+    evidence: list[_Evidence],
+    run: tuple[int, int],
+    listed: set[int],
 ) -> int:
-    """End the body at a section marker (related, share, comments, copyright) when the run before
-    it outweighs what follows twice over and what follows is about something else (few of its
-    words occur above): it is then another page section (teasers) made of sentences."""
+    """End the body run (`run`: its first and last block) at a section marker (related, share,
+    comments, copyright) when the run before it outweighs what follows twice over and what follows
+    is about something else (few of its words occur above): it is then another page section
+    (teasers) made of sentences. Above the marker a table row or list item (`listed`: it gains
+    nothing in the run) weighs its words, since it is the article's (a standings table, then share
+    buttons and teasers, is an article and not a lead-in to them); below the marker only gains
+    count, since the rows of a list there are as likely its teasers as the article's."""
+    first, last = run
     gained = 0.0
     words: dict[int, list[str]] = {}  # long words of each block looked at, found once
     for i in range(first, last + 1):
@@ -530,7 +540,7 @@ def _trim_tail(
                 _TOPIC_SHIFT
             ):
                 return max(j for j in range(first, i) if scores[j] > 0)
-        gained += max(scores[i], 0.0)
+        gained += evidence[i].size if i in listed else max(scores[i], 0.0)
     return last
 
 
@@ -612,7 +622,7 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     for i in listed:
         scores[i] = max(scores[i], 0.0)
     first, last = _body_run(scores, anchor)
-    last = _trim_tail(blocks, scores, evidence, first, last)
+    last = _trim_tail(blocks, scores, evidence, (first, last), listed)
     last = _list_after(blocks, evidence, listed, last) if last >= first else last
     comments_at = _comments_start(evidence, first) if last >= first else len(blocks)
     decisions = []
