@@ -232,3 +232,43 @@ def test_distinct_texts_are_found_in_arrow_as_a_dictionary_would_find_them() -> 
     assert first.tolist() == expected_first
     assert which.tolist() == expected_which
     assert len(set(texts)) < len(first) < len(texts)  # the stories split equal texts apart
+
+
+def test_nearest_other_searched_on_the_pool_equals_the_search_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Query ranges searched by two pool workers, merged in query order: the in-process result
+    (texts that share words across stories, so ties and cut postings occur)."""
+    from newsvariants import pairs
+    from newsvariants.executor import PoolMapper
+
+    from .multistory import paragraph
+
+    texts = [paragraph(s, i) for s in range(60) for i in range(12)]
+    story = np.repeat(np.arange(60), 12)
+    queries = texts[::3] + ["ferry council approved", texts[5]]
+    query_story = np.r_[story[::3], 3, 1]
+    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 16)  # these few hundred queries go to the pool
+    serial = nearest(queries, query_story, texts, story)
+    mapper = PoolMapper(2)
+    try:
+        parallel = nearest(queries, query_story, texts, story, mapper, 2)
+    finally:
+        mapper.close()
+    assert (serial >= 0).all() and (story[serial] != query_story).all()
+    assert parallel.tolist() == serial.tolist()
+
+
+def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every split's nearest_other search on two workers (whatever its size):
+    the corpus of the sequential build, byte for byte."""
+    from newsvariants import pairs
+    from newsvariants.build import build
+
+    from .test_executor import tree_hashes
+
+    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 1)
+    build(corpus.parent / "raw", tmp_path / "two", workers=2)
+    assert tree_hashes(tmp_path / "two") == tree_hashes(corpus)

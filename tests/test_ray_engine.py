@@ -98,3 +98,24 @@ def test_ray_groupbys_give_the_local_engines_groups(ray_local: None) -> None:
     for band in local:
         assert np.array_equal(np.sort(local[band]), np.sort(distributed[band]))
         assert len(local[band]) > 0
+
+
+def test_the_nearest_other_search_on_ray_gives_the_in_process_result(
+    ray_local: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pairs' candidate search (query ranges as chunks) on Ray Data, merged in query order."""
+    import numpy as np
+
+    from newsvariants import pairs
+    from newsvariants.engines.ray_engine import RayMapper
+
+    from .multistory import paragraph
+
+    if not HAVE_RAY:
+        pytest.skip("the ray extra is not installed (the engine's refusal is tested above)")
+    texts = [paragraph(s, i) for s in range(40) for i in range(10)]
+    story = np.repeat(np.arange(40), 10)
+    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 16)
+    serial = pairs.nearest(texts[::2], story[::2], texts, story)
+    distributed = pairs.nearest(texts[::2], story[::2], texts, story, RayMapper(), 2)
+    assert (serial >= 0).all() and distributed.tolist() == serial.tolist()

@@ -728,8 +728,8 @@ def _assemble_split(
         unit_values=units.values(),
     )
     del variants
-    runner.idle()
-    found = run_stage("pairs", pairs.finish, texts)
+    runner.idle()  # the pool's workers restart (small) if the nearest_other search uses them
+    found = run_stage("pairs", pairs.finish, texts, runner.mapper, runner.workers)
     run_stage("write", _write_pairs, writer, records, keep_records, split, texts, found)
 
 

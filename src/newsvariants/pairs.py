@@ -26,6 +26,10 @@ once the split's alignments are in (`SplitPairs.finish`). A pair is held as a fe
 64-bit pair ID, codes, and its two sides as *side codes*: a unit's pivot or variant side, a
 paragraph, or a whole body); its texts are joined from the split's paragraph texts only when
 its rows are written (`SplitTexts.table`), a row group at a time.
+The nearest_other candidate search, the bulk of `finish`, is independent per query: given the
+split's fitted pool (its postings), ranges of queries go to the runner's workers (`finish`'s
+`mapper`, the same engine as the alignment) and their candidates are merged in query order, so
+the pairs do not depend on the number of workers or on which worker finishes first.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -54,8 +59,11 @@ LABELS = ("same_source", "unrelated")  # codes 0 and 1 (the ClassLabel's own ord
 QUERY_TERMS = 8
 POSTINGS = 48  # impact-ordered postings cut to each term's best entries: bounded work per query
 CANDIDATES = 16
-QUERY_BLOCK = 4096
+QUERY_BLOCK = 1024  # (measured at 10k captures: blocks of 4096 searched ~1.5x slower)
 RESCORE_BLOCK = 1 << 18
+# Fewer distinct queries than this search in the driver: the pool's workers (stopped while the
+# driver fits the split's TF-IDF) cost more to start than such a search takes.
+PARALLEL_QUERIES = 2048
 
 # Side codes: kind << SIDE_SHIFT | index. Split-wide, the index is an alignment row (UNIT_A,
 # UNIT_B: its pivot or variant side), a paragraph of the split's variants in table order
@@ -341,8 +349,11 @@ class SplitPairs:
         self.positives.append(positives)
         self.prefixes += local.prefixes
 
-    def finish(self, texts: SplitTexts) -> np.ndarray:
-        """Every pair of the split (PAIR_DTYPE), sorted by pair ID, each pair ID once."""
+    def finish(self, texts: SplitTexts, mapper: Any = None, workers: int = 1) -> np.ndarray:
+        """Every pair of the split (PAIR_DTYPE), sorted by pair ID, each pair ID once.
+
+        `mapper` (an executor Mapper, with its number of `workers`) runs the nearest_other
+        candidate search; None searches in this process. The pairs are the same either way."""
         positives = (
             np.concatenate(self.positives) if self.positives else np.zeros(0, POSITIVE_DTYPE)
         )
@@ -363,6 +374,8 @@ class SplitPairs:
                     [self.prefixes[i] for i in which.tolist()],
                     granularity,
                     side(kind, 0) + pool.astype(np.int64),
+                    mapper,
+                    workers,
                 )
             )
         pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
@@ -377,6 +390,8 @@ def _other_negatives(
     prefixes: list[str],
     granularity: int,
     pool: np.ndarray,
+    mapper: Any = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """nearest_other and random_other negatives of one granularity's positives; `pool`: side
     codes of every text of the split, in pool order (variants by ID, then paragraph order)."""
@@ -386,7 +401,9 @@ def _other_negatives(
     pool_story = texts.story_code[pool_variant]
     query_variant, _, _ = texts.sides(positives["a"])
     query_story = texts.story_code[query_variant]
-    near = nearest(texts.text_of(positives["a"]), query_story, texts.text_of(pool), pool_story)
+    near = nearest(
+        texts.text_of(positives["a"]), query_story, texts.text_of(pool), pool_story, mapper, workers
+    )
     drawn = random_other(_order_keys(texts, pool), pool_story, positives["offset"], query_story)
     # Only the chosen entries are described (a whole 100k-capture pool as Python tuples: ~0.2 GB).
     chosen_entries = np.unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
@@ -448,6 +465,8 @@ def nearest(
     query_story: np.ndarray,
     pool: Sequence[str] | pa.Array,
     pool_story: np.ndarray,
+    mapper: Any = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """For each query (a text and its story's code), the index of the most similar text (TF-IDF
     cosine) of the pool from another story, among the candidates found through the query's
@@ -465,6 +484,10 @@ def nearest(
 
     Texts stay in Arrow and reach the vectorizer a slice at a time: a 100k-capture split has
     ~600k pool paragraphs, which as Python strings and dictionary keys held ~0.5 GB at once.
+
+    The candidate search runs on `mapper` (see `_candidates`) when given; the vectorizer, the
+    postings and the exact rescoring run here (the workers get the postings and pruned queries
+    only: small, and no scikit-learn to import).
     """
     if not len(queries) or not len(pool):
         return np.full(len(queries), -1, dtype=np.int64)
@@ -481,7 +504,7 @@ def nearest(
     query_matrix = vectorizer.transform(_python_strings(queries, asked)).tocsr()
     postings = _top_terms(matrix.T.tocsr(), POSTINGS)  # term -> its POSTINGS best entries
     pruned = _top_terms(query_matrix, QUERY_TERMS)
-    candidates = _candidates(pruned, postings, distinct_story, entry_story)
+    candidates = _candidates(pruned, postings, distinct_story, entry_story, mapper, workers)
     best = _rescore(query_matrix, matrix, candidates)
     chosen = np.where(best >= 0, entries[np.maximum(best, 0)], -1)
     return chosen[which]
@@ -523,29 +546,75 @@ def _top_terms(matrix: Any, keep: int) -> Any:
 
 
 def _candidates(
-    pruned: Any, postings: Any, query_story: np.ndarray, entry_story: np.ndarray
+    pruned: Any,
+    postings: Any,
+    query_story: np.ndarray,
+    entry_story: np.ndarray,
+    mapper: Any = None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(query, pool entry) pairs: for each query, its CANDIDATES best pool entries of another
     story by the partial score of its rare terms over truncated postings (ties: the lower entry
-    index). At most QUERY_TERMS * POSTINGS products per query, whatever the pool's size."""
-    rows_out: list[np.ndarray] = []
-    cols_out: list[np.ndarray] = []
-    for start in range(0, pruned.shape[0], QUERY_BLOCK):
-        block = (pruned[start : start + QUERY_BLOCK] @ postings).tocoo()
-        rows, cols, data = (
-            block.row.astype(np.int64) + start,
-            block.col.astype(np.int64),
-            block.data,
-        )
-        other = query_story[rows] != entry_story[cols]
-        rows, cols, data = rows[other], cols[other], data[other]
-        order = np.lexsort((cols, -data, rows))
-        rows, cols = rows[order], cols[order]
-        starts = np.searchsorted(rows, rows, side="left")
-        keep = np.arange(len(rows)) - starts < CANDIDATES
-        rows_out.append(rows[keep])
-        cols_out.append(cols[keep])
-    return np.concatenate(rows_out), np.concatenate(cols_out)
+    index). At most QUERY_TERMS * POSTINGS products per query, whatever the pool's size.
+
+    Each query's candidates depend on its own row alone, so contiguous ranges of queries run as
+    separate tasks on `mapper` (workers > 1): as many tasks as the pool keeps in flight, all sent
+    at once, each shipping the postings and the stories of the pool's entries once; their results
+    are concatenated in range order, which is the order of the in-process search."""
+    queries = pruned.shape[0]
+    if mapper is None or workers <= 1 or queries < PARALLEL_QUERIES:
+        return search_candidates(postings, entry_story, [(0, pruned, query_story)])[0]
+    from newsvariants.executor import WINDOW_PER_WORKER
+
+    # ranges of at least PARALLEL_QUERIES / 2 queries (fewer would not pay for their shipping)
+    tasks = min(workers * WINDOW_PER_WORKER, max(1, 2 * queries // PARALLEL_QUERIES), queries)
+    bounds = np.linspace(0, queries, tasks + 1).astype(np.int64).tolist()
+    chunks = (
+        [(start, pruned[start:stop], query_story[start:stop])]
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+    )
+    # A generator, not a list: PoolMapper runs short *sequences* in-process (it counts items, and
+    # these few items are large); the size test above has decided already.
+    found = [
+        part
+        for chunk in mapper.map(partial(search_candidates, postings, entry_story), chunks)
+        for part in chunk
+    ]
+    # A pool's workers stop now rather than idle through the rescoring, the split's memory peak
+    # in this process (at 100k captures they added ~0.3 GB to it); the next map starts new ones.
+    release = getattr(mapper, "release", None)
+    if release is not None:
+        release()
+    return np.concatenate([rows for rows, _ in found]), np.concatenate([cols for _, cols in found])
+
+
+def search_candidates(
+    postings: Any, entry_story: np.ndarray, chunk: list[tuple[int, Any, np.ndarray]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Worker side of `_candidates` (module level: pickled to the pool): for each (first query,
+    pruned rows of the queries from there, their stories) of the chunk, the candidates (query
+    indexes counted from 0, as in the whole search), QUERY_BLOCK queries at a time."""
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for first, pruned, query_story in chunk:
+        rows_out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        cols_out: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        for start in range(0, pruned.shape[0], QUERY_BLOCK):
+            block = (pruned[start : start + QUERY_BLOCK] @ postings).tocoo()
+            rows, cols, data = (
+                block.row.astype(np.int64) + start,
+                block.col.astype(np.int64),
+                block.data,
+            )
+            other = query_story[rows] != entry_story[cols]
+            rows, cols, data = rows[other], cols[other], data[other]
+            order = np.lexsort((cols, -data, rows))
+            rows, cols = rows[order], cols[order]
+            starts = np.searchsorted(rows, rows, side="left")
+            keep = np.arange(len(rows)) - starts < CANDIDATES
+            rows_out.append(rows[keep] + first)
+            cols_out.append(cols[keep])
+        found.append((np.concatenate(rows_out), np.concatenate(cols_out)))
+    return found
 
 
 def _rescore(
