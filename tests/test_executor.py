@@ -161,6 +161,27 @@ def test_two_workers_run_in_other_processes_and_keep_the_order() -> None:
     assert echoed == [i for i in range(12) for _ in range(3)]
 
 
+def test_a_small_build_keeps_its_idle_workers_and_a_large_one_stops_them() -> None:
+    small = executor.make_mapper(2, captures=executor.STOP_IDLE_FROM_CAPTURES - 1)
+    large = executor.make_mapper(2, captures=executor.STOP_IDLE_FROM_CAPTURES)
+    unknown = executor.make_mapper(2)
+    assert isinstance(small, PoolMapper) and isinstance(large, PoolMapper)
+    assert not small.stop_when_idle and large.stop_when_idle and unknown.stop_when_idle
+    chunks = [[i] * 3 for i in range(12)]
+    try:
+        for mapper in (small, large):
+            before = {pid for chunk in mapper.map(worker_pids, chunks) for pid in chunk}
+            mapper.release()
+            after = {pid for chunk in mapper.map(worker_pids, chunks) for pid in chunk}
+            if mapper is small:
+                assert len(before | after) <= 2  # the pool's two processes: none started anew
+            else:
+                assert not before & after  # stopped, then new ones
+    finally:
+        small.close()
+        large.close()
+
+
 def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_TASKS", 100)
     mapper = PoolMapper(2)

@@ -979,7 +979,7 @@ def build(
     captures = run_stage("ingest", load_captures, raw)
     with ExitStack() as stack:
         tmp = stack.enter_context(staging_dir(out))
-        runner = stack.enter_context(stage_runner(workers, engine, cache_dir))
+        runner = stack.enter_context(stage_runner(workers, engine, cache_dir, len(captures)))
         table, quarantined = run_stage("extract", extract_table, raw, captures, runner, progress)
         clusters = run_stage("cluster", cluster_stage, table, runner, progress)
         annotations = run_stage("annotations", load_annotations, raw)
