@@ -106,13 +106,15 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _tree_cpu_seconds(root: int) -> float:
-    """CPU seconds (user + system) used so far by `root` and its live descendants (/proc).
+    """CPU seconds (user + system) used so far by `root` and its descendants (/proc), live ones
+    and those already reaped (a process's cutime/cstime: its waited-for children's CPU).
 
     Stage rates in CPU time do not depend on what else runs on a shared machine (wall time
-    does); pool workers live through the whole build, so their CPU is counted."""
+    does). Pool workers are stopped while the driver works alone in large builds (and reaped by
+    the forkserver, a descendant): counting only live processes made a stage's CPU negative."""
     stats = _proc_fields("stat")
     parent = {pid: int(fields[1]) for pid, fields in stats.items()}
-    ticks = {pid: int(fields[11]) + int(fields[12]) for pid, fields in stats.items()}
+    ticks = {pid: sum(int(field) for field in fields[11:15]) for pid, fields in stats.items()}
     return _tree_sum(root, parent, ticks) / _TICKS
 
 

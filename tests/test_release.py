@@ -80,17 +80,25 @@ def test_changelog_and_citation_are_written(released: Path) -> None:
     assert cff["title"] and cff["authors"] and cff["message"]
 
 
+def release_first_with_changelog(unreleased: Path, tmp_path: Path, changelog_text: str) -> str:
+    """Release a copy of the unreleased seed corpus as 0.1.0 beside a CHANGELOG.md holding
+    `changelog_text`; the CHANGELOG's text afterwards."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(unreleased, corpus)
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(changelog_text, encoding="utf-8")
+    release(corpus, "0.1.0", DATE, changelog, tmp_path / "CITATION.cff")
+    return changelog.read_text(encoding="utf-8")
+
+
 def test_the_repositorys_changelog_placeholder_gives_way_to_the_first_entry(
     unreleased_seed_corpus: Path, tmp_path: Path
 ) -> None:
     from newsvariants.release import CHANGELOG_HEAD, NO_RELEASE_YET
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(unreleased_seed_corpus, corpus)
-    changelog = tmp_path / "CHANGELOG.md"
-    changelog.write_text(CHANGELOG_HEAD + "\n" + NO_RELEASE_YET, encoding="utf-8")
-    release(corpus, "0.1.0", DATE, changelog, tmp_path / "CITATION.cff")
-    text = changelog.read_text(encoding="utf-8")
+    text = release_first_with_changelog(
+        unreleased_seed_corpus, tmp_path, CHANGELOG_HEAD + "\n" + NO_RELEASE_YET
+    )
     assert NO_RELEASE_YET not in text and text.startswith(CHANGELOG_HEAD)
     assert text.count("## [0.1.0]") == 1
 
@@ -100,14 +108,11 @@ def test_the_release_takes_the_unreleased_notes_into_its_entry(
 ) -> None:
     from newsvariants.release import CHANGELOG_HEAD
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(unreleased_seed_corpus, corpus)
-    changelog = tmp_path / "CHANGELOG.md"
     notes = "- Extractor 0.9: tables kept.\n- A note on two lines\n  of text."
     older = "## [0.0.9] - 2026-01-01\n\nRelease kind: first release.\n"
-    changelog.write_text(f"{CHANGELOG_HEAD}\n## Unreleased\n\n{notes}\n\n{older}", "utf-8")
-    release(corpus, "0.1.0", DATE, changelog, tmp_path / "CITATION.cff")
-    text = changelog.read_text(encoding="utf-8")
+    text = release_first_with_changelog(
+        unreleased_seed_corpus, tmp_path, f"{CHANGELOG_HEAD}\n## Unreleased\n\n{notes}\n\n{older}"
+    )
     assert "Unreleased" not in text and text.count(notes) == 1
     entry = text.index(f"## [0.1.0] - {DATE}")
     # the notes stand in the new entry, after its release kind, before its counts and the older one
