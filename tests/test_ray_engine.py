@@ -111,11 +111,13 @@ def test_the_nearest_other_search_on_ray_gives_the_in_process_result(
 
     from .multistory import paragraph
 
-    if not HAVE_RAY:
-        pytest.skip("the ray extra is not installed (the engine's refusal is tested above)")
     texts = [paragraph(s, i) for s in range(40) for i in range(10)]
     story = np.repeat(np.arange(40), 10)
     monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 16)
+    if not HAVE_RAY:  # as above: without the extra the engine refuses and names it
+        with pytest.raises(NewsVariantsError, match=r"newsvariants\[ray\]"):
+            pairs.nearest(texts[::2], story[::2], texts, story, RayMapper(), 2)
+        return
     serial = pairs.nearest(texts[::2], story[::2], texts, story)
     distributed = pairs.nearest(texts[::2], story[::2], texts, story, RayMapper(), 2)
     assert (serial >= 0).all() and distributed.tolist() == serial.tolist()
