@@ -109,6 +109,10 @@ class Mapper(Protocol):
         key: str,
     ) -> dict[Any, np.ndarray]: ...
 
+    def release(self) -> None:
+        """What follows runs in the driver alone: let idle workers go, if the engine keeps any
+        (the next map starts them again)."""
+
 
 def group_arrays(
     func: Callable[[dict[str, np.ndarray]], np.ndarray],
@@ -175,6 +179,9 @@ class InProcessMapper(_GroupArraysInProcess):
         self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
     ) -> list[R]:
         return [func(items) for _, items in groups]
+
+    def release(self) -> None:
+        """No workers to let go."""
 
 
 class PoolMapper(_GroupArraysInProcess):
@@ -516,8 +523,7 @@ class PhaseRunner:
     def idle(self) -> None:
         """What follows runs in this process alone (a split's pairs): stop the pool's idle
         workers rather than keep their memory (~0.5 GB at 100k captures) through it."""
-        if isinstance(self.mapper, PoolMapper):
-            self.mapper.release()
+        self.mapper.release()
 
     def run(
         self,

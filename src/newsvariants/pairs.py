@@ -582,9 +582,7 @@ def _candidates(
     ]
     # A pool's workers stop now rather than idle through the rescoring, the split's memory peak
     # in this process (at 100k captures they added ~0.3 GB to it); the next map starts new ones.
-    release = getattr(mapper, "release", None)
-    if release is not None:
-        release()
+    mapper.release()
     return np.concatenate([rows for rows, _ in found]), np.concatenate([cols for _, cols in found])
 
 

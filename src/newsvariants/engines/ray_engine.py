@@ -106,6 +106,9 @@ def group_apply_arrays(
 class RayMapper:
     """Mapper (see newsvariants.executor) running each chunk as one row of a Ray Dataset."""
 
+    def release(self) -> None:
+        """Ray manages its own workers: nothing to let go."""
+
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]:
