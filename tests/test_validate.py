@@ -167,3 +167,35 @@ def test_compiled_checks_flag_exactly_the_rows_jsonschema_rejects(seed_corpus: P
         if record_errors("variant", decode_class_labels("variant", row))
     ]
     assert schema_bad_rows("variant", table).tolist() == by_jsonschema == [0, 1]
+
+
+@pytest.mark.parametrize("window_bytes", [1, 1 << 30])
+def test_cross_checks_find_the_same_problems_whatever_rows_they_read_at_once(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window_bytes: int
+) -> None:
+    """Pairs and alignments are cross-checked a window of row groups at a time: a window of one
+    row group and a window of the whole file report the same problems, at the right rows."""
+    import pyarrow.parquet as pq
+
+    import newsvariants.validate as validate_module
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    for config, row, column in (("pairs", 19, "variant_b"), ("alignments", 8, "variant_a")):
+        path = corpus / config / "train-00000-of-00001.parquet"
+        table = _set(pq.read_table(path), column, row, "v-0000000000000000")
+        pq.write_table(table, path, row_group_size=3)
+        assert pq.ParquetFile(path).num_row_groups > 3
+    monkeypatch.setattr(validate_module, "WINDOW_BYTES", window_bytes)
+    problems: list[str] = []  # (the files no longer match MANIFEST.json: the checks run alone)
+    records = validate_module.load_records(corpus, problems)
+    assert problems == []
+    validate_module._check_cross(corpus, records, problems)
+    pairs = pq.read_table(corpus / "pairs" / "train-00000-of-00001.parquet")
+    alignments = pq.read_table(corpus / "alignments" / "train-00000-of-00001.parquet")
+    pair_id = pairs["pair_id"][19].as_py()
+    alignment_id = alignments["alignment_id"][8].as_py()
+    assert problems == [
+        f"alignment {alignment_id}: variant_a v-0000000000000000 does not resolve",
+        f"pair {pair_id}: variant_b does not resolve",
+    ]
