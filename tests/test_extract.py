@@ -296,6 +296,11 @@ FERRY = [
 ]
 
 
+def gazette_page_top(headline: str, section: str) -> list[str]:
+    """The test outlet's chrome above an article: title bar, menu, section, then the headline."""
+    return [f"{headline} | Coastline Gazette", "Home", section, headline]
+
+
 def teaser_card(n: int) -> list[str]:
     return [
         f"Council votes on school budget number {n}",
@@ -308,10 +313,7 @@ def teaser_card(n: int) -> list[str]:
 
 def test_body_resumes_after_an_inline_box_but_not_after_teaser_cards() -> None:
     lines = [
-        "Ferry timetable to change | Coastline Gazette",
-        "Home",
-        "Local",
-        "Ferry timetable to change",
+        *gazette_page_top("Ferry timetable to change", "Local"),
         *FERRY[:3],
         "Related articles",
         "Lifeboat crew rescues two sailors off the point",
@@ -571,10 +573,7 @@ def test_a_table_weighs_its_words_when_teasers_after_a_share_line_are_cut() -> N
         "Village bakery wins a national prize for its sourdough, the third award in five years.",
     ]
     lines = [
-        "Harbour regatta standings | Coastline Gazette",
-        "Home",
-        "Sport",
-        "Harbour regatta standings",
+        *gazette_page_top("Harbour regatta standings", "Sport"),
         *FERRY[:2],
         *STANDINGS,
         "Share this on WhatsApp",
