@@ -233,3 +233,18 @@ def test_shingle_hashes_do_not_depend_on_how_the_input_is_blocked() -> None:
     assert (whole.para_start == blocked.para_start).all()
     sizes = [whole.paragraph(k).size for k in (4, 5, 6)]
     assert sizes == [1, 0, 1]  # "Short.", "", "Two words": short paragraphs give one shingle
+
+
+def test_a_fingerprint_comes_back_from_the_cache_as_it_went_in() -> None:
+    docs = [
+        ["The council approved the new budget for the city library on Monday evening."],
+        ["Short."],  # no paragraph long enough for band keys
+    ]
+    for made in cluster.fingerprints(docs):
+        back = cluster.Fingerprint.from_cache(made.to_cache())
+        assert back.body.dtype == made.body.dtype and np.array_equal(back.body, made.body)
+        assert back.band_keys.shape == made.band_keys.shape
+        assert back.band_keys.dtype == np.uint64
+        assert np.array_equal(back.band_keys, made.band_keys)
+    assert cluster.fingerprints(docs)[0].band_keys.shape[0] >= 1
+    assert cluster.fingerprints(docs)[1].band_keys.shape == (0, cluster.LSH_BANDS)

@@ -225,3 +225,68 @@ def test_group_arrays_applies_the_function_to_each_key_in_row_order() -> None:
     values = np.array([1, 2, 3, 4, 5, 6])
     found = group_arrays(band_sums, {"band": keys, "value": values}, "band")
     assert {k: v.tolist() for k, v in found.items()} == {0: [2, 7], 1: [4], 2: [1, 4, 10]}
+
+
+def test_a_fully_cached_build_is_byte_identical_and_quarantines_the_same(tmp_path: Path) -> None:
+    raw = make_raw(tmp_path)
+    cache = tmp_path / "cache"
+    build(raw, tmp_path / "cold", workers=2, cache_dir=cache)
+    build(raw, tmp_path / "warm", workers=2, cache_dir=cache)
+    build(raw, tmp_path / "none", workers=2)
+    assert tree_hashes(tmp_path / "warm") == tree_hashes(tmp_path / "none")
+    assert tree_hashes(tmp_path / "cold") == tree_hashes(tmp_path / "none")
+    report = json.loads((tmp_path / "warm" / "MANIFEST.json").read_text())["build_report"]
+    reasons = sorted(q["reason"].split(":")[0] for q in report["quarantined"])
+    assert reasons == ["cannot decode", "no body paragraphs found"]
+    # the warm build read every extraction (a body's row, or "no body") from the cache
+    cached = executor.CaptureCache(cache)
+    keys = [k for (k,) in cached.db.execute("SELECT key FROM entry WHERE key LIKE 'extract-%'")]
+    assert len(keys) == len(load_captures(raw)) - 1  # all but the capture that cannot decode
+    assert sum(cached.get_many(keys)[k] is None for k in keys) == 1
+    cached.close()
+
+
+def rows_unless_dresden(found: list[tuple[Capture, Extraction]]) -> list[str]:
+    """A Finish.make that fails on one capture (module level: workers unpickle it)."""
+    if any("Dresden" in p.text for _, e in found for p in e.paragraphs):
+        raise ValueError("cannot encode")
+    return [c.capture_id for c, _ in found]
+
+
+def test_a_finish_that_fails_names_its_own_capture(tmp_path: Path) -> None:
+    raw = make_raw(tmp_path)
+    captures = [c for c in load_captures(raw) if c.source != "junk.example"]
+    finish = executor.Finish("ids", rows_unless_dresden, str, str)
+    outcomes = executor.extract_chunk(
+        raw, extract_capture_of, [(c, frozenset()) for c in captures], finish
+    )
+    failed = [c for c, (status, _) in zip(captures, outcomes, strict=True) if status == "error"]
+    dresden = [c for c in captures if b"Dresden" in (raw / c.path).read_bytes()]
+    assert failed == dresden and dresden
+    assert all("cannot encode" in value.message for status, value in outcomes if status == "error")
+    assert [value for status, value in outcomes if status == "ok"] == [
+        c.capture_id for c in captures if c not in dresden
+    ]
+
+
+def extract_capture_of(capture: Capture, data: bytes, context: object) -> Extraction:
+    from newsvariants.extract import extract_capture
+
+    return extract_capture(capture, data, context)  # type: ignore[arg-type]
+
+
+def refuse_to_store(value: object) -> object:
+    raise AssertionError("stored without a cache")
+
+
+def test_without_a_cache_nothing_is_made_for_it() -> None:
+    runner = executor.PhaseRunner(executor.InProcessMapper(), executor.NoCache(), 1)
+    found = runner.stream(
+        ["a", "b", "c"],
+        lambda i: i,
+        lambda chunk: [("ok", task * 10) for task in chunk],
+        lambda i, failure: AssertionError(failure),
+        store=refuse_to_store,
+        load=refuse_to_store,
+    )
+    assert list(found) == [0, 10, 20]

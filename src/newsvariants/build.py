@@ -162,29 +162,79 @@ TABLE_BATCH = 512
 def extract_table(
     raw: Path, captures: Sequence[Capture], runner: Any, progress: Progress = _no_progress
 ) -> tuple[VariantTable, list[Quarantined]]:
-    """`extract_all` for the build: each extraction becomes its variant row (story ID blank) as
-    soon as it arrives, so the build holds Arrow rows, not Extraction objects."""
-    from newsvariants.executor import iter_extractions
+    """`extract_all` for the build: the workers turn each extraction into its variant row (story
+    ID blank, `variant_rows`), so the build holds Arrow rows, not Extraction objects, and the
+    driver only gathers them (making and encoding the rows cost it ~3 s of its time at 10k
+    captures, while the workers extract)."""
+    from newsvariants.executor import Finish, iter_extractions
 
     quarantined: list[Quarantined] = []
     table = VariantTable()
-    batch: list[tuple[Capture, Extraction]] = []
+    batch: list[tuple[Capture, VariantRow]] = []
 
     def flush() -> None:
-        rows = encode_rows("variant", [make_variant(c, e, "") for c, e in batch])
-        digests = [text_digest(p.text for p in e.paragraphs) for _, e in batch]
-        table.add(rows, [c.capture_id for c, _ in batch], digests)
+        rows = pa.concat_tables([row.rows.slice(row.index, 1) for _, row in batch])
+        table.add(
+            rows.combine_chunks(), [c.capture_id for c, _ in batch], [r.digest for _, r in batch]
+        )
         batch.clear()
 
+    finish = Finish("variant-row", variant_rows, VariantRow.to_cache, VariantRow.from_cache)
     # extract_capture is looked up when the stage runs (tests replace it)
-    found = iter_extractions(runner, raw, list(captures), progress, extract_capture, quarantined)
-    for capture, extraction in found:
-        batch.append((capture, extraction))
+    found = iter_extractions(
+        runner, raw, list(captures), progress, extract_capture, quarantined, finish
+    )
+    for capture, row in found:
+        batch.append((capture, row))
         if len(batch) >= TABLE_BATCH:
             flush()
     if batch:
         flush()
     return table.freeze(arrow_schema("variant")), quarantined
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One capture's extraction as its `variants` row (story ID blank): row `index` of `rows`, a
+    table that the captures of one worker's chunk share (so they travel as one table), and the
+    digest of its paragraph texts."""
+
+    rows: pa.Table
+    index: int
+    digest: str
+
+    def to_cache(self) -> tuple[bytes, str]:
+        """Its own row as Arrow IPC (a pickled slice would carry the whole chunk's buffers),
+        without the schema's features metadata (put back on load)."""
+        return _ipc_bytes(self.rows.slice(self.index, 1)), self.digest
+
+    @classmethod
+    def from_cache(cls, value: tuple[bytes, str]) -> VariantRow:
+        data, digest = value
+        return cls(_from_ipc_bytes(data, "variant"), 0, digest)
+
+
+def variant_rows(found: list[tuple[Capture, Extraction]]) -> list[VariantRow]:
+    """Worker side of `extract_table` (module level: pickled to the pool): the variant rows of
+    a chunk's extractions, encoded as one table."""
+    rows = encode_rows("variant", [make_variant(c, e, "") for c, e in found])
+    return [
+        VariantRow(rows, k, text_digest(p.text for p in e.paragraphs))
+        for k, (_, e) in enumerate(found)
+    ]
+
+
+def _ipc_bytes(rows: pa.Table) -> bytes:
+    rows = rows.replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, rows.schema) as out:
+        out.write_table(rows)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_ipc_bytes(data: bytes, kind: str) -> pa.Table:
+    rows = pa.ipc.open_stream(data).read_all()
+    return rows.replace_schema_metadata(arrow_schema(kind).metadata)
 
 
 def variant_id_of(capture_id: str) -> str:
@@ -228,6 +278,8 @@ def cluster_stage(
                 "cluster", f"{failure.describe()} (capture {table.capture_ids[i]})"
             ),
             lambda n: progress("fingerprint", n, len(table)),
+            store=Fingerprint.to_cache,
+            load=Fingerprint.from_cache,
         )
     )
     assert table.table is not None
@@ -443,17 +495,12 @@ def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
 def _store_aligned(aligned: Aligned) -> tuple[bytes, str | None, LocalPairs]:
     """What the cache keeps of a result: its own rows as Arrow IPC (a pickled slice would carry
     the whole chunk's buffers), without the schema's features metadata (put back on load)."""
-    units = aligned.units().replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, units.schema) as out:
-        out.write_table(units)
-    return sink.getvalue().to_pybytes(), aligned.doc_relation, aligned.pairs
+    return _ipc_bytes(aligned.units()), aligned.doc_relation, aligned.pairs
 
 
 def _load_aligned(value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
     data, doc, pairs = value
-    rows = pa.ipc.open_stream(data).read_all()
-    rows = rows.replace_schema_metadata(arrow_schema("alignment").metadata)
+    rows = _from_ipc_bytes(data, "alignment")
     return Aligned(rows, 0, rows.num_rows, doc, pairs)
 
 

@@ -340,6 +340,7 @@ class CaptureCache:
         self.path = folder / CACHE_FILE
         self.db = sqlite3.connect(self.path, timeout=60)
         self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
+        self.keeps = True  # values put are kept (NoCache: forgotten, so not worth making)
         self.hits = 0
         self.misses = 0
 
@@ -385,6 +386,7 @@ class NoCache:
     """Stands in for CaptureCache when caching is off."""
 
     hits = misses = 0
+    keeps = False
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         return {}
@@ -480,10 +482,48 @@ def extract_one(
     return extract(capture, verify_capture(raw, capture), PageContext(templates))
 
 
+@dataclass(frozen=True)
+class Finish:
+    """What the workers make of a chunk's extractions before they send them back, and so what
+    the driver receives and the cache keeps: `make` turns (capture, extraction) pairs of
+    captures with a body into one value each (module-level functions: they are pickled to the
+    workers); `store` and `load` turn a value into what the cache keeps and back; `name` tells
+    its cached values apart from plain extractions."""
+
+    name: str
+    make: Callable[[list[tuple[Capture, Extraction]]], list[Any]]
+    store: Callable[[Any], Any]
+    load: Callable[[Any], Any]
+
+
 def extract_chunk(
-    raw: Path, extract: ExtractFunction, chunk: list[tuple[Capture, frozenset[str]]]
+    raw: Path,
+    extract: ExtractFunction,
+    chunk: list[tuple[Capture, frozenset[str]]],
+    finish: Finish | None = None,
 ) -> list[tuple[str, Any]]:
-    return [_attempt(extract_one, raw, c, templates, extract) for c, templates in chunk]
+    """Extractions of the chunk's captures; with `finish`, its values instead (None for a
+    capture with no body paragraph)."""
+    outcomes = [_attempt(extract_one, raw, c, templates, extract) for c, templates in chunk]
+    if finish is None:
+        return outcomes
+    bodies = [
+        k for k, (status, value) in enumerate(outcomes) if status == "ok" and value.paragraphs
+    ]
+    pairs = [(chunk[k][0], outcomes[k][1]) for k in bodies]
+    status, made = _attempt(finish.make, pairs)
+    if status == "error":  # one capture at a time, so the failure names its own capture
+        made = [_attempt(_make_one, finish, pair) for pair in pairs]
+    else:
+        made = [("ok", value) for value in made]
+    results = [outcome if outcome[0] == "error" else ("ok", None) for outcome in outcomes]
+    for k, outcome in zip(bodies, made, strict=True):
+        results[k] = outcome
+    return results
+
+
+def _make_one(finish: Finish, pair: tuple[Capture, Extraction]) -> Any:
+    return finish.make([pair])[0]
 
 
 @dataclass(frozen=True)
@@ -614,7 +654,8 @@ class PhaseRunner:
                     if status == "error":  # chunks arrive in task order: the first failure
                         raise on_error(task, value)
                     computed[task] = value
-                    pending.append((keys[task], value if store is None else store(value)))
+                    if self.cache.keeps:  # (`store` is not free: an Arrow row's IPC ~100 us)
+                        pending.append((keys[task], value if store is None else store(value)))
                 done += len(chunk)
                 progress(done)
                 if len(pending) >= 2048:
@@ -685,6 +726,11 @@ def extract_captures(
         return {c.capture_id: e for c, e in found}, quarantined
 
 
+def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, passing None (a capture with no body) through."""
+    return lambda value: None if value is None else convert(value)
+
+
 def iter_extractions(
     runner: PhaseRunner,
     raw: Path,
@@ -692,9 +738,11 @@ def iter_extractions(
     progress: Progress,
     extract: ExtractFunction,
     quarantined: list[Quarantined],
-) -> Iterator[tuple[Capture, Extraction]]:
+    finish: Finish | None = None,
+) -> Iterator[tuple[Capture, Any]]:
     """(capture, extraction) of every capture with a body, in capture order, as they are made
-    (the caller keeps what it needs of each); the others are appended to `quarantined`."""
+    (the caller keeps what it needs of each); the others are appended to `quarantined`. With
+    `finish`, (capture, what the workers made of its extraction) instead."""
     fingerprint = stage_fingerprint()
     scans: list[Scan] = runner.run(
         [_capture_key("scan", c, fingerprint) for c in captures],
@@ -723,15 +771,18 @@ def iter_extractions(
     digests = {source: templates_digest(keys) for source, keys in templates.items()}
     todo = [c for c, _ in decoded]
     del decoded
+    phase = "extract" if finish is None else f"extract-{finish.name}"
     extracted = runner.stream(
-        [_capture_key("extract", c, fingerprint, digests.get(c.source, "")) for c in todo],
+        [_capture_key(phase, c, fingerprint, digests.get(c.source, "")) for c in todo],
         lambda i: (todo[i], templates.get(todo[i].source, frozenset())),
-        partial(extract_chunk, raw, extract),
+        partial(extract_chunk, raw, extract, finish=finish),
         lambda i, failure: StageError("extract", failure.describe(), todo[i].path),
         lambda n: progress("extract", n, len(todo)),
+        store=None if finish is None else _optional(finish.store),
+        load=None if finish is None else _optional(finish.load),
     )
     for capture, extraction in zip(todo, extracted, strict=True):
-        if not extraction.paragraphs:
+        if extraction is None if finish is not None else not extraction.paragraphs:
             quarantined.append(
                 Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
             )

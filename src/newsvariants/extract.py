@@ -183,7 +183,8 @@ def site_templates(
     for capture_id, texts in blocks_by_capture.items():
         source = source_of[capture_id]
         captures_per_source[source] += 1
-        per_source.setdefault(source, Counter()).update({block_key(t) for t in texts})
+        # `page_keys`: `block_key` of each text, a whole capture at a time (ASCII at C speed)
+        per_source.setdefault(source, Counter()).update(set(page_keys(list(texts))))
     templates: dict[str, frozenset[str]] = {}
     for source, counts in per_source.items():
         n = captures_per_source[source]
