@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -148,3 +149,17 @@ def test_streamed_blocks_write_the_bytes_of_one_write_and_queue_at_most_max_queu
     assert [e["sha256"] for e in streamed.files] == [e["sha256"] for e in whole.files]
     whole.close(), streamed.close()
     assert 1 <= most[0] <= write.MAX_QUEUED
+
+
+def test_variant_rows_are_gathered_as_runs_of_their_tables() -> None:
+    from newsvariants.build import VariantRow, _row_runs
+
+    first = pa.table({"n": [0, 1, 2, 3]})
+    second = pa.table({"n": [10, 11]})
+    # a run, a gap (a capture without a body), another table, then a cached row of its own
+    rows = [VariantRow(first, 0, ""), VariantRow(first, 1, ""), VariantRow(first, 3, "")]
+    rows += [VariantRow(second, 0, ""), VariantRow(second, 1, ""), VariantRow(second, 1, "")]
+    runs = _row_runs(rows)
+    assert [run.num_rows for run in runs] == [2, 1, 2, 1]
+    assert pa.concat_tables(runs).column("n").to_pylist() == [0, 1, 3, 10, 11, 11]
+    assert _row_runs([]) == []

@@ -22,9 +22,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s for every process
+    from datasketch import LeanMinHash  # that fingerprints, pool workers included)
 
 from newsvariants.normalize import tokens
 
@@ -50,6 +53,8 @@ def body_shingles(paragraphs: Sequence[str]) -> set[str]:
 
 def minhash(shingle_set: set[str]) -> LeanMinHash:
     """A datasketch signature of string shingles (used by the benchmark baselines)."""
+    from datasketch import LeanMinHash, MinHash
+
     sig = MinHash(num_perm=DATASKETCH_NUM_PERM, seed=MINHASH_SEED)
     if shingle_set:
         sig.update_batch([s.encode("utf-8") for s in sorted(shingle_set)])
