@@ -4,7 +4,8 @@
 
 1. *scan*: verify and decode every capture; a text dump also yields the keys of its blocks;
 2. *templates* (global): blocks that recur across captures of one source (`site_templates`);
-3. *extract*: `extract_capture` with the site templates of the capture's source.
+3. *extract*: `extract_capture` with the site templates of the capture's source (the build has
+   the workers go on to make each extraction's variant row there: `Finish`).
 
 Phases 1 and 3 are pure functions of one capture's bytes (plus, for phase 3, its source's
 templates), so they run in chunks on any `Mapper` (in-process, a process pool, Ray Data) and their
