@@ -204,8 +204,7 @@ class VariantRow:
     digest: str
 
     def to_cache(self) -> tuple[bytes, str]:
-        """Its own row as Arrow IPC (a pickled slice would carry the whole chunk's buffers),
-        without the schema's features metadata (put back on load)."""
+        """Its own row as Arrow IPC (as `Aligned.to_cache` keeps its rows)."""
         return _ipc_bytes(self.rows.slice(self.index, 1)), self.digest
 
     @classmethod
@@ -483,6 +482,17 @@ class Aligned:
     def units(self) -> pa.Table:
         return self.rows.slice(self.start, self.count)
 
+    def to_cache(self) -> tuple[bytes, str | None, LocalPairs]:
+        """What the cache keeps: its own rows as Arrow IPC (a pickled slice would carry the whole
+        chunk's buffers), without the schema's features metadata (put back on load)."""
+        return _ipc_bytes(self.units()), self.doc_relation, self.pairs
+
+    @classmethod
+    def from_cache(cls, value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
+        data, doc, pairs = value
+        rows = _from_ipc_bytes(data, "alignment")
+        return cls(rows, 0, rows.num_rows, doc, pairs)
+
 
 def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
     """Worker side of the alignment (module level: pickled to the pool): align, label, sort,
@@ -504,18 +514,6 @@ def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
         results.append(("ok", Aligned(rows, start, len(units), doc, pairs)))
         start += len(units)
     return results
-
-
-def _store_aligned(aligned: Aligned) -> tuple[bytes, str | None, LocalPairs]:
-    """What the cache keeps of a result: its own rows as Arrow IPC (a pickled slice would carry
-    the whole chunk's buffers), without the schema's features metadata (put back on load)."""
-    return _ipc_bytes(aligned.units()), aligned.doc_relation, aligned.pairs
-
-
-def _load_aligned(value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
-    data, doc, pairs = value
-    rows = _from_ipc_bytes(data, "alignment")
-    return Aligned(rows, 0, rows.num_rows, doc, pairs)
 
 
 # Code whose edits change alignments: part of every align cache key.
@@ -748,8 +746,8 @@ def _assemble_split(
             ),
             counter.report,
             groups=[n for n, _, _ in tasks],
-            store=_store_aligned,
-            load=_load_aligned,
+            store=Aligned.to_cache,
+            load=Aligned.from_cache,
         )
         for i, ((n, pivot, other), aligned) in enumerate(zip(tasks, found, strict=True)):
             story_id = stories[n].record.story_id

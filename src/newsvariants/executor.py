@@ -336,12 +336,13 @@ class CaptureCache:
     atomic batched writes and safe concurrent readers for free (standard library).
     """
 
+    keeps = True  # values put are kept (NoCache: forgotten, so not worth making)
+
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / CACHE_FILE
         self.db = sqlite3.connect(self.path, timeout=60)
         self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
-        self.keeps = True  # values put are kept (NoCache: forgotten, so not worth making)
         self.hits = 0
         self.misses = 0
 
@@ -503,21 +504,25 @@ def extract_chunk(
     chunk: list[tuple[Capture, frozenset[str]]],
     finish: Finish | None = None,
 ) -> list[tuple[str, Any]]:
-    """Extractions of the chunk's captures; with `finish`, its values instead (None for a
-    capture with no body paragraph)."""
-    outcomes = [_attempt(extract_one, raw, c, templates, extract) for c, templates in chunk]
-    if finish is None:
-        return outcomes
-    bodies = [
-        k for k, (status, value) in enumerate(outcomes) if status == "ok" and value.paragraphs
+    """Per capture of the chunk: its extraction (with `finish`, what `finish.make` makes of it),
+    or None when it has no body paragraph."""
+    results = [
+        ("ok", None) if status == "ok" and not value.paragraphs else (status, value)
+        for status, value in (
+            _attempt(extract_one, raw, c, templates, extract) for c, templates in chunk
+        )
     ]
-    pairs = [(chunk[k][0], outcomes[k][1]) for k in bodies]
+    if finish is None:
+        return results
+    bodies = [
+        k for k, (status, value) in enumerate(results) if status == "ok" and value is not None
+    ]
+    pairs = [(chunk[k][0], results[k][1]) for k in bodies]
     status, made = _attempt(finish.make, pairs)
     if status == "error":  # one capture at a time, so the failure names its own capture
         made = [_attempt(_make_one, finish, pair) for pair in pairs]
     else:
         made = [("ok", value) for value in made]
-    results = [outcome if outcome[0] == "error" else ("ok", None) for outcome in outcomes]
     for k, outcome in zip(bodies, made, strict=True):
         results[k] = outcome
     return results
@@ -783,7 +788,7 @@ def iter_extractions(
         load=None if finish is None else _optional(finish.load),
     )
     for capture, extraction in zip(todo, extracted, strict=True):
-        if extraction is None if finish is not None else not extraction.paragraphs:
+        if extraction is None:
             quarantined.append(
                 Quarantined(capture.capture_id, capture.path, "extract", "no body paragraphs found")
             )
