@@ -35,7 +35,7 @@ the pairs do not depend on the number of workers or on which worker finishes fir
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -44,6 +44,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from newsvariants import tfidf
 from newsvariants.label import POSITIVE_RELATIONS, RELATIONS
 from newsvariants.records import Alignment
 
@@ -503,26 +504,24 @@ def nearest(
     to its POSTINGS highest-weighted entries (impact ordering), so the work per query is bounded
     even where "rare" terms are common (small vocabularies, names that recur across stories).
 
-    Texts stay in Arrow and reach the vectorizer a slice at a time: a 100k-capture split has
-    ~600k pool paragraphs, which as Python strings and dictionary keys held ~0.5 GB at once.
+    Texts stay in Arrow (`tfidf`: scikit-learn's TF-IDF weights, by Arrow and numpy kernels): a
+    100k-capture split has ~600k pool paragraphs, which as Python strings and dictionary keys
+    held ~0.5 GB at once.
 
     The candidate search runs on `mapper` (see `_candidates`) when given; the vectorizer, the
     postings and the exact rescoring run here (the workers get the postings and pruned queries
-    only: small, and no scikit-learn to import).
+    only: small).
     """
     if not len(queries) or not len(pool):
         return np.full(len(queries), -1, dtype=np.int64)
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     queries, pool = _arrow_strings(queries), _arrow_strings(pool)
     entries, _ = distinct_first(pool, pool_story)  # each distinct (text, story) of the pool once
     entry_story = pool_story[entries].astype(np.int64)
     asked, which = distinct_first(queries, query_story)
     distinct_story = query_story[asked].astype(np.int64)
 
-    vectorizer = TfidfVectorizer(lowercase=True, sublinear_tf=True, dtype=np.float64)
-    matrix = vectorizer.fit_transform(_python_strings(pool, entries)).tocsr()
-    query_matrix = vectorizer.transform(_python_strings(queries, asked)).tocsr()
+    model, matrix = tfidf.fit_transform(pc.take(pool, pa.array(entries)))
+    query_matrix = model.transform(pc.take(queries, pa.array(asked)))
     postings = _top_terms(matrix.T.tocsr(), POSTINGS)  # term -> its POSTINGS best entries
     pruned = _top_terms(query_matrix, QUERY_TERMS)
     candidates = _candidates(pruned, postings, distinct_story, entry_story, mapper, workers)
@@ -547,12 +546,6 @@ def distinct_first(texts: pa.Array, story: np.ndarray) -> tuple[np.ndarray, np.n
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return first[order], rank[inverse.reshape(-1)]
-
-
-def _python_strings(texts: pa.Array, indexes: np.ndarray, block: int = 1 << 14) -> Iterator[str]:
-    """texts[indexes] as Python strings, made a block at a time (the vectorizer reads each once)."""
-    for start in range(0, len(indexes), block):
-        yield from pc.take(texts, pa.array(indexes[start : start + block])).to_pylist()
 
 
 def _top_terms(matrix: Any, keep: int) -> Any:

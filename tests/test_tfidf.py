@@ -1,0 +1,91 @@
+"""`tfidf`: scikit-learn's sublinear TF-IDF (the reference), computed by Arrow and numpy kernels:
+the same vocabulary in the same order and bit-identical weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from newsvariants import tfidf
+
+from .multistory import read_rows, shared_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Case mappings where Arrow's and Python's lower case differ (final sigma, dotted capital I,
+# title-case digraphs), scripts, digits, underscores, one-letter words, empty and blank texts.
+MULTILINGUAL = [
+    "ΟΔΟΣ ΣΟΦΙΑΣ: η Σοφία μένει εδώ ΟΣ",
+    "İstanbul'da İSTANBUL ve Iğdır; STRASSE straße Ǆemal ǅemal",
+    "Naïve café — “quoted” ‘words’ … résumé RÉSUMÉ",
+    "東京都 は 東京 です。 北京 2024年",
+    "Привет, мир! Это тест: ПРИВЕТ мир 123 45",
+    "नमस्ते दुनिया हिन्दी",  # combining marks split Python's \w runs, and RE2's
+    "snake_case __init__ a_b x y z 1 2",
+    "",
+    "   ",
+    "a b c d",
+    "٣٤ ١٢٣ العربية العربيّة",
+]
+
+
+def _reference(pool: list[str], queries: list[str]) -> tuple[TfidfVectorizer, object, object]:
+    vectorizer = TfidfVectorizer(lowercase=True, sublinear_tf=True, dtype=np.float64)
+    matrix = vectorizer.fit_transform(pool).tocsr()
+    matrix.sort_indices()  # same values; scikit-learn leaves fitted rows unsorted
+    return vectorizer, matrix, vectorizer.transform(queries).tocsr()
+
+
+def _assert_identical(expected: object, got: object) -> None:
+    assert expected.shape == got.shape
+    assert np.array_equal(expected.indptr, got.indptr)
+    assert np.array_equal(expected.indices, got.indices)
+    assert np.array_equal(expected.data, got.data)  # bit for bit, not approximately
+
+
+def _check(pool: list[str], queries: list[str], block: int = tfidf.BLOCK) -> None:
+    vectorizer, expected, expected_queries = _reference(pool, queries)
+    model, matrix = tfidf.fit_transform(pa.array(pool, pa.string()), block=block)
+    assert model.vocabulary.to_pylist() == list(vectorizer.get_feature_names_out())
+    assert np.array_equal(model.idf, vectorizer.idf_)
+    _assert_identical(expected, matrix)
+    _assert_identical(expected_queries, model.transform(pa.array(queries, pa.string()), block))
+
+
+def test_multilingual_texts_match_scikit_learn() -> None:
+    queries = [*MULTILINGUAL[::-1], "unknown words only", "ΣΟΦΙΑΣ zzz εδώ"]
+    _check(MULTILINGUAL, queries)
+
+
+@pytest.mark.parametrize("block", [1, 3, 7])
+def test_blocks_do_not_change_the_result(block: int) -> None:
+    # terms first seen in later blocks: the storage order of fitted rows follows first appearance
+    _check(MULTILINGUAL * 2, MULTILINGUAL, block=block)
+
+
+def test_seed_captures_match_scikit_learn() -> None:
+    lines = [
+        line
+        for path in sorted((ROOT / "raw" / "captures").rglob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(lines) > 50
+    _check(lines, lines[::3] + MULTILINGUAL)
+
+
+def test_corpus_paragraphs_match_scikit_learn(tmp_path_factory: pytest.TempPathFactory) -> None:
+    variants = read_rows(shared_corpus(tmp_path_factory), "variants")
+    texts = [p["text"] for rows in variants.values() for row in rows for p in row["paragraphs"]]
+    assert len(texts) > 100
+    _check(texts, texts[1::2], block=64)
+
+
+def test_no_texts_and_no_terms() -> None:
+    model, matrix = tfidf.fit_transform(pa.array(["", "a", "!"], pa.string()))
+    assert len(model.vocabulary) == 0 and matrix.shape == (3, 0) and matrix.nnz == 0
+    empty = model.transform(pa.array([], pa.string()))
+    assert empty.shape == (0, 0)
