@@ -182,6 +182,21 @@ def test_a_small_build_keeps_its_idle_workers_and_a_large_one_stops_them() -> No
         large.close()
 
 
+def test_a_pool_is_running_from_its_first_map_until_it_lets_its_workers_go() -> None:
+    chunks = [[i] * 3 for i in range(12)]
+    assert executor.InProcessMapper().running
+    for stop_when_idle in (True, False):
+        mapper = PoolMapper(2, stop_when_idle)
+        try:
+            assert not mapper.running  # a map would start the workers first
+            list(mapper.map(worker_pids, chunks))
+            assert mapper.running
+            mapper.release()
+            assert mapper.running is not stop_when_idle
+        finally:
+            mapper.close()
+
+
 def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_TASKS", 100)
     mapper = PoolMapper(2)

@@ -248,7 +248,9 @@ def test_nearest_other_searched_on_the_pool_equals_the_search_in_process(
     story = np.repeat(np.arange(60), 12)
     queries = texts[::3] + ["ferry council approved", texts[5]]
     query_story = np.r_[story[::3], 3, 1]
-    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 16)  # these few hundred queries go to the pool
+    # these few hundred queries go to the pool (not started yet: the cold threshold applies)
+    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 10**9)
+    monkeypatch.setattr(pairs, "COLD_PARALLEL_QUERIES", 16)
     serial = nearest(queries, query_story, texts, story)
     mapper = PoolMapper(2)
     try:
@@ -270,5 +272,6 @@ def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(
     from .test_executor import tree_hashes
 
     monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 1)
+    monkeypatch.setattr(pairs, "COLD_PARALLEL_QUERIES", 1)
     build(corpus.parent / "raw", tmp_path / "two", workers=2)
     assert tree_hashes(tmp_path / "two") == tree_hashes(corpus)

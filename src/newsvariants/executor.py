@@ -114,6 +114,10 @@ class Mapper(Protocol):
         """What follows runs in the driver alone: let idle workers go, if the engine keeps any
         (the next map starts them again)."""
 
+    @property
+    def running(self) -> bool:
+        """Whether a map now starts no workers (they are up, or the engine needs none)."""
+
 
 def group_arrays(
     func: Callable[[dict[str, np.ndarray]], np.ndarray],
@@ -184,6 +188,10 @@ class InProcessMapper(_GroupArraysInProcess):
     def release(self) -> None:
         """No workers to let go."""
 
+    @property
+    def running(self) -> bool:
+        return True
+
 
 class PoolMapper(_GroupArraysInProcess):
     """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
@@ -217,6 +225,10 @@ class PoolMapper(_GroupArraysInProcess):
         chunks = pack_groups(groups, self.workers)
         done = self.map(partial(_apply_each, func), chunks)  # type: ignore[arg-type]
         return [result for chunk in done for result in chunk]
+
+    @property
+    def running(self) -> bool:
+        return "pool" in self.__dict__  # made by the first map; dropped by `release`
 
     def close(self) -> None:
         if "pool" in self.__dict__:

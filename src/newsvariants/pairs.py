@@ -62,9 +62,13 @@ POSTINGS = 48  # impact-ordered postings cut to each term's best entries: bounde
 CANDIDATES = 16
 QUERY_BLOCK = 1024  # (measured at 10k captures: blocks of 4096 searched ~1.5x slower)
 RESCORE_BLOCK = 1 << 18
-# Fewer distinct queries than this search in the driver: the pool's workers (stopped while the
-# driver fits the split's TF-IDF) cost more to start than such a search takes.
+# Fewer distinct queries than this search in the driver: shipping the postings to running
+# workers costs more than such a search takes. Where the workers would have to start first
+# (~3 s for two, measured at 10k captures: a rebuild whose earlier stages came from the cache,
+# or a pool stopped while the driver fits the split's TF-IDF), the search (~135 us per query)
+# must be long enough to pay for that: 45k queries on two workers, so COLD_PARALLEL_QUERIES.
 PARALLEL_QUERIES = 2048
+COLD_PARALLEL_QUERIES = 50_000
 
 # Side codes: kind << SIDE_SHIFT | index. Split-wide, the index is an alignment row (UNIT_A,
 # UNIT_B: its pivot or variant side), a paragraph of the split's variants in table order
@@ -576,7 +580,8 @@ def _candidates(
     at once, each shipping the postings and the stories of the pool's entries once; their results
     are concatenated in range order, which is the order of the in-process search."""
     queries = pruned.shape[0]
-    if mapper is None or workers <= 1 or queries < PARALLEL_QUERIES:
+    enough = PARALLEL_QUERIES if mapper is not None and mapper.running else COLD_PARALLEL_QUERIES
+    if mapper is None or workers <= 1 or queries < enough:
         return search_candidates(postings, entry_story, [(0, pruned, query_story)])[0]
     from newsvariants.executor import WINDOW_PER_WORKER
 

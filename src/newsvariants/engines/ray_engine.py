@@ -109,6 +109,10 @@ class RayMapper:
     def release(self) -> None:
         """Ray manages its own workers: nothing to let go."""
 
+    @property
+    def running(self) -> bool:
+        return True  # a cluster's workers are up; local mode starts once, with `ensure_ray`
+
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]:
