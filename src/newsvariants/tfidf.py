@@ -40,58 +40,61 @@ class TfidfModel:
 
     def transform(self, texts: pa.Array, block: int = BLOCK) -> Any:
         """L2-normalised sublinear TF-IDF rows (a CSR matrix) of `texts`; unknown terms drop.
-        `block`: texts tokenised at a time."""
-        rows, cols, counts = [], [], []
+        `block`: texts tokenised (and weighed) at a time."""
+        matrices = []
         for start in range(0, len(texts), block):
-            tokens, row = _tokens(texts.slice(start, block))
+            part = texts.slice(start, block)
+            tokens, row = _tokens(part)
             found = pc.fill_null(pc.index_in(tokens, value_set=self.vocabulary), -1)
             col = found.to_numpy(zero_copy_only=False).astype(np.int64)
             known = col >= 0
-            r, c, n = _count(row[known] + start, col[known], len(self.idf))
-            rows.append(r)
-            cols.append(c)
-            counts.append(n)
-        return _weigh(_stack(rows, cols, counts, len(texts), len(self.idf)), self.idf)
+            counted = _count(row[known], col[known], len(self.idf))
+            matrices.append(_weigh(_matrix(*counted, len(part), len(self.idf)), self.idf))
+        return _stack(matrices, len(self.idf))
 
 
 def fit_transform(texts: pa.Array, block: int = BLOCK) -> tuple[TfidfModel, Any]:
     """The model fitted on `texts` (a string array) and their TF-IDF rows. `block`: texts
-    tokenised at a time."""
-    # Each block's distinct tokens and (row, local term, count) triples; the vocabulary is the
-    # sorted union of the blocks' tokens, known only once every block is read.
-    parts: list[tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]] = []
+    tokenised (and weighed) at a time: besides the result, memory holds one block's tokens and
+    every block's counts (a 100k-capture split: ~16M counts)."""
+    # Each block's distinct tokens and (row in block, local term, count) triples; the vocabulary
+    # is the sorted union of the blocks' tokens, known only once every block is read.
+    parts: list[tuple[pa.Array, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     for start in range(0, len(texts), block):
         tokens, row = _tokens(texts.slice(start, block))
         encoded = pc.dictionary_encode(tokens)  # codes in order of first appearance
         local = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        r, c, n = _count(row + start, local, len(encoded.dictionary))
-        parts.append((encoded.dictionary, r, c, n))
+        parts.append((encoded.dictionary, _count(row, local, len(encoded.dictionary))))
     words = pa.concat_arrays([p[0] for p in parts]) if parts else pa.array([], pa.string())
     vocabulary = pc.unique(words)
     vocabulary = pc.take(vocabulary, pc.sort_indices(vocabulary))
+    width = len(vocabulary)
     # Each term's rank of first appearance in `texts`: scikit-learn numbers terms so while
     # counting, then renumbers them in sorted order without re-sorting its rows, so a row's
     # terms are stored (and its norm summed) in this order.
-    appearance = np.full(len(vocabulary), -1, dtype=np.int64)
+    appearance = np.full(width, -1, dtype=np.int64)
+    df = np.zeros(width, dtype=np.int64)
     seen = 0
-    rows, cols, counts = [], [], []
-    for dictionary, r, c, n in parts:
+    for k, (dictionary, (row, local, counts)) in enumerate(parts):
         to_global = pc.index_in(dictionary, value_set=vocabulary).to_numpy().astype(np.int64)
         new = to_global[appearance[to_global] < 0]  # in the block's order of first appearance
         appearance[new] = np.arange(seen, seen + len(new))
         seen += len(new)
-        rows.append(r)
-        cols.append(to_global[c])
-        counts.append(n)
-    matrix = _stack(rows, cols, counts, len(texts), len(vocabulary), appearance)
+        col = to_global[local].astype(np.int32)
+        df += np.bincount(col, minlength=width)
+        parts[k] = (dictionary, (row, col, counts))
     # scikit-learn's smoothed IDF, operation for operation (bit-identical weights)
-    df = np.bincount(matrix.indices, minlength=len(vocabulary)).astype(np.float64)
-    df += 1.0
-    idf = np.full_like(df, fill_value=len(texts) + 1, dtype=np.float64)
-    idf /= df
+    idf = df.astype(np.float64)
+    idf += 1.0
+    idf = np.full_like(idf, fill_value=len(texts) + 1, dtype=np.float64) / idf
     np.log(idf, out=idf)
     idf += 1.0
-    return TfidfModel(vocabulary, idf), _weigh(matrix, idf)
+    matrices = []
+    for start in range(0, len(texts), block):
+        _, (row, col, counts) = parts.pop(0)  # each block's counts go once weighed
+        height = min(block, len(texts) - start)
+        matrices.append(_weigh(_matrix(row, col, counts, height, width, appearance), idf))
+    return TfidfModel(vocabulary, idf), _stack(matrices, width)
 
 
 def _tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -120,38 +123,52 @@ def _lower(texts: pa.Array) -> pa.Array:
 def _count(
     row: np.ndarray, col: np.ndarray, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (row, col) pairs, sorted, with how often each occurs."""
-    keys = row * max(width, 1) + col
-    distinct, counts = np.unique(keys, return_counts=True)
-    return distinct // max(width, 1), distinct % max(width, 1), counts
+    """Distinct (row, col) pairs, sorted, with how often each occurs (int32: half the memory of
+    the counts every block keeps until the vocabulary is known)."""
+    span = max(width, 1)
+    distinct, counts = np.unique(row * span + col, return_counts=True)
+    return (
+        (distinct // span).astype(np.int32),
+        (distinct % span).astype(np.int32),
+        counts.astype(np.int32),
+    )
 
 
-def _stack(
-    rows: list[np.ndarray],
-    cols: list[np.ndarray],
-    counts: list[np.ndarray],
+def _matrix(
+    row: np.ndarray,
+    col: np.ndarray,
+    counts: np.ndarray,
     height: int,
     width: int,
     storage_rank: np.ndarray | None = None,
 ) -> Any:
-    """A CSR matrix of counts (float64) from distinct (row, col, count) triples, each row's
-    entries stored by `storage_rank` of their column (None: by column)."""
+    """A CSR matrix of counts (float64) from distinct (row, col, count) triples sorted by row,
+    each row's entries stored by `storage_rank` of their column (None: by column, as given)."""
     from scipy.sparse import csr_matrix
 
-    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    data = np.concatenate(counts).astype(np.float64) if counts else np.zeros(0)
-    within = col if storage_rank is None else storage_rank[col]
-    order = np.argsort(row * max(width, 1) + within)  # keys are distinct: any sort will do
+    if storage_rank is not None:
+        order = np.argsort(row.astype(np.int64) * max(width, 1) + storage_rank[col])
+        row, col, counts = row[order], col[order], counts[order]
     indptr = np.zeros(height + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=height), out=indptr[1:])
-    return csr_matrix((data[order], col[order], indptr), shape=(height, width))
+    if indptr[-1] < np.iinfo(np.int32).max:  # 32-bit indices where they fit: 12 bytes an entry
+        indptr = indptr.astype(np.int32)
+    return csr_matrix((counts.astype(np.float64), col, indptr), shape=(height, width))
+
+
+def _stack(matrices: list[Any], width: int) -> Any:
+    """The blocks' rows as one CSR matrix."""
+    from scipy.sparse import csr_matrix, vstack
+
+    if not matrices:
+        return csr_matrix((0, width))
+    return vstack(matrices, format="csr") if len(matrices) > 1 else matrices[0]
 
 
 def _weigh(matrix: Any, idf: np.ndarray) -> Any:
     """Counts to sublinear TF-IDF, rows L2-normalised, as scikit-learn computes them: 1 + log(tf),
-    times IDF, each row divided by the square root of its sum of squares, summed in index order
-    in the row's storage order (a sparse product with ones sums a row sequentially, as
+    times IDF, each row divided by the square root of its sum of squares, summed in the row's
+    storage order (a sparse product with ones sums a row sequentially, as
     scikit-learn's Cython loop does; numpy's pairwise sums would round differently). The rows
     come back with sorted indices."""
     from scipy.sparse import csr_matrix
