@@ -163,3 +163,27 @@ def test_variant_rows_are_gathered_as_runs_of_their_tables() -> None:
     assert [run.num_rows for run in runs] == [2, 1, 2, 1]
     assert pa.concat_tables(runs).column("n").to_pylist() == [0, 1, 3, 10, 11, 11]
     assert _row_runs([]) == []
+
+
+def test_cached_rows_read_back_as_they_were_made() -> None:
+    """Variant and alignment rows cached as bare IPC messages come back equal, under their
+    kind's schema (features metadata included), zero rows too; the cache keys name the schema."""
+    from newsvariants.build import Aligned, VariantRow, _schema_tag
+    from newsvariants.pairs import local_pairs
+    from newsvariants.write import arrow_schema
+
+    variants = pq.read_table(CORPUS / "variants" / "train-00000-of-00001.parquet")
+    alignments = pq.read_table(CORPUS / "alignments" / "train-00000-of-00001.parquet")
+    assert variants.num_rows >= 2 and alignments.num_rows >= 2
+    for index in range(variants.num_rows):
+        back = VariantRow.from_cache(VariantRow(variants, index, "d").to_cache())
+        assert back.digest == "d" and back.rows.schema == arrow_schema("variant")
+        assert back.rows.to_pylist() == variants.slice(index, 1).to_pylist()
+    pairs = local_pairs("a", 1, "b", 1, [], None)
+    for start, count in ((0, alignments.num_rows), (1, 1), (0, 0)):
+        made = Aligned(alignments, start, count, "minor_edit", pairs)
+        back = Aligned.from_cache(made.to_cache())
+        assert back.units().schema == arrow_schema("alignment")
+        assert back.units().to_pylist() == made.units().to_pylist()
+        assert back.doc_relation == "minor_edit"
+    assert _schema_tag("variant") != _schema_tag("alignment")

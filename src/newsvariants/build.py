@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -173,13 +174,19 @@ def extract_table(
     batch: list[tuple[Capture, VariantRow]] = []
 
     def flush() -> None:
-        rows = pa.concat_tables(_row_runs([row for _, row in batch]))
+        runs = _row_runs([row for _, row in batch])
+        parts = [
+            b for run in runs for b in (run.to_batches() if isinstance(run, pa.Table) else [run])
+        ]
+        rows = pa.Table.from_batches(parts, schema=arrow_schema("variant"))
         table.add(
             rows.combine_chunks(), [c.capture_id for c, _ in batch], [r.digest for _, r in batch]
         )
         batch.clear()
 
-    finish = Finish("variant-row", variant_rows, VariantRow.to_cache, VariantRow.from_cache)
+    # the name keys the cache: a schema change must not read rows cached under another schema
+    name = f"variant-row-{_schema_tag('variant')}"
+    finish = Finish(name, variant_rows, VariantRow.to_cache, VariantRow.from_cache)
     # extract_capture is looked up when the stage runs (tests replace it)
     found = iter_extractions(
         runner, raw, list(captures), progress, extract_capture, quarantined, finish
@@ -196,27 +203,27 @@ def extract_table(
 @dataclass(frozen=True)
 class VariantRow:
     """One capture's extraction as its `variants` row (story ID blank): row `index` of `rows`, a
-    table that the captures of one worker's chunk share (so they travel as one table), and the
-    digest of its paragraph texts."""
+    table that the captures of one worker's chunk share (so they travel as one table; a cached
+    row is a record batch of its own), and the digest of its paragraph texts."""
 
-    rows: pa.Table
+    rows: pa.Table | pa.RecordBatch
     index: int
     digest: str
 
     def to_cache(self) -> tuple[bytes, str]:
-        """Its own row as Arrow IPC (as `Aligned.to_cache` keeps its rows)."""
-        return _ipc_bytes(self.rows.slice(self.index, 1)), self.digest
+        """Its own row as an Arrow IPC message (as `Aligned.to_cache` keeps its rows)."""
+        return _batch_bytes(self.rows.slice(self.index, 1)), self.digest
 
     @classmethod
     def from_cache(cls, value: tuple[bytes, str]) -> VariantRow:
         data, digest = value
-        return cls(_from_ipc_bytes(data, "variant"), 0, digest)
+        return cls(_from_batch_bytes(data, "variant"), 0, digest)
 
 
-def _row_runs(rows: list[VariantRow]) -> list[pa.Table]:
+def _row_runs(rows: list[VariantRow]) -> list[pa.Table | pa.RecordBatch]:
     """The rows as slices of their tables, one slice per run of consecutive rows of one table
     (a worker's chunk; a slice per row cost ~30 us a row to make and to concatenate)."""
-    runs: list[pa.Table] = []
+    runs: list[pa.Table | pa.RecordBatch] = []
     start = 0
     for k in range(1, len(rows) + 1):
         same_table = k < len(rows) and rows[k].rows is rows[start].rows
@@ -237,17 +244,26 @@ def variant_rows(found: list[tuple[Capture, Extraction]]) -> list[VariantRow]:
     ]
 
 
-def _ipc_bytes(rows: pa.Table) -> bytes:
-    rows = rows.replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, rows.schema) as out:
-        out.write_table(rows)
-    return sink.getvalue().to_pybytes()
+def _batch_bytes(rows: pa.Table | pa.RecordBatch) -> bytes:
+    """Rows as one Arrow IPC record-batch message, without the schema: read back with their
+    kind's schema (`_from_batch_bytes`) they cost ~20 us a one-row value, where an IPC stream
+    (schema, batch, end) cost ~95 us to open and its one-row table ~60 us more to concatenate
+    (a warm 10k-capture rebuild loads 10k variant rows and ~9k alignments)."""
+    if isinstance(rows, pa.Table):
+        table = rows.replace_schema_metadata(None).combine_chunks()
+        batches = table.to_batches()
+        rows = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
+    return rows.serialize().to_pybytes()
 
 
-def _from_ipc_bytes(data: bytes, kind: str) -> pa.Table:
-    rows = pa.ipc.open_stream(data).read_all()
-    return rows.replace_schema_metadata(arrow_schema(kind).metadata)
+def _from_batch_bytes(data: bytes, kind: str) -> pa.RecordBatch:
+    return pa.ipc.read_record_batch(pa.py_buffer(data), arrow_schema(kind))
+
+
+@cache
+def _schema_tag(kind: str) -> str:
+    """Digest of the kind's Arrow schema: in the cache keys of rows kept as bare IPC messages."""
+    return hashlib.sha256(arrow_schema(kind).serialize().to_pybytes()).hexdigest()[:12]
 
 
 def variant_id_of(capture_id: str) -> str:
@@ -483,14 +499,14 @@ class Aligned:
         return self.rows.slice(self.start, self.count)
 
     def to_cache(self) -> tuple[bytes, str | None, LocalPairs]:
-        """What the cache keeps: its own rows as Arrow IPC (a pickled slice would carry the whole
-        chunk's buffers), without the schema's features metadata (put back on load)."""
-        return _ipc_bytes(self.units()), self.doc_relation, self.pairs
+        """What the cache keeps: its own rows as an Arrow IPC message (a pickled slice would carry
+        the whole chunk's buffers), read back with the kind's schema (`_batch_bytes`)."""
+        return _batch_bytes(self.units()), self.doc_relation, self.pairs
 
     @classmethod
     def from_cache(cls, value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
         data, doc, pairs = value
-        rows = _from_ipc_bytes(data, "alignment")
+        rows = pa.Table.from_batches([_from_batch_bytes(data, "alignment")])
         return cls(rows, 0, rows.num_rows, doc, pairs)
 
 
@@ -714,7 +730,7 @@ def _assemble_split(
     code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
     vid = [variant_id_of(table.capture_ids[row]) for row in rows]
     keys = [
-        f"align|{code}|{vid[position[p]]}|{table.digests[p]}|{vid[position[o]]}|{table.digests[o]}"
+        f"align|{code}|{_schema_tag('alignment')}|{vid[position[p]]}|{table.digests[p]}|{vid[position[o]]}|{table.digests[o]}"
         for _, p, o in tasks
     ]
     pivot_texts: dict[int, tuple[str, ...]] = {}
