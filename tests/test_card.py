@@ -3,6 +3,7 @@ that match the corpus, and example code that runs."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -143,7 +144,14 @@ def test_the_benchmark_table_is_embedded_when_results_exist(
     monkeypatch.setattr(card_module, "card_source", lambda: card_module.Path(_card_path()))
     assert "_No baseline results recorded" in render_card(copy)
     (results / "baselines.md").write_text("| baseline | x |\n|---|---|\n| tfidf | 1 |\n")
-    assert "| tfidf | 1 |" in render_card(copy)
+    digest = json.loads((copy / "MANIFEST.json").read_text())["inputs"]["digest"]
+    for measured_on, embedded in (("f" * 64, False), (digest, True)):
+        report = {"corpus": {"version": "x", "inputs_digest": measured_on}}
+        (results / "baselines.json").write_text(json.dumps(report))
+        card = render_card(copy)
+        # results measured on other inputs (other captures, an older raw/) are not this corpus's
+        assert ("| tfidf | 1 |" in card) is embedded
+        assert ("_No baseline results recorded" in card) is not embedded
 
 
 def _card_path() -> str:

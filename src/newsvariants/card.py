@@ -57,9 +57,21 @@ def card_source() -> Path:
     raise FileNotFoundError("DATASET_CARD.md not found")
 
 
-def benchmarks_table() -> str | None:
-    path = schema_dir().parent / "benchmarks" / "results" / "baselines.md"
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+def benchmarks_table(inputs_digest: str) -> str:
+    """The checkout's baseline results (benchmarks/results/baselines.md), when they were measured
+    on a corpus built from these inputs; otherwise a note saying so (a corpus built from other
+    captures, or results older than the captures, must not carry them)."""
+    results = schema_dir().parent / "benchmarks" / "results"
+    table, report = results / "baselines.md", results / "baselines.json"
+    measured = None
+    if table.is_file() and report.is_file():
+        measured = json.loads(report.read_text(encoding="utf-8"))["corpus"]["inputs_digest"]
+    if measured == inputs_digest:
+        return table.read_text(encoding="utf-8").strip()
+    return (
+        f"_No baseline results recorded for this corpus (inputs digest `{inputs_digest[:12]}`); "
+        "`newsvariants bench` measures them._"
+    )
 
 
 def _size_category(n: int) -> str:
@@ -282,7 +294,7 @@ def render_card(corpus: Path) -> str:
         if name == "fields" and arg:
             return fields_table(arg)
         if name == "benchmarks":
-            return benchmarks_table() or "_No baseline results recorded for this release._"
+            return benchmarks_table(manifest["inputs"]["digest"])
         if name == "citation":
             return citation_bibtex(version)
         raise ValueError(f"DATASET_CARD.md: unknown marker {match.group(0)}")
