@@ -250,7 +250,7 @@ def _batch_bytes(rows: pa.Table | pa.RecordBatch) -> bytes:
     (schema, batch, end) cost ~95 us to open and its one-row table ~60 us more to concatenate
     (a warm 10k-capture rebuild loads 10k variant rows and ~9k alignments)."""
     if isinstance(rows, pa.Table):
-        table = rows.replace_schema_metadata(None).combine_chunks()
+        table = rows.combine_chunks()  # a message carries no schema, so no metadata either
         batches = table.to_batches()
         rows = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
     return rows.serialize().to_pybytes()
@@ -727,10 +727,13 @@ def _assemble_split(
 
     # alignment: every non-pivot variant against its story's pivot, streamed in output order
     tasks = [(n, s.pivot, row) for n, s in enumerate(stories) for row in s.rows if row != s.pivot]
-    code = code_fingerprint(_ALIGN_MODULES, _ALIGN_LIBRARIES, RULE_VERSION)
+    # the schema's digest too: rows are cached as bare IPC messages, read with today's schema
+    code = code_fingerprint(
+        _ALIGN_MODULES, _ALIGN_LIBRARIES, f"{RULE_VERSION}|{_schema_tag('alignment')}"
+    )
     vid = [variant_id_of(table.capture_ids[row]) for row in rows]
     keys = [
-        f"align|{code}|{_schema_tag('alignment')}|{vid[position[p]]}|{table.digests[p]}|{vid[position[o]]}|{table.digests[o]}"
+        f"align|{code}|{vid[position[p]]}|{table.digests[p]}|{vid[position[o]]}|{table.digests[o]}"
         for _, p, o in tasks
     ]
     pivot_texts: dict[int, tuple[str, ...]] = {}
