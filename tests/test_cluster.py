@@ -248,3 +248,62 @@ def test_a_fingerprint_comes_back_from_the_cache_as_it_went_in() -> None:
         assert np.array_equal(back.band_keys, made.band_keys)
     assert cluster.fingerprints(docs)[0].band_keys.shape[0] >= 1
     assert cluster.fingerprints(docs)[1].band_keys.shape == (0, cluster.LSH_BANDS)
+
+
+def _pairwise_edges(bodies: cluster.Bodies, pairs: np.ndarray) -> list[tuple[str, str, float]]:
+    """The reference: `verify` on each pair, one at a time, sorted strongest first."""
+    edges = []
+    for i, j in pairs.tolist():
+        score = cluster.verify(bodies.body[i], bodies.body[j])
+        if score is not None:
+            edges.append((bodies.ids[i], bodies.ids[j], score))
+    return sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 22])
+def test_shared_counts_agree_with_one_pair_at_a_time(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batched intersection counts equal `_shared` pair by pair: pairs in any order, both
+    ways round, a body with itself, empty bodies, blocks cut anywhere."""
+    monkeypatch.setattr(cluster, "_NEEDLES_PER_BLOCK", block)
+    rng = np.random.default_rng(5)
+    pool = rng.integers(0, 2**63, 400, dtype=np.int64).astype(np.uint64)
+    body = [np.unique(rng.choice(pool, int(rng.integers(1, 60)))) for _ in range(30)]
+    body += [np.zeros(0, dtype=np.uint64)] * 3
+    pairs = rng.integers(0, len(body), (500, 2))
+    expected = [
+        cluster._shared(body[i], body[j]) if len(body[i]) and len(body[j]) else 0
+        for i, j in pairs.tolist()
+    ]
+    assert cluster.shared_counts(body, pairs).tolist() == expected
+    assert cluster.shared_counts(body, pairs[:0]).tolist() == []
+
+
+def test_verified_edges_equal_verify_on_each_pair_strongest_first() -> None:
+    items = [ClusterInput(f"v{k:02d}", reword(article(60 + k % 4), k, 0.1)) for k in range(12)]
+    items += [ClusterInput("excerpt", article(60)[:3]), ClusterInput("empty", [])]
+    items += [ClusterInput(f"copy{k}", article(61)) for k in range(3)]  # ties: score and a
+    bodies = cluster.body_fingerprints(items)
+    n = len(bodies.ids)
+    everything = np.array([(i, j) for i in range(n) for j in range(n) if i != j])
+    shuffled = everything[np.random.default_rng(2).permutation(len(everything))]
+    found = [(e.a, e.b, e.score) for e in cluster.verified_edges(bodies, shuffled)]
+    assert found == _pairwise_edges(bodies, shuffled)
+    assert len(found) > n  # the rewordings and the excerpt really are edges
+    assert all(type(score) is float for _, _, score in found)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 1000, 100_000])
+def test_sorted_unique_is_numpy_unique(size: int) -> None:
+    from newsvariants.arrays import sorted_unique
+
+    rng = np.random.default_rng(size)
+    for values in (
+        rng.integers(-(2**62), 2**62, size, dtype=np.int64),
+        rng.integers(0, 50, size, dtype=np.int64),
+        rng.integers(0, 2**63, size, dtype=np.int64).astype(np.uint64).reshape(-1, 1),
+    ):
+        found = sorted_unique(values)
+        assert found.dtype == values.dtype
+        assert np.array_equal(found, np.unique(values))

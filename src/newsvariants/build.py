@@ -275,6 +275,7 @@ _FINGERPRINT_MODULES = (
     "newsvariants.fingerprint",
     "newsvariants.cluster",
     "newsvariants.normalize",
+    "newsvariants.arrays",
 )
 
 

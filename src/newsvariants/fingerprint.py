@@ -29,6 +29,7 @@ import numpy as np
 if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s for every process
     from datasketch import LeanMinHash  # that fingerprints, pool workers included)
 
+from newsvariants.arrays import sorted_unique
 from newsvariants.normalize import tokens
 
 SHINGLE_SIZE = 3  # word 3-grams: short enough to survive a rewording mirror's substitutions
@@ -93,7 +94,7 @@ class ShingleTable:
     def body(self, d: int) -> np.ndarray:
         """Sorted unique shingle hashes of document d."""
         first, last = self.para_start[self.doc_start[d]], self.para_start[self.doc_start[d + 1]]
-        return np.unique(self.hashes[first:last])
+        return sorted_unique(self.hashes[first:last])
 
 
 def _token_hashes(vocabulary: list[str]) -> np.ndarray:

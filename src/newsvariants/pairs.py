@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newsvariants import tfidf
+from newsvariants.arrays import sorted_unique
 from newsvariants.label import POSITIVE_RELATIONS, RELATIONS
 from newsvariants.records import Alignment
 
@@ -432,7 +433,7 @@ def _other_negatives(
     )
     drawn = random_other(_order_keys(texts, pool), pool_story, positives["offset"], query_story)
     # Only the chosen entries are described (a whole 100k-capture pool as Python tuples: ~0.2 GB).
-    chosen_entries = np.unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
+    chosen_entries = sorted_unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
     described = dict(
         zip(chosen_entries.tolist(), texts.describe(pool[chosen_entries]), strict=True)
     )

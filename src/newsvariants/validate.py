@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from newsvariants.arrays import sorted_unique
 from newsvariants.errors import ValidationError
 from newsvariants.schema import (
     CLASS_LABEL_KEY,
@@ -123,7 +124,7 @@ def schema_bad_rows(kind: str, table: pa.Table) -> np.ndarray:
     bad: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     for name, prop in load_schema(kind)["properties"].items():
         bad += _bad_rows(table[name].combine_chunks(), prop, rows)
-    return np.unique(np.concatenate(bad))
+    return sorted_unique(np.concatenate(bad))
 
 
 def _read_table(path: Path, kind: str, problems: list[str], keep: bool = True) -> pa.Table | None:
