@@ -307,3 +307,23 @@ def test_sorted_unique_is_numpy_unique(size: int) -> None:
         found = sorted_unique(values)
         assert found.dtype == values.dtype
         assert np.array_equal(found, np.unique(values))
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 4096])
+def test_segment_signatures_are_each_segments_minimum(chunk_rows: int) -> None:
+    """Chunked, in-place signatures equal the definition segment by segment: the minimum of
+    (h ^ salt) * multiplier mod 2**64, all-max for an empty segment; segments longer than a
+    chunk, and empty ones, included."""
+    from newsvariants import fingerprint
+
+    rng = np.random.default_rng(chunk_rows)
+    hashes = rng.integers(0, 2**63, 300, dtype=np.int64).astype(np.uint64) * np.uint64(2)
+    starts = np.array([0, 0, 1, 40, 40, 41, 200, 300])
+    found = fingerprint.segment_signatures(hashes, starts, chunk_rows)
+    for k in range(len(starts) - 1):
+        segment = [int(h) for h in hashes[starts[k] : starts[k + 1]]]
+        expected = [
+            min(((h ^ int(salt)) * int(mult)) % 2**64 for h in segment) if segment else 2**64 - 1
+            for salt, mult in zip(fingerprint._SALTS, fingerprint._MULTIPLIERS, strict=True)
+        ]
+        assert found[k].tolist() == expected

