@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newsvariants import pairs
 from newsvariants.pairs import nearest, random_other
 from newsvariants.split import SPLITS
 
@@ -275,3 +276,29 @@ def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(
     monkeypatch.setattr(pairs, "COLD_PARALLEL_QUERIES", 1)
     build(corpus.parent / "raw", tmp_path / "two", workers=2)
     assert tree_hashes(tmp_path / "two") == tree_hashes(corpus)
+
+
+@pytest.mark.parametrize("keep", [1, 8, 48])
+def test_top_terms_keeps_each_rows_largest_weights_lower_index_on_ties(keep: int) -> None:
+    """Short rows, rows ordered by the sort and rows longer than `_SORTED_ROW_LARGEST` (by
+    partition) all keep exactly their `keep` largest weights, ties going to the lower term."""
+    from scipy.sparse import random as sparse_random
+    from scipy.sparse import vstack
+
+    rng = np.random.default_rng(keep)
+    blocks = [sparse_random(12, 2000, density=d, random_state=keep) for d in (0.003, 0.05, 0.2)]
+    matrix = vstack(blocks, format="csr")[rng.permutation(36)]
+    matrix.data = np.round(matrix.data * 4) / 7  # few distinct weights: ties everywhere
+    lengths = np.diff(matrix.indptr)
+    assert lengths.max() > pairs._SORTED_ROW_LARGEST  # rows of every path
+    assert ((lengths > max(keep, 8)) & (lengths <= pairs._SORTED_ROW_LARGEST)).any()
+    assert (lengths <= max(keep, 8)).any()
+    found = pairs._top_terms(matrix, keep)
+    assert found.has_canonical_format
+    expected = np.zeros(matrix.shape)
+    for row in range(matrix.shape[0]):
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        entries = sorted(zip(-matrix.data[start:stop], matrix.indices[start:stop], strict=True))
+        for weight, term in entries[:keep]:
+            expected[row, term] = -weight
+    assert np.array_equal(found.toarray(), expected)

@@ -554,14 +554,43 @@ def distinct_first(texts: pa.Array, story: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _top_terms(matrix: Any, keep: int) -> Any:
-    """The matrix with only each row's `keep` largest weights (ties: the lower term index)."""
+    """The matrix with only each row's `keep` largest weights (ties: the lower term index).
+
+    A row of at most `keep` entries keeps them all; a row of up to `_SORTED_ROW_LARGEST` entries
+    (a query's terms) is ordered by one sort of all such rows; a longer row (a common term's
+    postings: most of the entries at 100k captures) gets its `keep`-th largest weight from a
+    partition, linear in its length, instead of a place in that sort."""
     from scipy.sparse import csr_matrix
 
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((matrix.indices, -matrix.data, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
-    kept = order[rank < keep]
-    return csr_matrix((matrix.data[kept], (rows[kept], matrix.indices[kept])), shape=matrix.shape)
+    lengths = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    kept = lengths[rows] <= keep
+    sorted_rows = (lengths[rows] > keep) & (lengths[rows] <= _SORTED_ROW_LARGEST)
+    if sorted_rows.any():
+        entries = np.flatnonzero(sorted_rows)
+        order = entries[np.lexsort((matrix.indices[entries], -matrix.data[entries], rows[entries]))]
+        rank = np.arange(len(order)) - np.searchsorted(rows[order], rows[order], side="left")
+        kept[order[rank < keep]] = True
+    for row in np.flatnonzero(lengths > _SORTED_ROW_LARGEST).tolist():
+        start, stop = int(matrix.indptr[row]), int(matrix.indptr[row + 1])
+        kept[start:stop] = _top_of_row(matrix.data[start:stop], matrix.indices[start:stop], keep)
+    chosen = np.flatnonzero(kept)
+    return csr_matrix(
+        (matrix.data[chosen], (rows[chosen], matrix.indices[chosen])), shape=matrix.shape
+    )
+
+
+_SORTED_ROW_LARGEST = 256  # entries
+
+
+def _top_of_row(data: np.ndarray, indices: np.ndarray, keep: int) -> np.ndarray:
+    """Mask of the `keep` largest values of one row (ties: the lower index), len(data) > keep."""
+    threshold = np.partition(data, len(data) - keep)[len(data) - keep]
+    mask = data > threshold
+    tied = np.flatnonzero(data == threshold)
+    wanted = keep - int(np.count_nonzero(mask))
+    mask[tied[np.argsort(indices[tied], kind="stable")[:wanted]]] = True
+    return mask
 
 
 def _candidates(
