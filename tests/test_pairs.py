@@ -302,3 +302,25 @@ def test_top_terms_keeps_each_rows_largest_weights_lower_index_on_ties(keep: int
         for weight, term in entries[:keep]:
             expected[row, term] = -weight
     assert np.array_equal(found.toarray(), expected)
+
+
+def test_best_of_rows_is_each_rows_best_entries_lower_col_on_ties() -> None:
+    """The candidates kept per query are the set a sort by (row, -score, col) would keep."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n, rows_in_block, keep = int(rng.integers(0, 800)), int(rng.integers(1, 40)), 5
+        rows = np.sort(rng.integers(0, rows_in_block, n))
+        cols = rng.integers(0, 200, n)
+        data = rng.integers(0, 4, n) / 3.0  # ties on the score, and on the col too
+        found = np.flatnonzero(pairs._best_of_rows(rows, cols, data, keep)).tolist()
+        expected: list[int] = []
+        for row in range(rows_in_block):
+            entries = np.flatnonzero(rows == row).tolist()
+            ranked = sorted(entries, key=lambda k: (-data[k], cols[k], k))
+            expected += ranked[:keep]
+        kept_by_row = Counter(rows[found].tolist())
+        assert all(count <= keep for count in kept_by_row.values())
+        # equal (score, col) entries are interchangeable: compare what was kept, not positions
+        assert sorted((rows[k], -data[k], cols[k]) for k in found) == sorted(
+            (rows[k], -data[k], cols[k]) for k in expected
+        )

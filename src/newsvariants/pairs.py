@@ -654,14 +654,38 @@ def search_candidates(
             )
             other = query_story[rows] != entry_story[cols]
             rows, cols, data = rows[other], cols[other], data[other]
-            order = np.lexsort((cols, -data, rows))
-            rows, cols = rows[order], cols[order]
-            starts = np.searchsorted(rows, rows, side="left")
-            keep = np.arange(len(rows)) - starts < CANDIDATES
+            keep = _best_of_rows(rows - start, cols, data, CANDIDATES)
             rows_out.append(rows[keep] + first)
             cols_out.append(cols[keep])
         found.append((np.concatenate(rows_out), np.concatenate(cols_out)))
     return found
+
+
+def _best_of_rows(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, keep: int) -> np.ndarray:
+    """Mask of each row's `keep` entries of highest data (ties: the lower col), for entries in
+    ascending row order (a block of a sparse product: rows 0..QUERY_BLOCK-1). The rescoring
+    orders candidates itself, so only the set matters: each row's `keep`-th best value comes from
+    a partition of a (rows, longest row) array, not a three-key sort of every entry (which was
+    most of the search: 1.4 of 1.7 s at 10k captures)."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    counts = np.bincount(rows)
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    cost = -data  # lower is better; a row's missing places hold +inf
+    if counts.max() > keep:
+        grid = np.full((len(counts), int(counts.max())), np.inf)
+        grid[rows, np.arange(len(rows)) - first[rows]] = cost
+        threshold = np.partition(grid, keep - 1, axis=1)[:, keep - 1]
+    else:
+        threshold = np.full(len(counts), np.inf)  # every entry is kept
+    better = cost < threshold[rows]
+    tied = np.flatnonzero(cost == threshold[rows])
+    room = keep - np.bincount(rows[better], minlength=len(counts))
+    tied = tied[np.lexsort((cols[tied], rows[tied]))]  # by row, then lower col first
+    tied_rows = rows[tied]
+    rank = np.arange(len(tied)) - np.searchsorted(tied_rows, tied_rows, side="left")
+    better[tied[rank < room[tied_rows]]] = True
+    return better
 
 
 def _rescore(
