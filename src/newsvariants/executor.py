@@ -41,11 +41,11 @@ from newsvariants.errors import NewsVariantsError, StageError
 from newsvariants.extract import (
     EXTRACTOR_VERSION,
     PageContext,
-    block_key,
     extract_capture,
     site_templates,
     split_blocks,
 )
+from newsvariants.extract_shape import page_keys
 from newsvariants.ingest import decode_capture, verify_capture
 from newsvariants.records import Capture, Extraction, Quarantined
 
@@ -475,12 +475,14 @@ def template_texts(texts: Iterable[str]) -> tuple[str, ...]:
     """One text per distinct block key: the key itself where `block_key` gives it back (so the
     cache holds short normalised keys), else an original text with that key; `site_templates`
     keys them again and so counts exactly what it would count on the full texts."""
-    chosen: dict[str, str] = {}
-    for text in texts:
-        key = block_key(text)
-        if key not in chosen:
-            chosen[key] = key if block_key(key) == key else text
-    return tuple(sorted(chosen.values()))
+    texts = list(texts)
+    first: dict[str, str] = {}  # each key's first text
+    for key, text in zip(page_keys(texts), texts, strict=True):  # `block_key`, a page at once
+        first.setdefault(key, text)
+    keys = list(first)
+    again = page_keys(keys)
+    chosen = [key if back == key else first[key] for key, back in zip(keys, again, strict=True)]
+    return tuple(sorted(chosen))
 
 
 def scan_chunk(raw: Path, chunk: list[Capture]) -> list[tuple[str, Any]]:
