@@ -363,7 +363,7 @@ def verified_edges(
     score = shared / smaller
     passed = score >= MIN_CONTAINMENT
     pairs, score = pairs[passed], score[passed]
-    rank = np.argsort(np.argsort(np.array(bodies.ids, dtype=str), kind="stable"), kind="stable")
+    _, rank = np.unique(np.array(bodies.ids, dtype=str), return_inverse=True)  # ID order
     order = np.lexsort((rank[pairs[:, 1]], rank[pairs[:, 0]], -score))
     ids = bodies.ids
     return [
