@@ -305,3 +305,34 @@ def test_without_a_cache_nothing_is_made_for_it() -> None:
         load=refuse_to_store,
     )
     assert list(found) == [0, 10, 20]
+
+
+def test_cached_values_come_back_as_put_and_zlib_values_of_earlier_releases_still_read(
+    tmp_path: Path,
+) -> None:
+    import pickle
+    import zlib
+
+    import numpy as np
+
+    values = {
+        "text": "Москва " * 500,
+        "bytes": bytes(range(256)) * 20,
+        "nested": ("v-1", [1, 2, None], {"a": 1.5}),
+        "array": np.arange(1000, dtype=np.uint64),
+        "none": None,
+    }
+    cache = executor.CaptureCache(tmp_path)
+    cache.put_many(values.items())
+    found = cache.get_many(list(values))
+    assert found.keys() == values.keys()
+    assert np.array_equal(found.pop("array"), values["array"])
+    assert found == {k: v for k, v in values.items() if k != "array"}
+    stored = dict(cache.db.execute("SELECT key, value FROM entry"))
+    assert all(blob[:1] == b"\x01" for blob in stored.values())  # the LZ4 layout
+    assert len(stored["text"]) < len(pickle.dumps(values["text"])) / 2  # compressed
+    with cache.db:  # as a release before LZ4 wrote it
+        old = zlib.compress(pickle.dumps(values["nested"], protocol=pickle.HIGHEST_PROTOCOL), 1)
+        cache.db.execute("INSERT INTO entry (key, value) VALUES (?, ?)", ("old", old))
+    assert cache.get_many(["old"]) == {"old": values["nested"]}
+    cache.close()
