@@ -298,11 +298,8 @@ def verify(a: np.ndarray, b: np.ndarray) -> float | None:
     """The edge score (containment) of two bodies, or None when the pair is not one story."""
     if len(a) == 0 or len(b) == 0:
         return None
-    return _edge_score(_shared(a, b), min(len(a), len(b)))
-
-
-def _edge_score(shared: int, smaller: int) -> float | None:
-    score = shared / smaller
+    shared = _shared(a, b)
+    score = shared / min(len(a), len(b))
     if shared < MIN_SHARED or score < MIN_CONTAINMENT:
         return None
     return score
