@@ -129,7 +129,15 @@ def test_streamed_blocks_write_the_bytes_of_one_write_and_queue_at_most_max_queu
     from newsvariants import write
 
     size, rows = write.ROW_GROUP_SIZE, write.ROW_GROUP_SIZE * 6 + 123
-    table = pa.table({"n": list(range(rows)), "text": [f"row {n}" for n in range(rows)]})
+    schema = write.arrow_types("pair")  # the writer writes a config under its own schema
+
+    def column(kind: pa.DataType) -> pa.Array:
+        if pa.types.is_list(kind):
+            return pa.array([[n, n + 1] for n in range(rows)], kind)
+        values = range(rows) if pa.types.is_integer(kind) else (f"row {n}" for n in range(rows))
+        return pa.array(values, kind)
+
+    table = pa.Table.from_arrays([column(field.type) for field in schema], schema=schema)
     whole, streamed = write.SplitWriter(tmp_path / "whole"), write.SplitWriter(tmp_path / "stream")
     whole.write_table("pairs", "train", table)
     real_append, most = write.BlockWriter._append, [0]
@@ -167,23 +175,24 @@ def test_variant_rows_are_gathered_as_runs_of_their_tables() -> None:
 
 def test_cached_rows_read_back_as_they_were_made() -> None:
     """Variant and alignment rows cached as bare IPC messages come back equal, under their
-    kind's schema (features metadata included), zero rows too; the cache keys name the schema."""
+    kind's Arrow types (the writer adds the features metadata), zero rows too; the cache keys
+    name the schema."""
     from newsvariants.build import Aligned, VariantRow, _schema_tag
     from newsvariants.pairs import local_pairs
-    from newsvariants.write import arrow_schema
+    from newsvariants.schema import arrow_types
 
     variants = pq.read_table(CORPUS / "variants" / "train-00000-of-00001.parquet")
     alignments = pq.read_table(CORPUS / "alignments" / "train-00000-of-00001.parquet")
     assert variants.num_rows >= 2 and alignments.num_rows >= 2
     for index in range(variants.num_rows):
         back = VariantRow.from_cache(VariantRow(variants, index, "d").to_cache())
-        assert back.digest == "d" and back.rows.schema == arrow_schema("variant")
+        assert back.digest == "d" and back.rows.schema == arrow_types("variant")
         assert back.rows.to_pylist() == variants.slice(index, 1).to_pylist()
     pairs = local_pairs("a", 1, "b", 1, [], None)
     for start, count in ((0, alignments.num_rows), (1, 1), (0, 0)):
         made = Aligned(alignments, start, count, "minor_edit", pairs)
         back = Aligned.from_cache(made.to_cache())
-        assert back.units().schema == arrow_schema("alignment")
+        assert back.units().schema == arrow_types("alignment")
         assert back.units().to_pylist() == made.units().to_pylist()
         assert back.doc_relation == "minor_edit"
     assert _schema_tag("variant") != _schema_tag("alignment")

@@ -143,6 +143,23 @@ def test_workers_must_be_zero_or_positive() -> None:
         resolve_workers(-1)
 
 
+def test_the_workers_modules_leave_datasets_unimported() -> None:
+    """The fork server imports the modules of the build's worker functions before any worker
+    starts; `datasets` (~1 s to import) is for the driver's files and card, not for them."""
+    import subprocess
+    import sys
+
+    from newsvariants.build import WORKER_MODULES
+
+    probe = "import importlib, sys\n"
+    probe += "".join(f"importlib.import_module({name!r})\n" for name in WORKER_MODULES)
+    probe += "print(sorted(m for m in ('datasets', 'pandas') if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_an_unknown_engine_is_refused(tmp_path: Path) -> None:
     raw = make_raw(tmp_path, stories=(0,))
     with pytest.raises(NewsVariantsError, match="unknown engine"):

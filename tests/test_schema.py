@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from newsvariants import records
 from newsvariants.schema import (
     RECORD_KINDS,
+    arrow_types,
     field_names,
     hf_features,
     load_schema,
@@ -45,6 +46,15 @@ def test_dataclass_fields_follow_the_schema(kind: str) -> None:
 def test_features_are_generated_from_the_schema(kind: str) -> None:
     features = hf_features(kind)
     assert list(features) == field_names(kind)
+
+
+@pytest.mark.parametrize("kind", ["variant", "story", "alignment", "pair"])
+def test_arrow_types_are_the_features_arrow_schema(kind: str) -> None:
+    """What rows are encoded with (no `datasets` import) is the features' own Arrow schema; the
+    features metadata is the only difference."""
+    full = hf_features(kind).arrow_schema
+    assert arrow_types(kind).equals(full.remove_metadata(), check_metadata=True)
+    assert not arrow_types(kind).metadata and full.metadata
 
 
 def test_class_labels_come_from_the_schema_enums() -> None:

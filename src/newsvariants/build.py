@@ -35,6 +35,7 @@ from newsvariants.annotations import (
 from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerprints
 from newsvariants.columns import Member, VariantTable, decode, text_digest
 from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.executor import WORKER_MODULES as executor_modules
 from newsvariants.executor import release_free_memory
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
 from newsvariants.ingest import load_captures
@@ -52,20 +53,28 @@ from newsvariants.records import (
     Variant,
 )
 from newsvariants.registry import REGISTRY_FILE, StoryEvent, StoryRegistry
-from newsvariants.schema import SCHEMA_VERSION
+from newsvariants.schema import SCHEMA_VERSION, arrow_types, class_label_names
 from newsvariants.split import SPLITS
 from newsvariants.write import (
     CONFIGS,
     ROW_GROUP_SIZE,
     SplitWriter,
-    arrow_schema,
     encode_rows,
-    features,
 )
 
 T = TypeVar("T")
 RULE_VERSION = f"align-{ALIGN_VERSION}/label-{LABEL_RULE_VERSION}"
 DEFAULT_VERSION = "0.0.0"
+# The modules of the functions the build hands to pool workers (extraction's `Finish`, alignment,
+# fingerprints, the pairs search and its sparse products, validate's raw checks), after the
+# executor's own: the fork server imports them once.
+WORKER_MODULES = (
+    *executor_modules,
+    "newsvariants.build",
+    "newsvariants.pairs",
+    "newsvariants.validate",
+    "scipy.sparse",
+)
 
 
 @dataclass
@@ -178,7 +187,7 @@ def extract_table(
         parts = [
             b for run in runs for b in (run.to_batches() if isinstance(run, pa.Table) else [run])
         ]
-        rows = pa.Table.from_batches(parts, schema=arrow_schema("variant"))
+        rows = pa.Table.from_batches(parts, schema=arrow_types("variant"))
         table.add(
             rows.combine_chunks(), [c.capture_id for c, _ in batch], [r.digest for _, r in batch]
         )
@@ -197,7 +206,7 @@ def extract_table(
             flush()
     if batch:
         flush()
-    return table.freeze(arrow_schema("variant")), quarantined
+    return table.freeze(arrow_types("variant")), quarantined
 
 
 @dataclass(frozen=True)
@@ -257,13 +266,13 @@ def _batch_bytes(rows: pa.Table | pa.RecordBatch) -> bytes:
 
 
 def _from_batch_bytes(data: bytes, kind: str) -> pa.RecordBatch:
-    return pa.ipc.read_record_batch(pa.py_buffer(data), arrow_schema(kind))
+    return pa.ipc.read_record_batch(pa.py_buffer(data), arrow_types(kind))
 
 
 @cache
 def _schema_tag(kind: str) -> str:
     """Digest of the kind's Arrow schema: in the cache keys of rows kept as bare IPC messages."""
-    return hashlib.sha256(arrow_schema(kind).serialize().to_pybytes()).hexdigest()[:12]
+    return hashlib.sha256(arrow_types(kind).serialize().to_pybytes()).hexdigest()[:12]
 
 
 def variant_id_of(capture_id: str) -> str:
@@ -916,8 +925,8 @@ def _write_pairs(
     pairs: np.ndarray,
 ) -> None:
     """The split's pairs, a row group at a time (their texts are joined block by block)."""
-    schema = arrow_schema("pair")
-    label_names = features("pair")["label"].names
+    schema = arrow_types("pair")
+    label_names = class_label_names("pair", "label")
     label_ids = [label_names.index(name) for name in LABELS]
     out = writer.blocks("pairs", split) if writer is not None else None
     keep = keep_records or writer is None
@@ -1045,10 +1054,12 @@ def build(
     (BuildResult.records keeps only row counts: what the command line and large builds want).
     """
     from newsvariants.card import render_card
-    from newsvariants.executor import stage_runner
+    from newsvariants.executor import boot_forkserver, resolve_workers, stage_runner
     from newsvariants.validate import validate_corpus
     from newsvariants.write import write_corpus
 
+    if engine == "local" and resolve_workers(workers) > 1:
+        boot_forkserver(WORKER_MODULES)  # its imports overlap reading raw/
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
     registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None
@@ -1058,7 +1069,9 @@ def build(
     captures = run_stage("ingest", load_captures, raw)
     with ExitStack() as stack:
         tmp = stack.enter_context(staging_dir(out))
-        runner = stack.enter_context(stage_runner(workers, engine, cache_dir, len(captures)))
+        runner = stack.enter_context(
+            stage_runner(workers, engine, cache_dir, len(captures), WORKER_MODULES)
+        )
         table, quarantined = run_stage("extract", extract_table, raw, captures, runner, progress)
         clusters = run_stage("cluster", cluster_stage, table, runner, progress)
         annotations = run_stage("annotations", load_annotations, raw)

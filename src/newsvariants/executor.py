@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import sqlite3
@@ -78,6 +79,10 @@ WINDOW_PER_WORKER = 3
 # re-imports the stage's libraries: a 1k-capture build at 2 workers took 7.3-8.9 s keeping
 # them, 8.8-11.0 s stopping them).
 STOP_IDLE_FROM_CAPTURES = 20_000
+# What a pool's fork server imports before forking workers (`boot_forkserver`): this module
+# (the extractor, trafilatura) and the language model (`pool_preload`); callers add the modules
+# of their own stage functions.
+WORKER_MODULES: tuple[str, ...] = ("newsvariants.executor", "newsvariants.pool_preload")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -193,19 +198,39 @@ class InProcessMapper(_GroupArraysInProcess):
         return True
 
 
+def _forkserver(preload: Sequence[str]) -> Any:
+    """The multiprocessing context of the pools. forkserver, not fork: the build may run inside a
+    process with threads (pyarrow, rich) and forking those can deadlock. The server imports
+    `preload` once and every worker is forked from it with those modules in place, so no worker
+    imports them again (a worker that unpickles its first task of a module not preloaded spends
+    ~0.5 s importing it: the build's stage functions pull in scipy and rapidfuzz). The server and
+    its preload are one per process: the first pool's list is the one that counts."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    return context
+
+
+def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> None:
+    """Start the pools' fork server now, in the background: its imports (~1.8 s, `datasets`
+    among them) then overlap the driver's own work (reading raw/) instead of delaying the first
+    pool. Returns at once; a pool started later forks its workers from this server."""
+    _forkserver(preload)
+    multiprocessing.forkserver.ensure_running()
+
+
 class PoolMapper(_GroupArraysInProcess):
     """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
 
-    def __init__(self, workers: int, stop_when_idle: bool = True) -> None:
+    def __init__(
+        self, workers: int, stop_when_idle: bool = True, preload: Sequence[str] = WORKER_MODULES
+    ) -> None:
         self.workers = workers
         self.stop_when_idle = stop_when_idle
+        self.preload = tuple(preload)
 
     @cached_property
     def pool(self) -> ProcessPoolExecutor:
-        # forkserver, not fork: the build may run inside a process with threads (pyarrow, rich)
-        # and forking those can deadlock; the server imports the stage modules once.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["newsvariants.executor"])
+        context = _forkserver(self.preload)
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def map(
@@ -302,9 +327,15 @@ class _Windowed(Iterator[R]):
         return result
 
 
-def make_mapper(workers: int = 1, engine: str = "local", captures: int | None = None) -> Mapper:
+def make_mapper(
+    workers: int = 1,
+    engine: str = "local",
+    captures: int | None = None,
+    preload: Sequence[str] = WORKER_MODULES,
+) -> Mapper:
     """The engine that runs per-capture work: `local` (workers processes) or `ray`. `captures`:
-    the build's size, if known (a small build's pool keeps its idle workers)."""
+    the build's size, if known (a small build's pool keeps its idle workers); `preload`: the
+    modules a pool's workers start with."""
     if engine == "ray":
         from newsvariants.engines.ray_engine import RayMapper
 
@@ -314,7 +345,7 @@ def make_mapper(workers: int = 1, engine: str = "local", captures: int | None = 
     workers = resolve_workers(workers)
     if workers == 1:
         return InProcessMapper()
-    return PoolMapper(workers, captures is None or captures >= STOP_IDLE_FROM_CAPTURES)
+    return PoolMapper(workers, captures is None or captures >= STOP_IDLE_FROM_CAPTURES, preload)
 
 
 def resolve_workers(workers: int) -> int:
@@ -734,10 +765,11 @@ def stage_runner(
     engine: str = "local",
     cache_dir: Path | None = None,
     captures: int | None = None,
+    preload: Sequence[str] = WORKER_MODULES,
 ) -> Iterator[PhaseRunner]:
     """One mapper (process pool or Ray) and one cache for every phase of a build: the pool starts
-    once, not once per stage (`captures`: the build's size, see `make_mapper`)."""
-    mapper = make_mapper(workers, engine, captures)
+    once, not once per stage (`captures`, `preload`: see `make_mapper`)."""
+    mapper = make_mapper(workers, engine, captures, preload)
     cache: CaptureCache | NoCache = CaptureCache(cache_dir) if cache_dir else NoCache()
     try:
         yield PhaseRunner(mapper, cache, resolve_workers(workers) if engine == "local" else 2)

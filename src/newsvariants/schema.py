@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasets
 import jsonschema_rs
+import pyarrow as pa
 from jsonschema import Draft202012Validator
+
+if TYPE_CHECKING:
+    import datasets
 
 RECORD_KINDS = (
     "capture",
@@ -84,32 +87,60 @@ def _types(prop: dict[str, Any]) -> list[str]:
     return [t for t in types if t != "null"]
 
 
-def _feature(prop: dict[str, Any]) -> Any:
+# JSON Schema scalar types as `datasets.Value` dtypes, which are also Arrow type aliases.
+_SCALAR_DTYPES = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
+
+
+def _one_type(prop: dict[str, Any]) -> str:
     types = _types(prop)
     if len(types) != 1:
         raise ValueError(f"cannot map JSON Schema type {prop.get('type')} to one feature")
-    kind = types[0]
+    if types[0] not in (*_SCALAR_DTYPES, "array", "object"):
+        raise ValueError(f"unsupported JSON Schema type {types[0]!r}")
+    return types[0]
+
+
+def _feature(prop: dict[str, Any]) -> Any:
+    import datasets
+
+    kind = _one_type(prop)
     if prop.get(CLASS_LABEL_KEY):
         return datasets.ClassLabel(names=[v for v in prop["enum"] if v is not None])
-    if kind == "string":
-        return datasets.Value("string")
-    if kind == "integer":
-        return datasets.Value("int64")
-    if kind == "number":
-        return datasets.Value("float64")
-    if kind == "boolean":
-        return datasets.Value("bool")
     if kind == "array":
         return datasets.List(_feature(prop["items"]))
     if kind == "object":
         return {name: _feature(sub) for name, sub in prop["properties"].items()}
-    raise ValueError(f"unsupported JSON Schema type {kind!r}")
+    return datasets.Value(_SCALAR_DTYPES[kind])
 
 
 def hf_features(kind: str) -> datasets.Features:
-    """Hugging Face features of a corpus config, generated from its JSON Schema."""
+    """Hugging Face features of a corpus config, generated from its JSON Schema. (`datasets` is
+    imported here, not with the module: pool workers encode rows with `arrow_types` alone and
+    start ~1 s sooner without it.)"""
+    import datasets
+
     props = load_schema(kind)["properties"]
     return datasets.Features({name: _feature(prop) for name, prop in props.items()})
+
+
+def _arrow_type(prop: dict[str, Any]) -> pa.DataType:
+    kind = _one_type(prop)
+    if prop.get(CLASS_LABEL_KEY):
+        return pa.int64()  # a ClassLabel is stored as its index
+    if kind == "array":
+        return pa.list_(_arrow_type(prop["items"]))
+    if kind == "object":
+        return pa.struct([(name, _arrow_type(sub)) for name, sub in prop["properties"].items()])
+    return pa.type_for_alias(_SCALAR_DTYPES[kind])
+
+
+@cache
+def arrow_types(kind: str) -> pa.Schema:
+    """The Arrow schema of `hf_features(kind)` without its features metadata, from the JSON
+    Schema alone (no `datasets` import): what rows are encoded with; the writer adds the
+    metadata (tests check it equals `hf_features(kind).arrow_schema` but for the metadata)."""
+    props = load_schema(kind)["properties"]
+    return pa.schema([(name, _arrow_type(prop)) for name, prop in props.items()])
 
 
 def class_label_names(kind: str, field: str) -> list[str]:

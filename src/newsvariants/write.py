@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import ClassLabel, List
 
-from newsvariants.schema import hf_features
+from newsvariants.schema import CLASS_LABEL_KEY, arrow_types, hf_features, load_schema
 
 CONFIGS = {"stories": "story", "variants": "variant", "alignments": "alignment", "pairs": "pair"}
 DEFAULT_CONFIG = "variants"
@@ -64,63 +63,72 @@ def _values(items: Sequence[Any], name: str) -> list[Any]:
     return list(map(get, items))
 
 
-def _column(values: list[Any], feature: Any, arrow_type: pa.DataType) -> pa.Array:
-    """One column (or nested child) built from Python values, recursing through the features.
+def _column(values: list[Any], prop: dict[str, Any], arrow_type: pa.DataType) -> pa.Array:
+    """One column (or nested child) built from Python values, recursing through the field's JSON
+    Schema (`prop`) and Arrow type alongside (no `datasets` objects: pool workers encode rows
+    without importing it).
 
     Column-wise construction: one C++ conversion per leaf column instead of one
     `encode_example` per row; values may be dataclass instances or dicts (same field names)."""
-    if isinstance(feature, ClassLabel):
-        index = {name: i for i, name in enumerate(feature.names)}
+    if prop.get(CLASS_LABEL_KEY):
+        index = {name: i for i, name in enumerate(v for v in prop["enum"] if v is not None)}
         return pa.array([index[v] if isinstance(v, str) else v for v in values], arrow_type)
-    if isinstance(feature, dict):
+    if pa.types.is_struct(arrow_type):
         mask = [v is None for v in values]
         children = [
             _column(_values(values, name), sub, arrow_type.field(name).type)
-            for name, sub in feature.items()
+            for name, sub in prop["properties"].items()
         ]
         return pa.StructArray.from_arrays(
             children, fields=list(arrow_type), mask=pa.array(mask) if any(mask) else None
         )
-    if isinstance(feature, List):
+    if pa.types.is_list(arrow_type):
         if any(v is None for v in values):  # no list column of the schemas is nullable
             return pa.array(values, arrow_type)
         offsets = np.zeros(len(values) + 1, dtype=np.int32)
         np.cumsum(np.fromiter(map(len, values), np.int64, len(values)), out=offsets[1:])
         flat = list(chain.from_iterable(values))
-        child = _column(flat, feature.feature, arrow_type.value_type)
+        child = _column(flat, prop["items"], arrow_type.value_type)
         return pa.ListArray.from_arrays(pa.array(offsets), child, type=arrow_type)
     return pa.array(values, arrow_type)
 
 
 @cache
 def features(kind: str) -> Any:
-    """The kind's Hugging Face features (made once per process: workers encode many chunks)."""
+    """The kind's Hugging Face features (made once per process)."""
     return hf_features(kind)
 
 
 @cache
 def arrow_schema(kind: str) -> pa.Schema:
-    """The kind's Arrow schema, with the features embedded as `Dataset.to_parquet` does. Made once
-    per process: `Features.arrow_schema` is a property that serialises the features anew at every
-    call (~1 ms; a warm rebuild asked for it once per cached alignment: 9 of its 44 s at 10k)."""
+    """The kind's Arrow schema, with the features embedded as `Dataset.to_parquet` does: what
+    every file is written with. Made once per process: `Features.arrow_schema` is a property
+    that serialises the features anew at every call (~1 ms; a warm rebuild asked for it once
+    per cached alignment: 9 of its 44 s at 10k)."""
     return features(kind).arrow_schema
 
 
+def with_features(kind: str, table: pa.Table) -> pa.Table:
+    """`table` (rows of `kind`) under the kind's full schema: the features metadata added, no
+    data copied."""
+    return table.replace_schema_metadata(arrow_schema(kind).metadata)
+
+
 def encode_rows(kind: str, rows: Sequence[Any]) -> pa.Table:
-    """Records (dataclasses or dicts) -> Arrow table with the kind's features (ClassLabel names
-    -> ints), built column by column."""
-    features_ = features(kind)
-    schema = arrow_schema(kind)
+    """Records (dataclasses or dicts) -> Arrow table of the kind's `arrow_types` (ClassLabel
+    names -> ints), built column by column. The table carries no features metadata (pool workers
+    make such tables without importing `datasets`); files get it from the writer."""
+    schema = arrow_types(kind)
     columns = [
-        _column(_values(rows, name), feature, schema.field(name).type)
-        for name, feature in features_.items()
+        _column(_values(rows, name), prop, schema.field(name).type)
+        for name, prop in load_schema(kind)["properties"].items()
     ]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
 def write_parquet(path: Path, kind: str, rows: Sequence[Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(encode_rows(kind, rows), path, **WRITER_OPTIONS)
+    pq.write_table(with_features(kind, encode_rows(kind, rows)), path, **WRITER_OPTIONS)
 
 
 def _write_whole(table: pa.Table, path: Path) -> None:
@@ -184,7 +192,7 @@ class SplitWriter:
         if not table.num_rows:
             return  # datasets refuses to load an empty split; the card says which exist
         path = self._path(config, split)
-        done = self.submit(_write_whole, table, path)
+        done = self.submit(_write_whole, with_features(CONFIGS[config], table), path)
         self._pending.append((path, table.num_rows, done))
 
     def blocks(self, config: str, split: str) -> BlockWriter:
@@ -223,7 +231,10 @@ class BlockWriter:
     def _append(self, block: pa.Table) -> None:  # on the writer's thread
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.path, block.schema, **_STREAM_OPTIONS)
+            # the kind's full schema, whatever metadata the blocks carry (a block made by a
+            # worker has none, one read from the cache has it)
+            schema = arrow_schema(CONFIGS[self.config])
+            self._writer = pq.ParquetWriter(self.path, schema, **_STREAM_OPTIONS)
         self._writer.write_table(block.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
 
     def _close(self) -> None:
