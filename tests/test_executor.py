@@ -153,11 +153,11 @@ def test_the_workers_modules_leave_datasets_unimported() -> None:
 
     probe = "import importlib, sys\n"
     probe += "".join(f"importlib.import_module({name!r})\n" for name in WORKER_MODULES)
-    probe += "print(sorted(m for m in ('datasets', 'pandas') if m in sys.modules))"
+    probe += "print('datasets' in sys.modules)"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip() == "False"
 
 
 def test_an_unknown_engine_is_refused(tmp_path: Path) -> None:

@@ -80,8 +80,8 @@ WINDOW_PER_WORKER = 3
 # them, 8.8-11.0 s stopping them).
 STOP_IDLE_FROM_CAPTURES = 20_000
 # What a pool's fork server imports before forking workers (`boot_forkserver`): this module
-# (the extractor, trafilatura) and the language model (`pool_preload`); callers add the modules
-# of their own stage functions.
+# (the extractor, trafilatura), the language model and pandas (`pool_preload`); callers add the
+# modules of their own stage functions.
 WORKER_MODULES: tuple[str, ...] = ("newsvariants.executor", "newsvariants.pool_preload")
 
 T = TypeVar("T")
@@ -211,9 +211,10 @@ def _forkserver(preload: Sequence[str]) -> Any:
 
 
 def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> None:
-    """Start the pools' fork server now, in the background: its imports (~1.8 s, `datasets`
-    among them) then overlap the driver's own work (reading raw/) instead of delaying the first
-    pool. Returns at once; a pool started later forks its workers from this server."""
+    """Start the pools' fork server now, in the background: its preload (~2.3 s with the build's
+    modules: imports, the language model) then overlaps the driver's own work (reading raw/)
+    instead of delaying the first pool. Returns at once; a pool started later forks its workers
+    from this server."""
     _forkserver(preload)
     multiprocessing.forkserver.ensure_running()
 
