@@ -100,12 +100,17 @@ def _one_type(prop: dict[str, Any]) -> str:
     return types[0]
 
 
+def label_names(prop: dict[str, Any]) -> list[str]:
+    """The names of a ClassLabel field (its JSON Schema `prop`), in index order."""
+    return [v for v in prop["enum"] if v is not None]
+
+
 def _feature(prop: dict[str, Any]) -> Any:
     import datasets
 
     kind = _one_type(prop)
     if prop.get(CLASS_LABEL_KEY):
-        return datasets.ClassLabel(names=[v for v in prop["enum"] if v is not None])
+        return datasets.ClassLabel(names=label_names(prop))
     if kind == "array":
         return datasets.List(_feature(prop["items"]))
     if kind == "object":
@@ -144,7 +149,7 @@ def arrow_types(kind: str) -> pa.Schema:
 
 
 def class_label_names(kind: str, field: str) -> list[str]:
-    return [v for v in load_schema(kind)["properties"][field]["enum"] if v is not None]
+    return label_names(load_schema(kind)["properties"][field])
 
 
 def describe_fields(kind: str) -> list[tuple[str, str, str]]:

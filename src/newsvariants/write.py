@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsvariants.schema import CLASS_LABEL_KEY, arrow_types, hf_features, load_schema
+from newsvariants.schema import CLASS_LABEL_KEY, arrow_types, hf_features, label_names, load_schema
 
 CONFIGS = {"stories": "story", "variants": "variant", "alignments": "alignment", "pairs": "pair"}
 DEFAULT_CONFIG = "variants"
@@ -71,7 +71,7 @@ def _column(values: list[Any], prop: dict[str, Any], arrow_type: pa.DataType) ->
     Column-wise construction: one C++ conversion per leaf column instead of one
     `encode_example` per row; values may be dataclass instances or dicts (same field names)."""
     if prop.get(CLASS_LABEL_KEY):
-        index = {name: i for i, name in enumerate(v for v in prop["enum"] if v is not None)}
+        index = {name: i for i, name in enumerate(label_names(prop))}
         return pa.array([index[v] if isinstance(v, str) else v for v in values], arrow_type)
     if pa.types.is_struct(arrow_type):
         mask = [v is None for v in values]
