@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -126,4 +127,17 @@ def test_a_changed_raw_file_is_detected(raw_copy: Path) -> None:
     path = raw_copy / capture.path
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(RawStoreError, match="SHA-256 mismatch"):
+        load_captures(raw_copy)
+
+
+def test_a_missing_raw_file_is_named(raw_copy: Path) -> None:
+    capture = read_capture_records(raw_copy)[0]
+    path = raw_copy / capture.path
+    path.unlink()
+    with pytest.raises(
+        RawStoreError, match=re.escape(f"{path}: missing (capture {capture.capture_id})")
+    ):
+        load_captures(raw_copy)
+    path.mkdir()  # a folder where the file was is no capture either
+    with pytest.raises(RawStoreError, match="missing"):
         load_captures(raw_copy)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from newsvariants.cli import app
 from newsvariants.errors import ValidationError
-from newsvariants.validate import _check_offsets, validate_corpus
+from newsvariants.validate import _check_coverage, _check_offsets, validate_corpus
 
 from .conftest import RAW
 
@@ -77,6 +77,35 @@ def _variant(text: str, start: int, end: int) -> dict:
         "byline_span": None,
         "removed": [],
     }
+
+
+def _coverage_by_character(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The coverage rule, character by character: what `_check_coverage` must report."""
+    problems = [f"v: span {s}-{e} outside the capture's text" for s, e in spans
+                if not 0 <= s < e <= len(text)]  # fmt: skip
+    inside = [(s, e) for s, e in spans if 0 <= s < e <= len(text)]
+    for i, char in enumerate(text):
+        held = sum(s <= i < e for s, e in inside)
+        if held != 1 and not char.isspace():
+            state = "no span" if held == 0 else f"{held} spans"
+            return [*problems, f"v: character {i} ({char!r}) lies in {state}"]
+    return problems
+
+
+def test_coverage_reports_the_first_character_in_no_span_or_in_several() -> None:
+    import random
+
+    draw = random.Random(5)
+    alphabet = "ab \n\u00a0\u3000."  # letters, a full stop and four kinds of blank
+    for _ in range(3000):
+        text = "".join(draw.choice(alphabet) for _ in range(draw.randint(0, 40)))
+        spans = [
+            (draw.randint(-2, len(text) + 2), draw.randint(-2, len(text) + 2))
+            for _ in range(draw.randint(0, 6))
+        ]
+        found: list[str] = []
+        _check_coverage("v", text, spans, found)
+        assert found == _coverage_by_character(text, spans), (text, spans)
 
 
 def test_offsets_must_slice_the_paragraph_out_of_the_capture() -> None:

