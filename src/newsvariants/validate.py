@@ -38,12 +38,12 @@ from newsvariants.errors import ValidationError
 from newsvariants.schema import (
     CLASS_LABEL_KEY,
     decode_class_labels,
-    hf_features,
     load_schema,
     record_errors,
 )
 from newsvariants.split import SPLITS
-from newsvariants.write import CONFIGS, sha256_file, shard_name
+from newsvariants.write import CONFIGS, arrow_schema, sha256_file, shard_name
+from newsvariants.write import features as cached_features
 
 Records = dict[str, dict[str, pa.Table]]
 
@@ -132,7 +132,7 @@ def _read_table(path: Path, kind: str, problems: list[str], keep: bool = True) -
     returns the table when `keep` (None when its columns are wrong or not kept)."""
     handle = pq.ParquetFile(path)
     schema = handle.schema_arrow
-    features = hf_features(kind)
+    features = cached_features(kind)  # made once per kind, not per file
     meta = (schema.metadata or {}).get(b"huggingface")
     if meta is None:
         problems.append(f"{path}: no Hugging Face features in the Parquet metadata")
@@ -143,7 +143,7 @@ def _read_table(path: Path, kind: str, problems: list[str], keep: bool = True) -
     if schema.names != list(features):
         problems.append(f"{path}: columns {schema.names} != schema {list(features)}")
         return None
-    expected = features.arrow_schema
+    expected = arrow_schema(kind)
     for name in features:
         if schema.field(name).type != expected.field(name).type:
             problems.append(
@@ -233,7 +233,7 @@ def load_records(corpus: Path, problems: list[str]) -> Records:
     for config, kind in CONFIGS.items():
         keep = config in KEPT_CONFIGS
         found[config] = {}
-        empty = hf_features(kind).arrow_schema.empty_table()
+        empty = arrow_schema(kind).empty_table()
         for split in SPLITS:
             path = corpus / config / shard_name(split)
             table = None
