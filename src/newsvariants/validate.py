@@ -16,7 +16,7 @@ checks (null, enum, pattern, minimum/maximum, minLength, per nested list item; t
 required fields and additionalProperties are the Arrow schema, checked once per file), and only
 rows that fail are turned into Python records for jsonschema's precise messages. Cross-record
 invariants are set operations over whole columns (Arrow `is_in`/`index_in`), and each capture is
-read once for its offsets, which numpy checks (a coverage count per character).
+read once for its offsets (coverage: a sweep over the spans' ends).
 """
 
 from __future__ import annotations
