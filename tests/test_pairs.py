@@ -132,11 +132,11 @@ def test_nearest_other_is_at_least_as_similar_as_random_other(corpus: Path) -> N
     assert sum(near) / len(near) >= sum(rand) / len(rand)
 
 
-def _pool(stories: int, per_story: int) -> tuple[list[str], np.ndarray, list[str]]:
-    """Texts, story codes and order keys (hex digests) of a pool of stories' paragraphs."""
+def _pool(stories: int, per_story: int) -> tuple[list[str], np.ndarray, list[bytes]]:
+    """Texts, story codes and order keys (SHA-256 digests) of a pool of stories' paragraphs."""
     texts = [f"text {s} {i}" for s in range(stories) for i in range(per_story)]
     story = np.repeat(np.arange(stories), per_story)
-    keys = [hashlib.sha256(f"order {t}".encode()).hexdigest() for t in texts]
+    keys = [hashlib.sha256(f"order {t}".encode()).digest() for t in texts]
     return texts, story, keys
 
 
@@ -170,7 +170,7 @@ def test_random_other_walks_past_the_own_story_only() -> None:
     query's own story in the hashed order (here at most a handful), not the pool's size."""
     _, story, keys = _pool(20_000, 5)
     offsets, queries = _offsets(1000), story[::97][:1000]
-    order = np.lexsort(np.frombuffer(bytes.fromhex("".join(keys)), ">u8").reshape(-1, 4).T[::-1])
+    order = np.argsort([key.hex() for key in keys], kind="stable")  # the pool by its keys' hex
     drawn = random_other(keys, story, offsets, queries)
     for k in range(len(queries)):
         start = int(offsets[k] % np.uint64(len(keys)))

@@ -99,7 +99,11 @@ def side(kind: int, index: int) -> int:
 
 
 def _hash(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
+    return _digest(*parts).hex()
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
 
 
 def _first_by_hash(key: str, options: Sequence[int]) -> int:
@@ -132,7 +136,7 @@ def pair_id(
 def _key(prefix: str, variant_b: str, paragraphs_b: tuple[int, ...], kind: str) -> int:
     """pair_id as a number, from the hashed prefix of its a side (see `_prefix`)."""
     text = f"{prefix}\x1f{variant_b}\x1f{paragraphs_b}\x1f{kind}"
-    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
 def _prefix(granularity: str, variant_a: str, paragraphs_a: tuple[int, ...]) -> str:
@@ -437,32 +441,42 @@ def _other_negatives(
     described = dict(
         zip(chosen_entries.tolist(), texts.describe(pool[chosen_entries]), strict=True)
     )
-    rows: list[tuple[int, int, int, int, int, int, int]] = []
+    found = []
     for kind, chosen in (("nearest_other", near), ("random_other", drawn)):
-        code = _KIND[kind]
-        for k in np.flatnonzero(chosen >= 0).tolist():
-            entry = int(chosen[k])
-            vid, paragraphs = described[entry]
-            rows.append((_key(prefixes[k], vid, paragraphs, kind), granularity, 1, -1, code,
-                         int(positives["a"][k]), int(pool[entry])))  # fmt: skip
-    return np.array(rows, dtype=PAIR_DTYPE)
+        queries = np.flatnonzero(chosen >= 0)
+        entries = chosen[queries]
+        keys = (
+            _key(prefixes[k], *described[entry], kind)
+            for k, entry in zip(queries.tolist(), entries.tolist(), strict=True)
+        )
+        rows = np.zeros(len(queries), dtype=PAIR_DTYPE)
+        rows["key"] = np.fromiter(keys, dtype=np.uint64, count=len(queries))
+        rows["granularity"], rows["label"], rows["relation"] = granularity, 1, -1
+        rows["kind"] = _KIND[kind]
+        rows["a"], rows["b"] = positives["a"][queries], pool[entries]
+        found.append(rows)
+    return np.concatenate(found)
 
 
-def _order_keys(texts: SplitTexts, pool: np.ndarray, block: int = 1 << 16) -> list[str]:
-    """random_other's hashed order of the pool entries, described a block at a time."""
+def _order_keys(texts: SplitTexts, pool: np.ndarray, block: int = 1 << 16) -> list[bytes]:
+    """random_other's hashed order of the pool entries (SHA-256 digests), described a block at a
+    time."""
     return [
-        _hash("order", vid, paragraphs)
+        _digest("order", vid, paragraphs)
         for start in range(0, len(pool), block)
         for vid, paragraphs in texts.describe(pool[start : start + block])
     ]
 
 
 def random_other(
-    order_keys: Sequence[str], pool_story: np.ndarray, offsets: np.ndarray, query_story: np.ndarray
+    order_keys: Sequence[bytes],
+    pool_story: np.ndarray,
+    offsets: np.ndarray,
+    query_story: np.ndarray,
 ) -> np.ndarray:
     """For each query, a pool entry of another story (-1 when there is none): the pool in a fixed
-    hashed order (`order_keys`, hex digests), entered at offset % len(pool), walked forward to the
-    first text of another story.
+    hashed order (`order_keys`, SHA-256 digests), entered at offset % len(pool), walked forward to
+    the first text of another story.
 
     The walk is O(1) per query in practice (it skips at most the texts of the query's own story,
     which the hashed order scatters); all queries take their steps together, one numpy pass per
@@ -471,9 +485,9 @@ def random_other(
     found = np.full(len(offsets), -1, dtype=np.int64)
     if n == 0 or len(offsets) == 0:
         return found
-    digests = np.frombuffer(b"".join(bytes.fromhex(k) for k in order_keys), dtype=">u8")
+    digests = np.frombuffer(b"".join(order_keys), dtype=">u8")
     words = digests.reshape(n, -1)
-    order = np.lexsort(words.T[::-1])  # by the whole digest, as the hex strings sort
+    order = np.lexsort(words.T[::-1])  # by the whole digest (as its hex string sorts)
     ordered_story = pool_story[order]
     start = (offsets % np.uint64(n)).astype(np.int64)
     todo = np.arange(len(offsets))
