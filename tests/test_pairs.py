@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from newsvariants import pairs
-from newsvariants.pairs import nearest, random_other
+from newsvariants.pairs import _first_by_hash, _hash, nearest, random_other
 from newsvariants.split import SPLITS
 
 from .multistory import read_rows, shared_corpus
@@ -156,6 +156,12 @@ def test_random_other_draws_another_story_deterministically_and_spreads() -> Non
     assert (draws == again).all()  # the same texts, whatever the pool's input order
     assert (draws >= 0).all() and (story[draws] != queries).all()
     assert len(set(draws.tolist())) > 150
+
+
+def test_the_same_story_negative_is_the_option_with_the_least_hash() -> None:
+    for n in range(200):
+        key, options = f"paragraph\x1fv-{n}", list(range(n % 13 + 1))
+        assert _first_by_hash(key, options) == min(options, key=lambda x: _hash(key, x))
 
 
 def test_random_other_is_none_when_the_pool_has_a_single_story() -> None:

@@ -107,13 +107,14 @@ def _digest(*parts: object) -> bytes:
 
 
 def _first_by_hash(key: str, options: Sequence[int]) -> int:
-    """min(options, key=lambda x: _hash(key, x)), hashing the shared prefix once."""
+    """min(options, key=lambda x: _hash(key, x)), hashing the shared prefix once (raw digests
+    compare as their hex strings do)."""
     prefix = hashlib.sha256(f"{key}\x1f".encode())
     best, best_digest = options[0], None
     for x in options:
         digest = prefix.copy()
         digest.update(str(x).encode())
-        value = digest.hexdigest()
+        value = digest.digest()
         if best_digest is None or value < best_digest:
             best, best_digest = x, value
     return best
