@@ -30,7 +30,7 @@ MULTILINGUAL = [
     "   ",
     "a b c d",
     "٣٤ ١٢٣ العربية العربيّة",
-    # every ASCII character, as ASCII texts take a path of their own (a byte table, not RE2)
+    # every ASCII character: which of them are word characters, which break words
     "".join(map(chr, range(1, 128))) + " O'Neil's x-ray 3.14 a,b tab\tnew\nline __x__",
 ]
 

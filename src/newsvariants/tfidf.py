@@ -14,10 +14,8 @@ Tokens: scikit-learn's pattern `(?u)\\b\\w\\w+\\b` takes the maximal runs of wor
 (Python's `\\w`: letters, digits, underscore) of length >= 2, which is what splitting on
 `[^\\pL\\pN_]+` and keeping the pieces of 2+ characters gives. Over all of Unicode the two agree
 but for code points unassigned in Python's Unicode database (newer scripts that RE2's tables
-already have). ASCII texts (nearly all paragraphs of English news) skip the regex: their
-non-word bytes are made spaces by a table lookup and they are split on spaces. Lower case is
-Python's `str.lower` (full case mapping, final sigma) for non-ASCII texts; ASCII texts are
-lowered by Arrow, which for ASCII is the same.
+already have). Lower case is Python's `str.lower` (full case mapping, final sigma) for non-ASCII
+texts; ASCII texts are lowered by Arrow, which for ASCII is the same.
 """
 
 from __future__ import annotations
@@ -101,51 +99,12 @@ def fit_transform(texts: pa.Array, block: int = BLOCK) -> tuple[TfidfModel, Any]
 
 def _tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """The tokens of `texts` in order, and the index (in `texts`) of each one's text."""
-    lowered = _lower(texts)
-    ascii_rows = pc.string_is_ascii(lowered).to_numpy(zero_copy_only=False)
-    if ascii_rows.all():
-        parts = _split_ascii(lowered)
-    elif not ascii_rows.any():
-        parts = pc.split_pattern_regex(lowered, _WORD_BREAK)
-    else:  # each kind of text split its own way, then the token lists put back in text order
-        narrow, wide = np.flatnonzero(ascii_rows), np.flatnonzero(~ascii_rows)
-        lists = pa.concat_arrays(
-            [
-                _split_ascii(pc.take(lowered, pa.array(narrow))),
-                pc.split_pattern_regex(pc.take(lowered, pa.array(wide)), _WORD_BREAK),
-            ]
-        )
-        place = np.empty(len(ascii_rows), dtype=np.int64)
-        place[narrow] = np.arange(len(narrow))
-        place[wide] = len(narrow) + np.arange(len(wide))
-        parts = pc.take(lists, pa.array(place))
+    parts = pc.split_pattern_regex(_lower(texts), _WORD_BREAK)
     row = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(parts)
     long_enough = pc.greater_equal(pc.utf8_length(flat), 2)
     keep = long_enough.to_numpy(zero_copy_only=False)
     return pc.filter(flat, long_enough), row[keep]
-
-
-# ASCII bytes that are word characters (letters, digits, underscore) stay; every other byte
-# becomes a space (an ASCII text has no byte above 127; one outside the texts' own range, in a
-# buffer they share, is never read back).
-_ASCII_WORD_BYTES = np.full(256, ord(" "), dtype=np.uint8)
-for _char in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
-    _ASCII_WORD_BYTES[_char] = _char
-
-
-def _split_ascii(texts: pa.Array) -> pa.Array:
-    """`split_pattern_regex(texts, _WORD_BREAK)` for ASCII texts, up to empty pieces (which no
-    token keeps): every non-word byte is made a space by one table lookup over the strings'
-    bytes, and the texts are split on single spaces. ~3x faster than RE2's Unicode classes, on
-    the ~97% of paragraphs that are ASCII (measured on a 10k-capture train split)."""
-    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-    validity, offsets, data = texts.buffers()
-    mapped = _ASCII_WORD_BYTES[np.frombuffer(data, dtype=np.uint8)] if data else b""
-    spaced = pa.StringArray.from_buffers(
-        len(texts), offsets, pa.py_buffer(mapped), validity, texts.null_count, texts.offset
-    )
-    return pc.split_pattern(spaced, " ")
 
 
 def _lower(texts: pa.Array) -> pa.Array:
