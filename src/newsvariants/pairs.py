@@ -442,7 +442,7 @@ def _other_negatives(
     described = dict(
         zip(chosen_entries.tolist(), texts.describe(pool[chosen_entries]), strict=True)
     )
-    found = []
+    found: list[np.ndarray] = []
     for kind, chosen in (("nearest_other", near), ("random_other", drawn)):
         queries = np.flatnonzero(chosen >= 0)
         entries = chosen[queries]
