@@ -1054,11 +1054,11 @@ def build(
     (BuildResult.records keeps only row counts: what the command line and large builds want).
     """
     from newsvariants.card import render_card
-    from newsvariants.executor import boot_forkserver, resolve_workers, stage_runner
+    from newsvariants.executor import boot_forkserver, runs_a_pool, stage_runner
     from newsvariants.validate import validate_corpus
     from newsvariants.write import write_corpus
 
-    if engine == "local" and resolve_workers(workers) > 1:
+    if runs_a_pool(workers, engine):
         boot_forkserver(WORKER_MODULES)  # its imports overlap reading raw/
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE

@@ -343,10 +343,15 @@ def make_mapper(
         return RayMapper()
     if engine != "local":
         raise NewsVariantsError(f"unknown engine {engine!r} (choose local or ray)")
-    workers = resolve_workers(workers)
-    if workers == 1:
+    if not runs_a_pool(workers, engine):
         return InProcessMapper()
-    return PoolMapper(workers, captures is None or captures >= STOP_IDLE_FROM_CAPTURES, preload)
+    stop_when_idle = captures is None or captures >= STOP_IDLE_FROM_CAPTURES
+    return PoolMapper(resolve_workers(workers), stop_when_idle, preload)
+
+
+def runs_a_pool(workers: int, engine: str) -> bool:
+    """Whether `make_mapper(workers, engine)` runs work on a local process pool."""
+    return engine == "local" and resolve_workers(workers) > 1
 
 
 def resolve_workers(workers: int) -> int:
