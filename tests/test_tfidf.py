@@ -49,13 +49,16 @@ def _assert_identical(expected: object, got: object) -> None:
     assert np.array_equal(expected.data, got.data)  # bit for bit, not approximately
 
 
-def _check(pool: list[str], queries: list[str], block: int = tfidf.BLOCK) -> None:
+def _check(
+    pool: list[str], queries: list[str], block: int = tfidf.BLOCK, threads: int = 1
+) -> None:
     vectorizer, expected, expected_queries = _reference(pool, queries)
-    model, matrix = tfidf.fit_transform(pa.array(pool, pa.string()), block=block)
+    model, matrix = tfidf.fit_transform(pa.array(pool, pa.string()), block, threads)
     assert model.vocabulary.to_pylist() == list(vectorizer.get_feature_names_out())
     assert np.array_equal(model.idf, vectorizer.idf_)
     _assert_identical(expected, matrix)
-    _assert_identical(expected_queries, model.transform(pa.array(queries, pa.string()), block))
+    got_queries = model.transform(pa.array(queries, pa.string()), block, threads)
+    _assert_identical(expected_queries, got_queries)
 
 
 def test_multilingual_texts_match_scikit_learn() -> None:
@@ -67,6 +70,14 @@ def test_multilingual_texts_match_scikit_learn() -> None:
 def test_blocks_do_not_change_the_result(block: int) -> None:
     # terms first seen in later blocks: the storage order of fitted rows follows first appearance
     _check(MULTILINGUAL * 2, MULTILINGUAL, block=block)
+
+
+@pytest.mark.parametrize(("block", "threads"), [(tfidf.BLOCK, 2), (tfidf.BLOCK, 3), (5, 2)])
+def test_threads_do_not_change_the_result(
+    block: int, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tfidf, "SLICE", 2)  # slices this small, so the tiny texts are split
+    _check(MULTILINGUAL * 2, MULTILINGUAL, block=block, threads=threads)
 
 
 def test_seed_captures_match_scikit_learn() -> None:

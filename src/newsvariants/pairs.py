@@ -540,8 +540,10 @@ def nearest(
     asked, which = distinct_first(queries, query_story)
     distinct_story = query_story[asked].astype(np.int64)
 
-    model, matrix = tfidf.fit_transform(pc.take(pool, pa.array(entries)))
-    query_matrix = model.transform(pc.take(queries, pa.array(asked)))
+    # the driver tokenises on as many threads as the build has workers (idle meanwhile)
+    threads = max(1, workers)
+    model, matrix = tfidf.fit_transform(pc.take(pool, pa.array(entries)), threads=threads)
+    query_matrix = model.transform(pc.take(queries, pa.array(asked)), threads=threads)
     postings = _top_terms(matrix.T.tocsr(), POSTINGS)  # term -> its POSTINGS best entries
     pruned = _top_terms(query_matrix, QUERY_TERMS)
     candidates = _candidates(pruned, postings, distinct_story, entry_story, mapper, workers)

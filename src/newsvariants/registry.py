@@ -115,12 +115,16 @@ class StoryRegistry:
         """Story ID for each cluster of capture IDs; updates the registry; returns the events."""
         previous = {c: self.resolve(s) for c, s in self.captures.items() if s in self.stories}
         heir = self._heirs(clusters, previous)
+        # inverted once: asking every cluster which stories it inherits would be quadratic
+        inherited_by: dict[int, list[str]] = {}
+        for sid, idx in heir.items():
+            inherited_by.setdefault(idx, []).append(sid)
         generation = self.generation + 1
         created = False
         ids: list[str] = []
         events: list[StoryEvent] = []
         for index, cluster in enumerate(clusters):
-            inherited = sorted(sid for sid, idx in heir.items() if idx == index)
+            inherited = sorted(inherited_by.get(index, ()))
             if not inherited:
                 sid = self._new_id(min(cluster))
                 former = sorted({previous[c] for c in cluster if c in previous})
