@@ -49,9 +49,7 @@ def _assert_identical(expected: object, got: object) -> None:
     assert np.array_equal(expected.data, got.data)  # bit for bit, not approximately
 
 
-def _check(
-    pool: list[str], queries: list[str], block: int = tfidf.BLOCK, threads: int = 1
-) -> None:
+def _check(pool: list[str], queries: list[str], block: int = tfidf.BLOCK, threads: int = 1) -> None:
     vectorizer, expected, expected_queries = _reference(pool, queries)
     model, matrix = tfidf.fit_transform(pa.array(pool, pa.string()), block, threads)
     assert model.vocabulary.to_pylist() == list(vectorizer.get_feature_names_out())

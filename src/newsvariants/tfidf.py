@@ -20,9 +20,10 @@ texts; ASCII texts are lowered by Arrow, which for ASCII is the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +32,8 @@ import pyarrow.compute as pc
 _WORD_BREAK = r"[^\pL\pN_]+"
 BLOCK = 1 << 16  # texts tokenised at a time: bounds the flattened tokens held at once
 SLICE = 1 << 12  # fewest texts a thread tokenises: below it, starting threads costs more
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,33 +45,29 @@ class TfidfModel:
 
     def transform(self, texts: pa.Array, block: int = BLOCK, threads: int = 1) -> Any:
         """L2-normalised sublinear TF-IDF rows (a CSR matrix) of `texts`; unknown terms drop.
-        `block`: texts tokenised (and weighed) at a time; `threads`: tokenising them."""
-        matrices = []
-        for start in range(0, len(texts), block):
-            part = texts.slice(start, block)
-            tokens, row = _tokens(part, threads)
+        `block`: texts tokenised (and weighed) at a time, in all `threads` (see `_slices`)."""
+        width = len(self.idf)
+
+        def rows_of(part: pa.Array) -> Any:
+            tokens, row = _tokens(part)
             found = pc.fill_null(pc.index_in(tokens, value_set=self.vocabulary), -1)
             col = found.to_numpy(zero_copy_only=False).astype(np.int64)
             known = col >= 0
-            counted = _count(row[known], col[known], len(self.idf))
-            matrices.append(_weigh(_matrix(*counted, len(part), len(self.idf)), self.idf))
-        return _stack(matrices, len(self.idf))
+            counted = _count(row[known], col[known], width)
+            return _weigh(_matrix(*counted, len(part), width), self.idf)
+
+        return _stack(_map(rows_of, _slices(texts, block, threads), threads), width)
 
 
-def fit_transform(
-    texts: pa.Array, block: int = BLOCK, threads: int = 1
-) -> tuple[TfidfModel, Any]:
+def fit_transform(texts: pa.Array, block: int = BLOCK, threads: int = 1) -> tuple[TfidfModel, Any]:
     """The model fitted on `texts` (a string array) and their TF-IDF rows. `block`: texts
-    tokenised (and weighed) at a time: besides the result, memory holds one block's tokens and
-    every block's counts (a 100k-capture split: ~16M counts). `threads`: tokenising a block."""
-    # Each block's distinct tokens and (row in block, local term, count) triples; the vocabulary
-    # is the sorted union of the blocks' tokens, known only once every block is read.
-    parts: list[tuple[pa.Array, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
-    for start in range(0, len(texts), block):
-        tokens, row = _tokens(texts.slice(start, block), threads)
-        encoded = pc.dictionary_encode(tokens)  # codes in order of first appearance
-        local = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        parts.append((encoded.dictionary, _count(row, local, len(encoded.dictionary))))
+    tokenised (and weighed) at a time, in all `threads` (see `_slices`): besides the result,
+    memory holds one block's tokens and every block's counts (a 100k-capture split: ~16M
+    counts)."""
+    # Each slice's distinct tokens and (row in slice, local term, count) triples; the vocabulary
+    # is the sorted union of the slices' tokens, known only once every slice is read.
+    slices = _slices(texts, block, threads)
+    parts = _map(_slice_counts, slices, threads)
     words = pa.concat_arrays([p[0] for p in parts]) if parts else pa.array([], pa.string())
     vocabulary = pc.unique(words)
     vocabulary = pc.take(vocabulary, pc.sort_indices(vocabulary))
@@ -81,7 +80,7 @@ def fit_transform(
     seen = 0
     for k, (dictionary, (row, local, counts)) in enumerate(parts):
         to_global = pc.index_in(dictionary, value_set=vocabulary).to_numpy().astype(np.int64)
-        new = to_global[appearance[to_global] < 0]  # in the block's order of first appearance
+        new = to_global[appearance[to_global] < 0]  # in the slice's order of first appearance
         appearance[new] = np.arange(seen, seen + len(new))
         seen += len(new)
         col = to_global[local].astype(np.int32)
@@ -94,31 +93,45 @@ def fit_transform(
     np.log(idf, out=idf)
     idf += 1.0
     matrices = []
-    for start in range(0, len(texts), block):
-        _, (row, col, counts) = parts.pop(0)  # each block's counts go once weighed
-        height = min(block, len(texts) - start)
-        matrices.append(_weigh(_matrix(row, col, counts, height, width, appearance), idf))
+    for part in slices:
+        _, (row, col, counts) = parts.pop(0)  # each slice's counts go once weighed
+        matrices.append(_weigh(_matrix(row, col, counts, len(part), width, appearance), idf))
     return TfidfModel(vocabulary, idf), _stack(matrices, width)
 
 
-def _tokens(texts: pa.Array, threads: int = 1) -> tuple[pa.Array, np.ndarray]:
-    """The tokens of `texts` in order, and the index (in `texts`) of each one's text.
-
-    With `threads` > 1, consecutive slices are tokenised on that many threads and joined in
-    order (the same result): Arrow's kernels release the GIL, and they are most of the work
-    (the `pairs` stage of a 100k-capture build spends ~6 s of its driver's time here, while
-    the worker pool waits for the postings)."""
-    step = max(SLICE, -(-len(texts) // max(threads, 1)))
-    if len(texts) <= step:
-        return _slice_tokens(texts)
-    starts = range(0, len(texts), step)
-    with ThreadPoolExecutor(len(starts)) as pool:
-        parts = list(pool.map(_slice_tokens, [texts.slice(start, step) for start in starts]))
-    rows = [row + start for start, (_, row) in zip(starts, parts, strict=True)]
-    return pa.concat_arrays([tokens for tokens, _ in parts]), np.concatenate(rows)
+def _slices(texts: pa.Array, block: int, threads: int) -> list[pa.Array]:
+    """`texts` cut into consecutive slices that `threads` threads work on at once: a block
+    shared among them (so the tokens held at once stay one block's), each slice at least SLICE
+    texts (fewer: starting a thread costs more than it saves), no more slices than threads when
+    that is enough. Arrow's and numpy's kernels release the GIL, and are most of the work: the
+    `pairs` stage of a 100k-capture build tokenised for ~6 s in its driver, while the workers
+    waited for the postings."""
+    threads = max(threads, 1)
+    step = block if threads == 1 else max(SLICE, min(block // threads, -(-len(texts) // threads)))
+    return [texts.slice(start, step) for start in range(0, len(texts), step)]
 
 
-def _slice_tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def _map(func: Callable[[pa.Array], T], slices: list[pa.Array], threads: int) -> list[T]:
+    """func of each slice, in order, on up to `threads` threads."""
+    if threads <= 1 or len(slices) <= 1:
+        return [func(part) for part in slices]
+    with ThreadPoolExecutor(min(threads, len(slices))) as pool:
+        return list(pool.map(func, slices))
+
+
+def _slice_counts(
+    texts: pa.Array,
+) -> tuple[pa.Array, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The distinct tokens of `texts` (in order of first appearance) and their counts per text
+    (`_count`, terms numbered in that order)."""
+    tokens, row = _tokens(texts)
+    encoded = pc.dictionary_encode(tokens)  # codes in order of first appearance
+    local = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return encoded.dictionary, _count(row, local, len(encoded.dictionary))
+
+
+def _tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The tokens of `texts` in order, and the index (in `texts`) of each one's text."""
     parts = pc.split_pattern_regex(_lower(texts), _WORD_BREAK)
     row = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(parts)
