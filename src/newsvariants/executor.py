@@ -29,7 +29,7 @@ import sqlite3
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
@@ -128,31 +128,21 @@ def group_arrays(
     func: Callable[[dict[str, np.ndarray]], np.ndarray],
     columns: dict[str, np.ndarray],
     key: str,
-    threads: int = 1,
 ) -> dict[Any, np.ndarray]:
     """func on the rows of each distinct value of columns[key] (numpy columns), by key value.
 
     In-process on both local engines: the groups are numpy arrays (an LSH band is one sort), so
-    shipping them to other processes would cost more than it saves. With `threads` > 1 the
-    groups run on that many threads: numpy's sorts and gathers, most of an LSH band's work,
-    release the GIL."""
+    shipping them to other processes would cost more than it saves."""
     values = columns[key]
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     ends = np.r_[starts[1:], len(ordered)]
-    bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-    def one(bound: tuple[int, int]) -> np.ndarray:
-        rows = order[bound[0] : bound[1]]
-        return func({name: col[rows] for name, col in columns.items()})
-
-    if threads > 1 and len(bounds) > 1:
-        with ThreadPoolExecutor(min(threads, len(bounds))) as pool:
-            results = list(pool.map(one, bounds))
-    else:
-        results = [one(bound) for bound in bounds]
-    return {ordered[start].item(): r for (start, _), r in zip(bounds, results, strict=True)}
+    found: dict[Any, np.ndarray] = {}
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = order[start:end]
+        found[ordered[start].item()] = func({name: col[rows] for name, col in columns.items()})
+    return found
 
 
 def _apply_each(func: Callable[[list[T]], R], groups: list[list[T]]) -> list[R]:
@@ -176,10 +166,7 @@ def pack_groups(groups: Sequence[tuple[Any, list[T]]], workers: int) -> list[lis
 
 
 class _GroupArraysInProcess:
-    """`group_arrays` of both local engines: in this process (see `group_arrays` for why), on
-    as many threads as the engine has workers."""
-
-    workers: int = 1
+    """`group_arrays` of both local engines: in this process (see `group_arrays` for why)."""
 
     def group_arrays(
         self,
@@ -187,7 +174,7 @@ class _GroupArraysInProcess:
         columns: dict[str, np.ndarray],
         key: str,
     ) -> dict[Any, np.ndarray]:
-        return group_arrays(func, columns, key, self.workers)
+        return group_arrays(func, columns, key)
 
 
 class InProcessMapper(_GroupArraysInProcess):
