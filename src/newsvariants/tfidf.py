@@ -45,7 +45,7 @@ class TfidfModel:
 
     def transform(self, texts: pa.Array, block: int = BLOCK, threads: int = 1) -> Any:
         """L2-normalised sublinear TF-IDF rows (a CSR matrix) of `texts`; unknown terms drop.
-        `block`: texts tokenised (and weighed) at a time, in all `threads` (see `_slices`)."""
+        `block`: texts tokenised (and weighed) at a time, shared among `threads` (`_slices`)."""
         width = len(self.idf)
 
         def rows_of(part: pa.Array) -> Any:
@@ -61,7 +61,7 @@ class TfidfModel:
 
 def fit_transform(texts: pa.Array, block: int = BLOCK, threads: int = 1) -> tuple[TfidfModel, Any]:
     """The model fitted on `texts` (a string array) and their TF-IDF rows. `block`: texts
-    tokenised (and weighed) at a time, in all `threads` (see `_slices`): besides the result,
+    tokenised (and weighed) at a time, shared among `threads` (`_slices`): besides the result,
     memory holds one block's tokens and every block's counts (a 100k-capture split: ~16M
     counts)."""
     # Each slice's distinct tokens and (row in slice, local term, count) triples; the vocabulary
