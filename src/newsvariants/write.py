@@ -231,8 +231,8 @@ class BlockWriter:
     def _append(self, block: pa.Table) -> None:  # on the writer's thread
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # the kind's full schema, whatever metadata the blocks carry (a block made by a
-            # worker has none, one read from the cache has it)
+            # the kind's full schema: blocks come as bare `arrow_types` tables (made by workers
+            # or read back from the cache), without the features metadata
             schema = arrow_schema(CONFIGS[self.config])
             self._writer = pq.ParquetWriter(self.path, schema, **_STREAM_OPTIONS)
         self._writer.write_table(block.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
