@@ -1,7 +1,7 @@
 """Build benchmark: generated corpora of 1k / 10k / 100k captures, end to end and per stage.
 
     python benchmarks/bench_build.py [--sizes 1000,10000,100000] [--forms text,html]
-        [--workers 1,2] [--incremental 10000] [--peer] [--data benchmarks/data]
+        [--workers 1,2] [--repeat 3] [--incremental 10000] [--peer] [--data benchmarks/data]
 
 For each form (text dumps, HTML) and size it generates captures with benchmarks/synth.py (cached
 under --data, which is gitignored), ingests them (records/s), then builds the corpus once per
@@ -10,6 +10,10 @@ it reports captures/s (stage times come from wrapping build.run_stage; time not 
 stage is `other`), end to end captures/s, peak RSS of the build's whole process tree (driver plus
 pool workers, sampled every 0.2 s) and the adjusted Rand index of the built stories against the
 generator's gold stories.
+
+--repeat N: N interleaved rounds of the --workers builds (w1, w2, w1, w2...); each size reports
+its median run per --workers value, every run's time and the speed-up (median runs, and each
+round's own ratio): on a shared machine one pair of builds can be off by a third.
 
 --incremental N: builds N captures minus 1% with a fresh cache, adds the last 1%, rebuilds with
 the cache and compares it (time and bytes) with an uncached build of the same raw/ and registry.
@@ -432,8 +436,10 @@ def bench_size(args: argparse.Namespace, form: str, size: int) -> dict[str, Any]
         "ingest_captures_per_s": size / ingest_s,
         "builds": {},
     }
-    for workers in args.workers:
-        measured = run_child(raw, run / f"corpus-w{workers}", workers)
+    runs, digests = _worker_rounds(args, form, size, raw, run)
+    for workers, measured_runs in runs.items():
+        measured = _median_run(measured_runs)
+        measured["seconds_runs"] = [m["seconds"] for m in measured_runs]
         measured["captures_per_s"] = size / measured["seconds"]
         measured["stage_captures_per_s"] = {
             # stages under 10 ms (e.g. label, now done inside align) have no meaningful rate
@@ -444,12 +450,12 @@ def bench_size(args: argparse.Namespace, form: str, size: int) -> dict[str, Any]
         measured["stage_captures_per_cpu_s"] = {
             stage: size / s for stage, s in measured["stage_cpu_seconds"].items() if s >= 0.01
         }
-        measured["load_average"] = os.getloadavg()
         measured["ari"] = ari(gold, corpus_stories(run / f"corpus-w{workers}"), id_of)
         row["builds"][str(workers)] = measured
-        print(f"  {form} {size} workers={workers}: {measured['seconds']:.1f}s", flush=True)
-    digests = {tree_digest(run / f"corpus-w{w}") for w in args.workers}
+    # every build of every round, whatever its number of workers, wrote the same bytes
     row["outputs_identical_across_workers"] = len(digests) == 1
+    if len(runs) > 1:
+        row["speedup"] = _speedup(runs)
     if args.peer:
         seconds, predicted = peer_datatrove(raw, run / "datatrove")
         row["peer_datatrove"] = {
@@ -458,6 +464,49 @@ def bench_size(args: argparse.Namespace, form: str, size: int) -> dict[str, Any]
             "ari": ari(gold, predicted, id_of),
         }
     return row
+
+
+def _worker_rounds(
+    args: argparse.Namespace, form: str, size: int, raw: Path, run: Path
+) -> tuple[dict[int, list[dict[str, Any]]], set[str]]:
+    """`--repeat` rounds of one build per --workers value, interleaved (w1, w2, w1, w2...): the
+    machine is shared and its speed drifts over minutes, so builds of one round see the same
+    conditions and their ratio is fairer than that of two builds minutes apart."""
+    runs: dict[int, list[dict[str, Any]]] = {w: [] for w in args.workers}
+    digests: set[str] = set()
+    for round_ in range(args.repeat):
+        for workers in args.workers:
+            out = run / f"corpus-w{workers}"
+            measured = run_child(raw, out, workers)
+            measured["load_average"] = os.getloadavg()
+            runs[workers].append(measured)
+            digests.add(tree_digest(out))
+            print(
+                f"  {form} {size} workers={workers} round {round_ + 1}/{args.repeat}: "
+                f"{measured['seconds']:.1f}s",
+                flush=True,
+            )
+    return runs, digests
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median time (the lower middle of an even count): a real run, whose stages
+    add up, rather than averaged stages."""
+    ranked = sorted(runs, key=lambda m: m["seconds"])
+    return dict(ranked[(len(ranked) - 1) // 2])
+
+
+def _speedup(runs: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Time with the fewest workers over time with the most: the ratio of the median runs, and
+    the ratio within each round (the spread says how much one figure can be trusted)."""
+    fewest, most = min(runs), max(runs)
+    slow = [m["seconds"] for m in runs[fewest]]
+    fast = [m["seconds"] for m in runs[most]]
+    return {
+        "workers": [fewest, most],
+        "median_ratio": _median_run(runs[fewest])["seconds"] / _median_run(runs[most])["seconds"],
+        "round_ratios": [a / b for a, b in zip(slow, fast, strict=True)],
+    }
 
 
 def bench_incremental(args: argparse.Namespace) -> dict[str, Any]:
@@ -505,6 +554,13 @@ def print_table(results: dict[str, Any]) -> None:
             cells += [f"{b['captures_per_s']:.1f}", f"{b['peak_rss_mib']:.0f}", f"{b['ari']:.3f}"]
             cells += [f"{rates[s]:.0f}" if s in rates else "-" for s in STAGES if s != "card"]
             print(" | ".join(cells))
+        if "speedup" in row:
+            up = row["speedup"]
+            rounds = ", ".join(f"{r:.2f}" for r in up["round_ratios"])
+            print(
+                f"{row['form']} {row['captures']}: workers {up['workers'][0]} -> "
+                f"{up['workers'][1]}: {up['median_ratio']:.2f}x (median runs; rounds: {rounds})"
+            )
         if "peer_datatrove" in row:
             peer = row["peer_datatrove"]
             print(
@@ -534,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forms", default="text,html")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="interleaved rounds of the --workers builds"
+    )
     parser.add_argument("--incremental", type=int, default=0, help="size for the +1%% rebuild")
     parser.add_argument("--peer", action="store_true", help="also run datatrove's MinHash dedup")
     parser.add_argument("--data", type=Path, default=HERE / "data")
