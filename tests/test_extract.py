@@ -358,6 +358,25 @@ def test_sentences_about_something_else_after_a_share_marker_are_not_body() -> N
     assert [p.text for p in extract_text_dump(resumed, "resumed").paragraphs] == FERRY
 
 
+def test_a_list_of_sources_after_the_article_is_not_body() -> None:
+    """A fact-check's sources cite the article (on its topic, so no topic shift cuts them):
+    below their heading nothing is body, whatever its shape; above it the article is whole."""
+    sources = [
+        'Port authority, "Ferry timetable 2025," accessed March 3, 2025',
+        "Email interview with the port authority spokesperson about the harbour ferry, March 2025.",
+        'Harbour Gazette, "Ferry boats leased for the summer season at the harbour," Feb. 2025.',
+    ]
+    page = ["Ferry timetable to change", *FERRY, "Sources:", *sources, "How to contact us"]
+    text = "\n".join(page)
+    ex = extract_text_dump(text, "sources")
+    assert [p.text for p in ex.paragraphs] == FERRY
+    reasons = {text[r.start : r.end]: r.reason for r in ex.removed}
+    assert [reasons[line] for line in ["Sources:", *sources]] == ["metadata"] * 4
+    # without the heading, the same lines read as the article's own: the heading is what cuts
+    headless = "\n".join(page[:6] + page[7:])
+    assert [p.text for p in extract_text_dump(headless, "s").paragraphs] == [*FERRY, *sources]
+
+
 # --- the rules and the page-wide shape features: fast forms equal their definitions ----------
 
 FURNITURE = FIXTURES / "furniture_lines.tsv"  # expected reason ("-": none) <TAB> block text
@@ -393,7 +412,7 @@ def test_every_example_of_page_furniture_gets_its_reason() -> None:
 def test_every_head_rule_has_an_example_it_decides() -> None:
     decided = {head_rule(text, block_size(text)) for _, text in furniture_lines()}
     rules = ("credit", "date_header", "ad", "related", "share", "metadata_lead", "byline")
-    rules += ("metadata_label", "comments")
+    rules += ("metadata_label", "sources", "comments")
     assert [rule[0] for rule in HEAD_RULES] == list(rules)
     assert decided >= set(rules)
 

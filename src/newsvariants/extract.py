@@ -14,7 +14,8 @@ density, class/id hints, trafilatura's own judgement). The classifier works in t
    card) gains a quarter; below a sure headline, lower-case list lines cost nothing. The article
    body is the contiguous run of blocks with the highest total (the densest run of sentence-like
    text: a maximum-sum subarray), looked for below the headline that repeats the page's <title>,
-   and cut at a "Related"/"Share"/comments marker when what follows is about something else;
+   and cut at a "Related"/"Share"/comments marker when what follows is about something else
+   (below a comments or sources heading, nothing is body whatever its topic);
 3. inside that run, sentence-like blocks (and, in a dump, its list lines and subheadings) are
    body; around it, the headline, the byline and the dateline are recognised by shape and
    position; every other block keeps its removal reason.
@@ -47,6 +48,7 @@ from newsvariants.extract_rules import (
     COMMENTS_HEAD_RE,
     CREDIT_RE,
     DATE_ANY,
+    SOURCES_HEAD_RE,
     hint_reason,
     page_reasons,
 )
@@ -94,7 +96,9 @@ __all__ = [
 # a collapse of the body when trafilatura keeps only a fragment of the article
 # (`render.classify_html_blocks`); a <br> ends a block of its container. Both forms: table rows
 # above a section marker weigh their words when the tail is cut there (`_trim_tail`).
-EXTRACTOR_VERSION = "0.4"
+# 0.5: below the heading of the article's sources ("Sources:", "References"), nothing is body
+# (reason `metadata`), as below a comments heading.
+EXTRACTOR_VERSION = "0.5"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -213,7 +217,7 @@ class _Evidence:
     sentence: bool
     reason: str | None  # removal reason from the block's own shape / the page / the site
     key: str  # block_key of its text
-    section_end: bool = False  # starts the comments (nothing after it is body)
+    section_end: bool = False  # starts the comments or the sources (nothing after is body)
     copy: bool = False  # a second copy of a paragraph seen above
 
 
@@ -287,7 +291,9 @@ def _gather_evidence(
             ev.copy = block.extractor_body is None
         seen.add(key)
     for block, ev in zip(blocks, evidence, strict=True):
-        if ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text):
+        if (ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text)) or (
+            ev.reason == "metadata" and SOURCES_HEAD_RE.match(block.text)
+        ):
             ev.section_end = True
     return evidence, anchor
 
@@ -602,8 +608,9 @@ def _topic_overlap(
 _SECTION_MARKERS = ("related", "share", "comments", "copyright")
 
 
-def _comments_start(evidence: list[_Evidence], first: int) -> int:
-    """Index of the first comments heading after the body began (everything after is comments)."""
+def _section_end(evidence: list[_Evidence], first: int) -> int:
+    """Index of the first comments or sources heading after the body began (nothing after it is
+    the article)."""
     for i in range(first + 1, len(evidence)):
         if evidence[i].section_end:
             return i
@@ -628,7 +635,9 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     first, last = _body_run(scores, anchor)
     last = _trim_tail(blocks, scores, evidence, (first, last), listed)
     last = _list_after(blocks, evidence, listed, last) if last >= first else last
-    comments_at = _comments_start(evidence, first) if last >= first else len(blocks)
+    ends_at = _section_end(evidence, first) if last >= first else len(blocks)
+    # what lies below the comments heading is comments; below the sources heading, the sources
+    end_reason = (evidence[ends_at].reason or "comments") if ends_at < len(blocks) else ""
     decisions = []
     section = ""
     for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True)):
@@ -637,7 +646,8 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
         elif scores[i] > 0:
             section = ""
         place = _BEFORE if i < first else _INSIDE if i <= last else _AFTER
-        decisions.append(_decide(block, ev, place, i >= comments_at, section, scores[i]))
+        below = end_reason if i >= ends_at else ""
+        decisions.append(_decide(block, ev, place, below, section, scores[i]))
     _keep_subheadings(blocks, evidence, decisions)
     _mark_image_labels(blocks, evidence, decisions, first)
     _mark_title(blocks, evidence, decisions, first)
@@ -663,12 +673,14 @@ _BEFORE, _INSIDE, _AFTER = -1, 0, 1  # where a block stands relative to the body
 
 
 def _decide(
-    block: Block, ev: _Evidence, place: int, in_comments: bool, section: str, score: float
+    block: Block, ev: _Evidence, place: int, below_end: str, section: str, score: float
 ) -> Decision:
+    """`below_end`: the reason of the section end (comments, sources) the block is below, if
+    any; `section`: the related or comments heading it falls under, if any."""
     if block.tag == "figcaption" or ev.reason == "caption":
         return _decision("caption", "caption", "a media caption")
-    if in_comments and ev.reason in (None, "navigation", "boilerplate"):
-        return _decision("removed", section or "comments", "after the comments heading")
+    if below_end and ev.reason in (None, "navigation", "boilerplate"):
+        return _decision("removed", section or below_end, "after the comments or sources heading")
     if ev.reason == "credit":
         return _decision("caption", "credit", "photo credit")
     if ev.reason is not None:

@@ -83,6 +83,9 @@ COMMENTS_HEAD = (
     r"|reader comments|show comments|view comments|comment on this|no comments( yet)?)"
     r"\b[^.!?]{0,60}[.!?*]?$"
 )
+# The heading of the article's list of sources or references (fact-checks, explainers): what
+# follows cites the article and is not its text. Plural only: "Source" alone labels a chart.
+SOURCES_HEAD = r"(our\s+)?(sources|references|bibliography|works\s+cited|footnotes)\s*:?$"
 CREDIT = (
     r"(©|photo(graph)?s?\s*(:|by\b|credit)|image\s*(:|by\b|credit)|credit\s*:|picture\s*:"
     r"|source\s*:\s*getty)"
@@ -121,6 +124,7 @@ _BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "авт�
 _META_LABEL_LEADS = ("researched", "edited", "reported", "written", "compiled", "produced")
 _META_LABEL_LEADS += ("additional", "graphic", "tags", "topics", "subjects", "filed")
 _META_LABEL_LEADS += ("categories", "posted")
+_SOURCES_LEADS = ("our", "sources", "references", "bibliography", "works", "footnotes")
 _COMMENTS_LEADS = ("[", "(", "top", "best", "most", "latest", "newest", "reader", "all", "show")
 _COMMENTS_LEADS += ("view", "load", "see", "rated", "comment", "leave", "post", "add", "join")
 _COMMENTS_LEADS += ("your", "no") + _DIGITS
@@ -134,6 +138,7 @@ HEAD_RULES: tuple[tuple[str, str, float, str, bool, tuple[str, ...]], ...] = (
     ("metadata_lead", "metadata", 25, META_LEAD, True, _META_LEAD_LEADS),
     ("byline", "byline", 25, BYLINE, False, _BYLINE_LEADS),
     ("metadata_label", "metadata", 40, META_LABEL, True, _META_LABEL_LEADS),
+    ("sources", "metadata", 4, SOURCES_HEAD, True, _SOURCES_LEADS),
     ("comments", "comments", 40, COMMENTS_HEAD, True, _COMMENTS_LEADS),
 )
 HEAD_REASONS = {rule[0]: rule[1] for rule in HEAD_RULES}
@@ -182,6 +187,7 @@ def head_rule(text: str, size: float, candidates: tuple[int, ...] | None = None)
 # --- other patterns --------------------------------------------------------------------------
 
 COMMENTS_HEAD_RE = re.compile(COMMENTS_HEAD, re.IGNORECASE)
+SOURCES_HEAD_RE = re.compile(SOURCES_HEAD, re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
 _RIGHTS = re.compile(r"rights reserved|^(©|\(c\)|copyright)\s*(19|20)\d\d\b", re.IGNORECASE)
 CREDIT_RE = re.compile(CREDIT, re.IGNORECASE)
