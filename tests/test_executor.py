@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,18 @@ def pool_for_small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def worker_pids(chunk: list[int]) -> list[int]:
+    return [os.getpid() for _ in chunk]
+
+
+# Filled in the test's process only: a worker imports this module afresh, with the list empty.
+DRIVER_WAITS_FOR: list[threading.Event] = []
+
+
+def pids_once_a_worker_answered(chunk: list[int]) -> list[int]:
+    """In the test's process, returns only once the pool has answered (so the driver runs
+    exactly one chunk); in a worker, at once."""
+    for event in DRIVER_WAITS_FOR:
+        assert event.wait(120)
     return [os.getpid() for _ in chunk]
 
 
@@ -185,6 +198,8 @@ def test_a_small_build_keeps_its_idle_workers_and_a_large_one_stops_them() -> No
     assert isinstance(small, PoolMapper) and isinstance(large, PoolMapper)
     assert not small.stop_when_idle and large.stop_when_idle and unknown.stop_when_idle
     chunks = [[i] * 3 for i in range(12)]
+    # until its first worker answers, a small build's driver runs the chunks itself
+    assert small._first_answer().wait(120)
     try:
         for mapper in (small, large):
             before = {pid for chunk in mapper.map(worker_pids, chunks) for pid in chunk}
@@ -212,6 +227,24 @@ def test_a_pool_is_running_from_its_first_map_until_it_lets_its_workers_go() -> 
             assert mapper.running is not stop_when_idle
         finally:
             mapper.close()
+
+
+def test_a_small_builds_driver_runs_chunks_in_order_until_a_worker_answers() -> None:
+    """A pool's first start waits seconds for the fork server's imports: meanwhile the driver of
+    a small build runs the chunks, then the workers run the rest. A large build's driver never
+    runs them (see test_two_workers_run_in_other_processes_and_keep_the_order)."""
+    mapper = PoolMapper(2, stop_when_idle=False)
+    DRIVER_WAITS_FOR.append(mapper._first_answer())
+    chunks = [[i] * 2 for i in range(20)]
+    try:
+        pids = [pid for chunk in mapper.map(pids_once_a_worker_answered, chunks) for pid in chunk]
+        echoed = [item for chunk in mapper.map(sorted, chunks) for item in chunk]
+    finally:
+        DRIVER_WAITS_FOR.clear()
+        mapper.close()
+    assert pids[:2] == [os.getpid()] * 2  # the first chunk, here, while the pool started
+    assert len(pids) == 40 and os.getpid() not in pids[2:]  # the rest on the workers
+    assert echoed == [i for i in range(20) for _ in range(2)]
 
 
 def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:

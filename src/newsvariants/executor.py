@@ -26,6 +26,7 @@ import multiprocessing.forkserver
 import os
 import pickle
 import sqlite3
+import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -228,6 +229,10 @@ class PoolMapper(_GroupArraysInProcess):
         self.workers = workers
         self.stop_when_idle = stop_when_idle
         self.preload = tuple(preload)
+        # Set once a worker of the first pool has answered: until then the driver runs chunks
+        # itself (`_Windowed`), if the pool keeps its idle workers (a small build). A later pool
+        # (after `release`) forks from the fork server already up.
+        self._answered: threading.Event | None = None
 
     @cached_property
     def pool(self) -> ProcessPoolExecutor:
@@ -243,7 +248,25 @@ class PoolMapper(_GroupArraysInProcess):
         A sequence of fewer than POOL_MIN_TASKS items runs in-process."""
         if isinstance(chunks, Sequence) and sum(map(len, chunks)) < POOL_MIN_TASKS:
             return (func(chunk) for chunk in chunks)
-        return _Windowed(self.pool, func, iter(chunks), self.workers * WINDOW_PER_WORKER)
+        size = self.workers * WINDOW_PER_WORKER
+        # A pool that stops its idle workers is a large build's: its driver does not take on
+        # stage work, whose imports and caches would stay in it through its memory peaks.
+        answered = None if self.stop_when_idle else self._first_answer()
+        return _Windowed(self.pool, func, iter(chunks), size, answered)
+
+    def _first_answer(self) -> threading.Event:
+        """Set once a worker has answered. The first call starts the workers from another
+        thread, since submitting blocks until the fork server's imports are done (seconds)."""
+        if self._answered is None:
+            answered = self._answered = threading.Event()
+            pool = self.pool
+
+            def start() -> None:
+                pool.submit(_answer).result()
+                answered.set()
+
+            threading.Thread(target=start, name="pool-start", daemon=True).start()
+        return self._answered
 
     def map_groups(
         self, func: Callable[[list[T]], R], groups: Sequence[tuple[Any, list[T]]]
@@ -288,6 +311,10 @@ def release_free_memory() -> None:
         trim(0)
 
 
+def _answer() -> None:
+    """A worker's first task while the driver helps (`_Windowed`): its answer: the pool is up."""
+
+
 def _trimmed(func: Callable[[list[T]], R], chunk: list[T]) -> R:
     """A worker's task: `func` on the chunk, then its freed memory back to the system."""
     try:
@@ -298,7 +325,13 @@ def _trimmed(func: Callable[[list[T]], R], chunk: list[T]) -> R:
 
 class _Windowed(Iterator[R]):
     """Ordered results of `func` over chunks on a pool, at most `size` chunks in flight. The
-    first window is submitted at once, so the workers start before the consumer asks."""
+    first window is submitted at once, so the workers start before the consumer asks.
+
+    `answered`: set once a worker of the pool has answered. The pool's first start waits for its
+    fork server's imports (~1.5 s of a build with two workers, the driver idle meanwhile: a
+    1k-capture build was slower with two workers than with one). Until then the driver runs the
+    chunks itself, in order; the pool takes the rest. Who runs a chunk never changes its
+    result."""
 
     def __init__(
         self,
@@ -306,9 +339,16 @@ class _Windowed(Iterator[R]):
         func: Callable[[list[T]], R],
         chunks: Iterator[list[T]],
         size: int,
+        answered: threading.Event | None = None,
     ) -> None:
         self.pool, self.func, self.chunks = pool, func, chunks
         self.window: deque[Future[R]] = deque()
+        self.done_here: deque[R] = deque()  # results of the chunks the driver ran, in order
+        while answered is not None and not answered.is_set():
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.done_here.append(self.func(chunk))
         for _ in range(size):
             if not self._submit():
                 break
@@ -321,6 +361,8 @@ class _Windowed(Iterator[R]):
         return True
 
     def __next__(self) -> R:
+        if self.done_here:
+            return self.done_here.popleft()
         if not self.window:
             raise StopIteration
         result = self.window.popleft().result()
