@@ -198,9 +198,9 @@ def test_a_small_build_keeps_its_idle_workers_and_a_large_one_stops_them() -> No
     assert isinstance(small, PoolMapper) and isinstance(large, PoolMapper)
     assert not small.stop_when_idle and large.stop_when_idle and unknown.stop_when_idle
     chunks = [[i] * 3 for i in range(12)]
-    # until its first worker answers, a small build's driver runs the chunks itself
-    assert small._first_answer().wait(120)
     try:
+        # until its first worker answers, a small build's driver runs the chunks itself
+        assert small._first_answer().wait(120)
         for mapper in (small, large):
             before = {pid for chunk in mapper.map(worker_pids, chunks) for pid in chunk}
             mapper.release()
