@@ -247,6 +247,28 @@ def test_a_small_builds_driver_runs_chunks_in_order_until_a_worker_answers() -> 
     assert echoed == [i for i in range(20) for _ in range(2)]
 
 
+def a_failed_answer() -> None:
+    raise RuntimeError("this worker cannot answer")
+
+
+def test_a_pool_that_fails_its_first_answer_still_takes_the_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the first answer fails, the driver stops running chunks and the pool gets them (and
+    its own errors reach the caller, as without the driver's help): it never silently runs a
+    whole stage alone."""
+    monkeypatch.setattr(executor, "_answer", a_failed_answer)
+    mapper = PoolMapper(2, stop_when_idle=False)
+    DRIVER_WAITS_FOR.append(mapper._first_answer())
+    chunks = [[i] * 2 for i in range(20)]
+    try:
+        pids = [pid for chunk in mapper.map(pids_once_a_worker_answered, chunks) for pid in chunk]
+    finally:
+        DRIVER_WAITS_FOR.clear()
+        mapper.close()
+    assert len(pids) == 40 and os.getpid() not in pids[2:]
+
+
 def test_few_tasks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_TASKS", 100)
     mapper = PoolMapper(2)

@@ -262,8 +262,10 @@ class PoolMapper(_GroupArraysInProcess):
             pool = self.pool
 
             def start() -> None:
-                pool.submit(_answer).result()
-                answered.set()
+                try:
+                    pool.submit(_answer).result()
+                finally:  # a pool that cannot start fails the next submit, as without this
+                    answered.set()
 
             threading.Thread(target=start, name="pool-start", daemon=True).start()
         return self._answered
