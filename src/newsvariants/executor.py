@@ -31,6 +31,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
@@ -262,8 +263,8 @@ class PoolMapper(_GroupArraysInProcess):
             pool = self.pool
 
             def start() -> None:
-                try:
-                    pool.submit(_answer).result()
+                try:  # a result or an error: either way the pool has answered
+                    wait_for_futures([pool.submit(_answer)])
                 finally:  # a pool that cannot start fails the next submit, as without this
                     answered.set()
 
