@@ -411,7 +411,8 @@ def test_every_example_of_page_furniture_gets_its_reason() -> None:
 
 def test_every_head_rule_has_an_example_it_decides() -> None:
     decided = {head_rule(text, block_size(text)) for _, text in furniture_lines()}
-    rules = ("credit", "date_header", "ad", "related", "share", "metadata_lead", "byline")
+    rules = ("credit", "caption_label", "date_header", "ad", "related", "share", "metadata_lead")
+    rules += ("byline",)
     rules += ("metadata_label", "sources", "comments")
     assert [rule[0] for rule in HEAD_RULES] == list(rules)
     assert decided >= set(rules)

@@ -97,7 +97,9 @@ __all__ = [
 # (`render.classify_html_blocks`); a <br> ends a block of its container. Both forms: table rows
 # above a section marker weigh their words when the tail is cut there (`_trim_tail`).
 # 0.5: below the heading of the article's sources ("Sources:", "References"), nothing is body
-# (reason `metadata`), as below a comments heading.
+# (reason `metadata`), as below a comments heading. Labelled teasers ("READ MORE: ...", up to 30
+# words) and "More ... Stories" headings are `related`; a line labelled "Image caption" or
+# "Media caption" is a caption.
 EXTRACTOR_VERSION = "0.5"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,

@@ -49,8 +49,10 @@ RELATED_HEAD = (
     r"|most (read|popular|viewed|shared)|trending( now| stories)?|popular (posts|stories)"
     r"|latest (news|stories|posts|videos)|also read|further reading|more in|don'?t miss"
     r"|editor'?s picks|top stories|what to read next|up next|explore further)\b[^.!?]{0,40}$"
-    r"|related\s*:.{0,120}$"
+    # a labelled teaser: "READ MORE: China plague outbreak confirmed", "Related: ..."
+    r"|(related|read (more|also|next)|also read|see also|more)\s*:.{0,160}$"
     r"|more\s+[\w'’-]+(\s+[\w'’-]+)?$"  # "More Washington Examiner", "More from ..."
+    r"|more(\s+[\w'’-]+){0,3}\s+(stories|news|articles|reads|videos)$"  # "More Great WIRED Stories"
 )
 _SOCIAL = (
     r"facebook|twitter|whatsapp|linkedin|reddit|pinterest|telegram|flipboard|pocket|instagram"
@@ -83,6 +85,9 @@ COMMENTS_HEAD = (
     r"|reader comments|show comments|view comments|comment on this|no comments( yet)?)"
     r"\b[^.!?]{0,60}[.!?*]?$"
 )
+# A caption's label printed before it ("Image caption Assange gestures...", "Media caption Who is
+# ...": a caption kept in `captions`, not body).
+CAPTION_LABEL = r"(image|media|video|photo|picture)\s+caption\b"
 # The heading of the article's list of sources or references (fact-checks, explainers): what
 # follows cites the article and is not its text. Plural only: "Source" alone labels a chart.
 SOURCES_HEAD = r"(our\s+)?(sources|references|bibliography|works\s+cited|footnotes)\s*:?$"
@@ -124,6 +129,7 @@ _BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "авт�
 _META_LABEL_LEADS = ("researched", "edited", "reported", "written", "compiled", "produced")
 _META_LABEL_LEADS += ("additional", "graphic", "tags", "topics", "subjects", "filed")
 _META_LABEL_LEADS += ("categories", "posted")
+_CAPTION_LABEL_LEADS = ("image", "media", "video", "photo", "picture")
 _SOURCES_LEADS = ("our", "sources", "references", "bibliography", "works", "footnotes")
 _COMMENTS_LEADS = ("[", "(", "top", "best", "most", "latest", "newest", "reader", "all", "show")
 _COMMENTS_LEADS += ("view", "load", "see", "rated", "comment", "leave", "post", "add", "join")
@@ -131,9 +137,10 @@ _COMMENTS_LEADS += ("your", "no") + _DIGITS
 
 HEAD_RULES: tuple[tuple[str, str, float, str, bool, tuple[str, ...]], ...] = (
     ("credit", "credit", float("inf"), CREDIT, True, _CREDIT_LEADS),
+    ("caption_label", "caption", 60, CAPTION_LABEL, True, _CAPTION_LABEL_LEADS),
     ("date_header", "date_header", 14, DATE_ONLY, True, _DATE_LEADS),
     ("ad", "ad", 6, AD, True, _AD_LEADS),
-    ("related", "related", 14, RELATED_HEAD, True, _RELATED_LEADS),
+    ("related", "related", 30, RELATED_HEAD, True, _RELATED_LEADS),
     ("share", "share", 14, SHARE, True, _SHARE_LEADS),
     ("metadata_lead", "metadata", 25, META_LEAD, True, _META_LEAD_LEADS),
     ("byline", "byline", 25, BYLINE, False, _BYLINE_LEADS),
