@@ -229,10 +229,9 @@ def test_a_pool_is_running_from_its_first_map_until_it_lets_its_workers_go() -> 
             mapper.close()
 
 
-def test_a_small_builds_driver_runs_chunks_in_order_until_a_worker_answers() -> None:
-    """A pool's first start waits seconds for the fork server's imports: meanwhile the driver of
-    a small build runs the chunks, then the workers run the rest. A large build's driver never
-    runs them (see test_two_workers_run_in_other_processes_and_keep_the_order)."""
+def map_while_a_small_pool_starts() -> tuple[list[int], list[int]]:
+    """A new small build's pool maps 20 chunks (the driver's first chunk waits for the pool's
+    answer), then echoes them: the pid of each item, and the echoed items."""
     mapper = PoolMapper(2, stop_when_idle=False)
     DRIVER_WAITS_FOR.append(mapper._first_answer())
     chunks = [[i] * 2 for i in range(20)]
@@ -242,6 +241,14 @@ def test_a_small_builds_driver_runs_chunks_in_order_until_a_worker_answers() -> 
     finally:
         DRIVER_WAITS_FOR.clear()
         mapper.close()
+    return pids, echoed
+
+
+def test_a_small_builds_driver_runs_chunks_in_order_until_a_worker_answers() -> None:
+    """A pool's first start waits seconds for the fork server's imports: meanwhile the driver of
+    a small build runs the chunks, then the workers run the rest. A large build's driver never
+    runs them (see test_two_workers_run_in_other_processes_and_keep_the_order)."""
+    pids, echoed = map_while_a_small_pool_starts()
     assert pids[:2] == [os.getpid()] * 2  # the first chunk, here, while the pool started
     assert len(pids) == 40 and os.getpid() not in pids[2:]  # the rest on the workers
     assert echoed == [i for i in range(20) for _ in range(2)]
@@ -258,14 +265,7 @@ def test_a_pool_that_fails_its_first_answer_still_takes_the_chunks(
     its own errors reach the caller, as without the driver's help): it never silently runs a
     whole stage alone."""
     monkeypatch.setattr(executor, "_answer", a_failed_answer)
-    mapper = PoolMapper(2, stop_when_idle=False)
-    DRIVER_WAITS_FOR.append(mapper._first_answer())
-    chunks = [[i] * 2 for i in range(20)]
-    try:
-        pids = [pid for chunk in mapper.map(pids_once_a_worker_answered, chunks) for pid in chunk]
-    finally:
-        DRIVER_WAITS_FOR.clear()
-        mapper.close()
+    pids, _ = map_while_a_small_pool_starts()
     assert len(pids) == 40 and os.getpid() not in pids[2:]
 
 

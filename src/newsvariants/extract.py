@@ -293,11 +293,14 @@ def _gather_evidence(
             ev.copy = block.extractor_body is None
         seen.add(key)
     for block, ev in zip(blocks, evidence, strict=True):
-        if (ev.reason == "comments" and COMMENTS_HEAD_RE.match(block.text)) or (
-            ev.reason == "metadata" and SOURCES_HEAD_RE.match(block.text)
-        ):
+        heading = _SECTION_END_HEADINGS.get(ev.reason or "")
+        if heading is not None and heading.match(block.text):
             ev.section_end = True
     return evidence, anchor
+
+
+# The headings below which nothing is the article, by the reason their blocks get.
+_SECTION_END_HEADINGS = {"comments": COMMENTS_HEAD_RE, "metadata": SOURCES_HEAD_RE}
 
 
 def _main_script(blocks: list[Block], evidence: list[_Evidence]) -> tuple[str | None, list[str]]:
@@ -638,8 +641,8 @@ def classify_blocks(blocks: list[Block], context: PageContext) -> list[Decision]
     last = _trim_tail(blocks, scores, evidence, (first, last), listed)
     last = _list_after(blocks, evidence, listed, last) if last >= first else last
     ends_at = _section_end(evidence, first) if last >= first else len(blocks)
-    # what lies below the comments heading is comments; below the sources heading, the sources
-    end_reason = (evidence[ends_at].reason or "comments") if ends_at < len(blocks) else ""
+    # below the comments heading lie comments; below the sources heading, sources (`metadata`)
+    end_reason = (evidence[ends_at].reason or "") if ends_at < len(blocks) else ""
     decisions = []
     section = ""
     for i, (block, ev) in enumerate(zip(blocks, evidence, strict=True)):
