@@ -12,6 +12,7 @@ from newsvariants.extract import (
     extract_capture,
     text_of_capture,
 )
+from newsvariants.extract_rules import hint_reason
 from newsvariants.ingest import CaptureInput, capture_record
 from newsvariants.records import Capture
 from newsvariants.render import classify_html_blocks, extract_html, render_html
@@ -192,6 +193,52 @@ def test_teaser_blurbs_trafilatura_keeps_between_links_are_not_body() -> None:
     decisions = classify_blocks(blocks_of(rows), PageContext())
     body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
     assert body == PARAGRAPHS[:5]
+
+
+def test_a_share_bar_or_signup_form_trafilatura_keeps_inside_the_article_is_not_body() -> None:
+    # trafilatura keeps what sits inside the article element; the containers' class names say
+    # these are a share bar and a newsletter form, whatever language the page is in
+    rows = [("Harbour board sets fares", "h1", ARTICLE, True, 0.0)]
+    rows += [(p, "p", ARTICLE, True, 0.0) for p in PARAGRAPHS]
+    rows.append(("Iesaki šo rakstu:", "div", f"{ARTICLE} share-compact right", True, 0.0))
+    form = f"{ARTICLE} subscribe-form ajax subscribe-form-txt"
+    rows.append(("Piesakies LSM pasta saņemšanai!", "strong", form, True, 0.0))
+    rows.append(
+        (
+            "Šo vēstkopu mēs izsūtīsim aptuveni reizi nedēļā ar iespēju jebkurā brīdī atteikties.",
+            "p",
+            form + " subscribe-form-desc",
+            True,
+            0.0,
+        )
+    )
+    decisions = classify_blocks(blocks_of(rows), PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body == PARAGRAPHS
+    assert [d.reason for d in decisions[-3:]] == ["share", "subscribe", "subscribe"]
+
+
+def test_a_furniture_word_on_the_article_wrapper_itself_is_not_evidence() -> None:
+    # the class of the container of (nearly) everything trafilatura keeps names the article,
+    # whatever its words ("post-content promo-...")
+    wrapper = "col-lg-8 post-content promo-wrapper"
+    rows = [("Harbour board sets fares", "h1", wrapper, True, 0.0)]
+    rows += [(p, "p", wrapper, True, 0.0) for p in PARAGRAPHS]
+    rows.append(("Share this story", "div", f"{wrapper} share-bar", True, 0.0))
+    decisions = classify_blocks(blocks_of(rows), PageContext())
+    body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
+    assert body == PARAGRAPHS
+    assert hint_reason(wrapper) == "ad"
+
+
+def test_class_words_are_matched_between_underscores_and_digits_too() -> None:
+    assert hint_reason("sf_comment_list borde_bottom sf_comment_text") == "comments"
+    assert hint_reason("sf_comment_1073341 titulo_post") == "comments"
+    assert hint_reason("main_menu menu_item") == "navigation"
+    assert hint_reason("post_share_buttons") == "share"
+    assert hint_reason("commentary-column") is None
+    assert hint_reason("unavailable-notice") is None
+    assert hint_reason("promotional") == "ad"
 
 
 def test_a_table_trafilatura_keeps_is_body_cell_by_cell() -> None:

@@ -78,7 +78,8 @@ META_LABEL = (
 )
 COMMENTS_HEAD = (
     r"[\[(]?\s*(\d+\s+)?((top|best|most|latest|newest|reader|all|show|view|load|see)\s+)*"
-    r"(rated\s+)?comments?\s*(\(\d+\))?\s*[\])]?$|"
+    r"(rated\s+)?(comments?|commentaires|comentarios|comentar|coment\u00e1rios|kommentare"
+    r"|commenti|komentarze|reacties)\s*(\(\d+\))?\s*[\])]?$|"
     r"\d+\s+(thoughts?|responses?|replies|reactions?)\s+(on|to)\s.{0,200}$|"  # WordPress
     r"(leave a (reply|comment)|post a comment|add (a )?comment"
     r"|join the (conversation|discussion)|your email address will not be published"
@@ -133,7 +134,8 @@ _CAPTION_LABEL_LEADS = ("image", "media", "video", "photo", "picture")
 _SOURCES_LEADS = ("our", "sources", "references", "bibliography", "works", "footnotes")
 _COMMENTS_LEADS = ("[", "(", "top", "best", "most", "latest", "newest", "reader", "all", "show")
 _COMMENTS_LEADS += ("view", "load", "see", "rated", "comment", "leave", "post", "add", "join")
-_COMMENTS_LEADS += ("your", "no") + _DIGITS
+_COMMENTS_LEADS += ("your", "no", "commentaires", "comentar", "kommentare", "komentarze")
+_COMMENTS_LEADS += ("reacties",) + _DIGITS
 
 HEAD_RULES: tuple[tuple[str, str, float, str, bool, tuple[str, ...]], ...] = (
     ("credit", "credit", float("inf"), CREDIT, True, _CREDIT_LEADS),
@@ -483,14 +485,26 @@ def _short_block_reason(
 # HTML class/id words of the block or its ancestors that name page furniture. Only the last
 # ancestors' words count (the nearest container decides: an article inside a "page-wrapper").
 _HINTS = (
-    ("comments", re.compile(r"\bcomment(s|list|-list|_list|area|-area)?\b|\bdisqus\b")),
-    ("share", re.compile(r"\b(share|sharing|social)[\w-]*")),
-    ("related", re.compile(r"\b(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*")),
-    ("ad", re.compile(r"\b(advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*)\b")),
-    ("subscribe", re.compile(r"\b(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
-    ("breadcrumb", re.compile(r"\bbreadcrumbs?\b")),
-    ("navigation", re.compile(r"\b(nav|navbar|navigation|menu|site-header|masthead)\b")),
-    ("copyright", re.compile(r"\b(site-footer|copyright)\b")),
+    (
+        "comments",
+        re.compile(r"(?<![a-z])(comment(s|list|-list|_list|area|-area)?|disqus)(?![a-z])"),
+    ),
+    ("share", re.compile(r"(?<![a-z])(share|sharing|social)[\w-]*")),
+    (
+        "related",
+        re.compile(r"(?<![a-z])(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*"),
+    ),
+    (
+        "ad",
+        re.compile(r"(?<![a-z])(advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*)(?![a-z])"),
+    ),
+    ("subscribe", re.compile(r"(?<![a-z])(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
+    ("breadcrumb", re.compile(r"(?<![a-z])breadcrumbs?(?![a-z])")),
+    (
+        "navigation",
+        re.compile(r"(?<![a-z])(nav|navbar|navigation|menu|site-header|masthead)(?![a-z])"),
+    ),
+    ("copyright", re.compile(r"(?<![a-z])(site-footer|copyright)(?![a-z])")),
 )
 
 
