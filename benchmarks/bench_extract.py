@@ -259,19 +259,20 @@ def measure_speed(pages: list[Page], synth: Path | None = None) -> dict[str, flo
     return rates
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="extraction-dev folder")
-    parser.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
-    parser.add_argument(
-        "--synth", type=Path, default=None, help="also time the captures benchmarks/synth.py wrote"
-    )
-    args = parser.parse_args()
-    pages = load_pages(args.dev)
+@dataclass
+class Evaluation:
+    """Every system's per-page scores and outputs, and its means over pages."""
+
+    per_page: dict[str, dict[str, dict[str, float]]]
+    summary: dict[str, dict[str, float]]
+    outputs: dict[str, dict[str, str]]
+
+
+def evaluate(pages: list[Page], systems: dict[str, Callable[[Page], str]]) -> Evaluation:
     per_page: dict[str, dict[str, dict[str, float]]] = {}
     summary: dict[str, dict[str, float]] = {}
     outputs: dict[str, dict[str, str]] = {}
-    for name, system in SYSTEMS.items():
+    for name, system in systems.items():
         scores = {}
         outputs[name] = {}
         for page in pages:
@@ -283,21 +284,42 @@ def main() -> None:
             metric: round(statistics.fmean(getattr(s, metric) for s in scores.values()), 4)
             for metric in ("precision", "recall", "f1")
         }
-    print(f"extraction-dev: {len(pages)} pages, bag-of-tokens vs gold, mean over pages\n")
     print(f"{'system':<30} {'precision':>9} {'recall':>7} {'F1':>7}")
     for name, row in summary.items():
         print(f"{name:<30} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>7.3f}")
+    return Evaluation(per_page, summary, outputs)
+
+
+def worst_pages(
+    pages: list[Page], evaluation: Evaluation, systems: list[str]
+) -> dict[str, list[dict[str, object]]]:
+    """The five lowest-scoring pages of each of `systems`, with a reason; printed too."""
     worst: dict[str, list[dict[str, object]]] = {}
     by_id = {p.page_id: p for p in pages}
-    for name in ("newsvariants dump", "newsvariants html"):
-        ranked = sorted(per_page[name].items(), key=lambda kv: (kv[1]["f1"], kv[0]))[:5]
+    for name in systems:
+        ranked = sorted(evaluation.per_page[name].items(), key=lambda kv: (kv[1]["f1"], kv[0]))
         worst[name] = []
         print(f"\nfive worst pages, {name}:")
-        for page_id, values in ranked:
+        for page_id, values in ranked[:5]:
             page = by_id[page_id]
-            reason = worst_reason(page, outputs[name][page_id], Score(**values))
+            reason = worst_reason(page, evaluation.outputs[name][page_id], Score(**values))
             worst[name].append({"id": page_id, "url": page.url, "f1": values["f1"], "why": reason})
             print(f"  {values['f1']:.3f}  {page_id[:12]}  {page.url[:60]:<60}  {reason}")
+    return worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="extraction-dev folder")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
+    parser.add_argument(
+        "--synth", type=Path, default=None, help="also time the captures benchmarks/synth.py wrote"
+    )
+    args = parser.parse_args()
+    pages = load_pages(args.dev)
+    print(f"extraction-dev: {len(pages)} pages, bag-of-tokens vs gold, mean over pages\n")
+    evaluation = evaluate(pages, SYSTEMS)
+    worst = worst_pages(pages, evaluation, ["newsvariants dump", "newsvariants html"])
     rates: dict[str, float] = {}
     if not args.no_speed:
         rates = measure_speed(pages, args.synth)
@@ -305,10 +327,10 @@ def main() -> None:
     result = {
         "benchmark": "extraction-dev",
         "pages": len(pages),
-        "summary": summary,
+        "summary": evaluation.summary,
         "worst": worst,
         "speed": rates,
-        "per_page": per_page,
+        "per_page": evaluation.per_page,
     }
     RESULTS.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"\nwrote {RESULTS.relative_to(REPO)}")
