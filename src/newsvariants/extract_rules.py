@@ -76,6 +76,8 @@ META_LABEL = (
     r"((researched|edited|reported|written|compiled|produced|additional reporting|graphics?)"
     r"\s+by|tags|topics|subjects|filed under|categories|posted in)\s*:"
 )
+# The heading of the comments, in English and (its plural word alone) in seven more languages;
+# plurals only, since a singular "Kommentar" or "Comentario" labels an opinion piece.
 COMMENTS_HEAD = (
     r"[\[(]?\s*(\d+\s+)?((top|best|most|latest|newest|reader|all|show|view|load|see)\s+)*"
     r"(rated\s+)?(comments?|commentaires|comentarios|comentar|coment\u00e1rios|kommentare"
@@ -482,29 +484,24 @@ def _short_block_reason(
 
 # --- HTML: class and id words of the block's containers ----------------------------------------
 
+
+def _class_words(pattern: str) -> re.Pattern[str]:
+    """A class/id word matched between any non-letters: class names join words with hyphens,
+    underscores and digits ("sf_comment_text", "menu_item", "share2"), so `\\b` misses them."""
+    return re.compile(rf"(?<![a-z])({pattern})(?![a-z])")
+
+
 # HTML class/id words of the block or its ancestors that name page furniture. Only the last
 # ancestors' words count (the nearest container decides: an article inside a "page-wrapper").
 _HINTS = (
-    (
-        "comments",
-        re.compile(r"(?<![a-z])(comment(s|list|-list|_list|area|-area)?|disqus)(?![a-z])"),
-    ),
-    ("share", re.compile(r"(?<![a-z])(share|sharing|social)[\w-]*")),
-    (
-        "related",
-        re.compile(r"(?<![a-z])(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*"),
-    ),
-    (
-        "ad",
-        re.compile(r"(?<![a-z])(advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*)(?![a-z])"),
-    ),
-    ("subscribe", re.compile(r"(?<![a-z])(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
-    ("breadcrumb", re.compile(r"(?<![a-z])breadcrumbs?(?![a-z])")),
-    (
-        "navigation",
-        re.compile(r"(?<![a-z])(nav|navbar|navigation|menu|site-header|masthead)(?![a-z])"),
-    ),
-    ("copyright", re.compile(r"(?<![a-z])(site-footer|copyright)(?![a-z])")),
+    ("comments", _class_words(r"comment(s|list|-list|_list|area|-area)?|disqus")),
+    ("share", _class_words(r"(share|sharing|social)[\w-]*")),
+    ("related", _class_words(r"(related|recommend(ed|ations)?|more-stories|read-more)[\w-]*")),
+    ("ad", _class_words(r"advert\w*|ad-slot|ad-container|dfp|sponsor\w*|promo\w*")),
+    ("subscribe", _class_words(r"(newsletter|subscri\w*|signup|sign-up)[\w-]*")),
+    ("breadcrumb", _class_words(r"breadcrumbs?")),
+    ("navigation", _class_words(r"nav|navbar|navigation|menu|site-header|masthead")),
+    ("copyright", _class_words(r"site-footer|copyright")),
 )
 
 
