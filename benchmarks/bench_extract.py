@@ -269,6 +269,7 @@ class Evaluation:
 
 
 def evaluate(pages: list[Page], systems: dict[str, Callable[[Page], str]]) -> Evaluation:
+    """Score every system on every page against its gold; print the means as a table."""
     per_page: dict[str, dict[str, dict[str, float]]] = {}
     summary: dict[str, dict[str, float]] = {}
     outputs: dict[str, dict[str, str]] = {}
