@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from bench_extract import (
@@ -56,10 +57,15 @@ def load_heldout(folder: Path) -> list[Page]:
         data = html_path.read_bytes()
         html = decode_capture(data, detect_encoding(data))
         gold = expected.read_text(encoding="utf-8")
-        pages.append(Page(html_path.stem, html_path.name, gold, render_html(html).text, html))
+        pages.append(with_rendered_dump(Page(html_path.stem, html_path.name, gold, "", html)))
     if not pages:
         raise SystemExit(f"{folder}: no html/NAME.html with a txt/NAME.txt")
     return pages
+
+
+def with_rendered_dump(page: Page) -> Page:
+    """The page with its rendered visible text as its dump (the dump classifier's proxy input)."""
+    return replace(page, dump=render_html(page.html).text)
 
 
 def rendered_dump(page: Page) -> str:
@@ -88,7 +94,7 @@ def main() -> None:
     calibration: dict[str, dict[str, float]] = {}
     if (args.dev / "gold.jsonl").exists():
         dev = load_pages(args.dev)
-        proxies = [Page(p.page_id, p.url, p.gold, render_html(p.html).text, "") for p in dev]
+        proxies = [with_rendered_dump(page) for page in dev]
         print("\ncalibration on extraction-dev: the rendered-text proxy against the real dumps")
         calibration = evaluate(proxies, {"newsvariants rendered text": rendered_dump}).summary
     result = {

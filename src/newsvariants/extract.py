@@ -237,26 +237,27 @@ def _block_evidence(blocks: list[Block]) -> list[_Evidence]:
     if html:
         densities = [b.link_density for b in blocks]
         reasons = page_reasons(texts, keys, sizes, sentences, densities, [b.tag for b in blocks])
-        overruling = _overruling_hints(blocks, sizes)
+        # the furniture each block's containers name by their class/id words, if any
+        hints = [hint_reason(b.hints) if b.hints else None for b in blocks]
+        overruling = _overruling_hints(blocks, hints, sizes)
         for i, block in enumerate(blocks):
-            if reasons[i] is None and block.hints:
-                hint = hint_reason(block.hints)  # the container's class/id: furniture
-                if block.extractor_body is not True or hint in overruling:
-                    reasons[i] = hint
+            against = block.extractor_body is True and hints[i] not in overruling
+            if reasons[i] is None and hints[i] is not None and not against:
+                reasons[i] = hints[i]
     else:
         reasons = page_reasons(texts, keys, sizes, sentences)
     return list(map(_Evidence, sizes, sentences, reasons, keys))
 
 
-def _overruling_hints(blocks: list[Block], sizes: list[float]) -> set[str]:
+def _overruling_hints(blocks: list[Block], hints: list[str | None], sizes: list[float]) -> set[str]:
     """The furniture hints that outweigh trafilatura's judgement of a block it keeps: those of
     containers holding a minority of what it keeps (a share bar or a newsletter form inside the
     article element). A hint on the container of most of what it keeps is a class name of the
     article's own wrapper ("post-content promo-..."), not furniture."""
     kept: Counter[str | None] = Counter()
-    for block, size in zip(blocks, sizes, strict=True):
+    for block, hint, size in zip(blocks, hints, sizes, strict=True):
         if block.extractor_body is True:
-            kept[hint_reason(block.hints) if block.hints else None] += size
+            kept[hint] += size
     total = sum(kept.values())
     return {hint for hint, words in kept.items() if hint is not None and 2 * words < total}
 
