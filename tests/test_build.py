@@ -196,3 +196,30 @@ def test_cached_rows_read_back_as_they_were_made() -> None:
         assert back.units().to_pylist() == made.units().to_pylist()
         assert back.doc_relation == "minor_edit"
     assert _schema_tag("variant") != _schema_tag("alignment")
+
+
+def test_a_build_killed_between_the_swap_renames_gets_its_previous_corpus_back(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    # The state a kill between swap_in's renames leaves: no corpus, only its backup. The next
+    # build must read the previous registry from it, not start the story IDs over.
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, tmp_path / ".corpus-previous")
+    before = _tree_hashes(tmp_path / ".corpus-previous")
+    assert build_module.recover_interrupted_swap(out)
+    assert _tree_hashes(out) == before and not (tmp_path / ".corpus-previous").exists()
+    assert not build_module.recover_interrupted_swap(out)  # nothing to recover now
+    shutil.move(out, tmp_path / ".corpus-previous")
+    build(RAW, out)  # no --registry: the one in out/, once it is back
+    assert _tree_hashes(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_the_built_corpus_folder_is_as_readable_as_any_new_folder(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    # The staging folder comes from mkdtemp (mode 0700); swapped in, it is the corpus, which
+    # others on the machine (a shared data folder, a web server) must be able to read.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert seed_corpus.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777

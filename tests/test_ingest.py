@@ -141,3 +141,75 @@ def test_a_missing_raw_file_is_named(raw_copy: Path) -> None:
     path.mkdir()  # a folder where the file was is no capture either
     with pytest.raises(RawStoreError, match="missing"):
         load_captures(raw_copy)
+
+
+def _edit_records(raw: Path, edit: str) -> int:
+    """Apply one kind of damage to raw/captures.jsonl; the number of the line it lands on."""
+    path = raw / "captures.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first, second = json.loads(lines[0]), json.loads(lines[1])
+    if edit == "duplicate":  # the same capture recorded twice (with other metadata)
+        lines.append(json.dumps({**first, "source": "other.example"}))
+    elif edit == "stolen id":  # another capture's bytes under the first one's identifier
+        lines[1] = json.dumps({**second, "capture_id": first["capture_id"]})
+    elif edit == "wrong path":
+        lines[0] = json.dumps({**first, "path": second["path"]})
+    elif edit == "wrong size":
+        lines[0] = json.dumps({**first, "bytes": first["bytes"] + 1})
+    elif edit == "impossible date":
+        lines[0] = json.dumps({**first, "captured_at": "2024-13-45"})
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"duplicate": 3, "stolen id": 2}.get(edit, 1)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        ("duplicate", "already recorded on line 1"),
+        ("stolen id", "not the first 16 digits of sha256"),
+        ("wrong path", "path captures/"),
+        ("wrong size", "bytes, but its record"),
+        ("impossible date", "not a date that exists"),
+    ],
+)
+def test_a_capture_record_that_disagrees_with_its_bytes_or_another_record_is_refused(
+    raw_copy: Path, edit: str, reason: str
+) -> None:
+    # Such a record once made a variant disappear (or publish another capture's metadata)
+    # while validation passed: the build must refuse raw/ and name the line.
+    number = _edit_records(raw_copy, edit)
+    with pytest.raises(RawStoreError, match=re.escape(reason)) as info:
+        load_captures(raw_copy)
+    if edit != "wrong size":  # the size is only known from the bytes: the error names the file
+        assert f"captures.jsonl:{number}:" in str(info.value)
+
+
+def test_an_impossible_capture_date_is_refused_at_ingest(tmp_path: Path) -> None:
+    page = _write(tmp_path / "page.txt", BODY)
+    items = file_inputs(page, source="example.org", captured_at="2024-02-30", url=None, fmt=None)
+    with pytest.raises(IngestError, match="page.txt: invalid metadata: captured_at '2024-02-30'"):
+        ingest(items, tmp_path / "raw")
+    leap = "2024-02-29T23:59Z"
+    ok = file_inputs(page, source="example.org", captured_at=leap, url=None, fmt=None)
+    assert ingest(ok, tmp_path / "raw")[0].added  # a leap day, with a UTC time, exists
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("noise.bin", bytes(range(256)) * 8, "cannot detect the character encoding"),
+        ("cut.txt.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", "does not decompress"),
+    ],
+)
+def test_a_file_that_is_not_a_capture_is_named_in_the_error(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    good = _write(tmp_path / "good.txt", BODY)
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    result = runner.invoke(
+        app, ["ingest", str(good), str(bad), "--raw", str(tmp_path / "raw"), "--source", "x.org"]
+    )
+    assert result.exit_code == 1
+    assert f"{bad}: " in result.output and reason in result.output
+    assert not (tmp_path / "raw").exists()  # all or nothing: the good file is not stored either

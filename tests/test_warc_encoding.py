@@ -4,12 +4,16 @@ decoded and recorded, mojibake repaired only in the comparison form."""
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from newsvariants.cli import app
 from newsvariants.errors import IngestError
 from newsvariants.extract import extract_capture, extract_text_dump, text_of_capture
 from newsvariants.ingest import (
@@ -91,7 +95,8 @@ def test_warc_gives_one_capture_per_html_response(gzip: bool) -> None:
         ("https://news.example.com/2025/ferry", "2025-02-02T08:30:00Z"),
     ]
     assert records[0][0].startswith(b"<html>")  # the HTTP payload, without its headers
-    inputs = list(warc_inputs(data, "test.warc", None, "rights"))
+    with pytest.warns(UserWarning, match=r"test\.warc: 1 response record\(s\) not ingested"):
+        inputs = list(warc_inputs(data, "test.warc", None, "rights"))  # the image: said so
     assert [(i.url, i.captured_at, i.source, i.format) for i in inputs] == [
         ("https://www.example.org/news/bridge", "2025-02-01T10:00:00Z", "example.org", "html"),
         ("https://news.example.com/2025/ferry", "2025-02-02T08:30:00Z", "news.example.com", "html"),
@@ -102,7 +107,8 @@ def test_warc_gives_one_capture_per_html_response(gzip: bool) -> None:
 def test_warc_file_is_ingested_and_extracted(tmp_path: Path) -> None:
     warc = tmp_path / "crawl.warc.gz"
     warc.write_bytes(build_warc())
-    items = file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)
+    with pytest.warns(UserWarning, match=r"1 not HTML \(image/png\)"):
+        items = file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)
     outcomes = ingest(items, tmp_path / "raw")
     assert len(outcomes) == 2 and all(o.added for o in outcomes)
     capture = outcomes[0].capture
@@ -176,3 +182,65 @@ def test_latin1_label_is_read_as_windows_1252_like_browsers_do() -> None:
     data = html.encode("cp1252")
     assert detect_encoding(data) == "cp1252"
     assert decode_capture(data, detect_encoding(data)) == html
+
+
+def _warc_of(responses: list[tuple[str, str, str, bytes]]) -> bytes:
+    """An uncompressed WARC of (url, HTTP status line, content type, body) responses."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for url, status, content_type, body in responses:
+        http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=http
+        )
+        writer.write_record(record)
+    return buffer.getvalue()
+
+
+def test_error_pages_and_non_html_records_are_counted_not_ingested(tmp_path: Path) -> None:
+    page = ARTICLE_HTML.format(title="The harbour").encode("utf-8")
+    data = _warc_of(
+        [
+            ("https://example.org/harbour", "200 OK", "text/html", page),
+            ("https://example.org/gone", "404 Not Found", "text/html", page),
+            ("https://example.org/moved", "301 Moved Permanently", "text/html", page),
+            ("https://example.org/feed", "200 OK", "application/json", b"{}"),
+        ]
+    )
+    skipped: Counter[str] = Counter()
+    assert [url for _, url, _, _ in iter_warc_html(data, "c.warc", skipped)] == [
+        "https://example.org/harbour"
+    ]
+    assert skipped == {
+        "HTTP status 404": 1,
+        "HTTP status 301": 1,
+        "not HTML (application/json)": 1,
+    }
+    told: list[str] = []
+    inputs = list(warc_inputs(data, "c.warc", None, "rights", told.append))
+    assert len(inputs) == 1
+    assert told == [
+        "c.warc: 3 response record(s) not ingested: 1 HTTP status 301, 1 HTTP status 404, "
+        "1 not HTML (application/json)"
+    ]
+    warc = tmp_path / "c.warc"
+    warc.write_bytes(data)
+    result = CliRunner().invoke(app, ["ingest", str(warc), "--raw", str(tmp_path / "raw")])
+    assert result.exit_code == 0, result.output
+    assert "3 response record(s) not ingested" in result.output  # said, not dropped silently
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_a_truncated_warc_is_refused_not_stored_as_a_partial_page(
+    tmp_path: Path, gzip: bool
+) -> None:
+    whole = build_warc(gzip)
+    (_, _, _, last_id) = list(iter_warc_html(whole, "w"))[-1]
+    # Cut the file inside the last HTML record's payload (its body's last paragraph; compressed,
+    # a little before the end).
+    cut = len(whole) - 120 if gzip else whole.rindex(b"every single day")
+    warc = tmp_path / "cut.warc.gz"
+    warc.write_bytes(whole[:cut])
+    # warcio yields the part of the record there is (compressed or not): its length tells
+    with pytest.raises(IngestError, match=re.escape(f"cut.warc.gz#{last_id}: record cut short")):
+        file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)

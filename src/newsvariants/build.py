@@ -1001,6 +1001,12 @@ def staging_dir(out: Path) -> Iterator[Path]:
     """A temporary folder beside `out`; removed unless swapped in."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the mode
+    # any new folder gets here (the umask's), read off a folder made inside it.
+    probe = tmp / ".mode"
+    probe.mkdir()
+    tmp.chmod(probe.stat().st_mode & 0o777)
+    probe.rmdir()
     try:
         yield tmp
     finally:
@@ -1008,9 +1014,25 @@ def staging_dir(out: Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
+def _backup_of(out: Path) -> Path:
+    return out.with_name(f".{out.name}-previous")
+
+
+def recover_interrupted_swap(out: Path) -> bool:
+    """Put the previous corpus back if a build was killed between `swap_in`'s two renames (no
+    `out`, only its backup): it holds the registry, without which story IDs would start over.
+    True if it did."""
+    backup = _backup_of(out)
+    if out.exists() or not backup.is_dir():
+        return False
+    os.replace(backup, out)
+    return True
+
+
 def swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` by `tmp` with renames only (the old corpus survives until the last step)."""
-    backup = out.with_name(f".{out.name}-previous")
+    """Replace `out` by `tmp` with renames only (the old corpus survives until the last step;
+    `recover_interrupted_swap` puts it back if the process dies between the two)."""
+    backup = _backup_of(out)
     if backup.exists():
         shutil.rmtree(backup)
     if out.exists():
@@ -1060,6 +1082,7 @@ def build(
 
     if runs_a_pool(workers, engine):
         boot_forkserver(WORKER_MODULES)  # its imports overlap reading raw/
+    recover_interrupted_swap(out)
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
     registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None

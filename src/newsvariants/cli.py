@@ -28,6 +28,10 @@ CorpusOption = Annotated[Path, typer.Option("--out", help="Corpus folder to writ
 DEFAULT_CACHE_DIR = Path(".cache/newsvariants")  # gitignored
 
 
+def _notice(message: str) -> None:
+    err.print(f"[yellow]note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+
+
 def _fail(exc: Exception) -> typer.Exit:
     err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code=1)
@@ -59,13 +63,19 @@ def ingest(
         if manifest is not None:
             if files:
                 raise NewsVariantsError("give capture files or --manifest, not both")
-            items = manifest_inputs(manifest)
+            items = manifest_inputs(manifest, notice=_notice)
         elif files:
             items = [
                 item
                 for path in files
                 for item in file_inputs(
-                    path, source=source, captured_at=captured_at, url=url, fmt=fmt, note=note
+                    path,
+                    source=source,
+                    captured_at=captured_at,
+                    url=url,
+                    fmt=fmt,
+                    note=note,
+                    notice=_notice,
                 )
             ]
         else:

@@ -1063,11 +1063,10 @@ def debug_extract(path: Path, *, fmt: str | None, source: str, raw: Path | None)
         capture_record,
         capture_text,
         load_captures,
-        sniff_format,
+        read_input_file,
     )
 
-    data = path.read_bytes()
-    fmt = fmt or sniff_format(data)
+    data, fmt = read_input_file(path, fmt)
     if fmt not in ("text", "html"):
         raise NewsVariantsError(f"{path}: extract takes one text or html capture, not {fmt}")
     capture = capture_record(CaptureInput(data, str(path), source, None, None, fmt))

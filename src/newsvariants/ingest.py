@@ -16,8 +16,12 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+import warnings
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +72,9 @@ def sniff_format(data: bytes) -> str:
     if head == b"\x1f\x8b":
         try:
             head_bytes = gzip.GzipFile(fileobj=io.BytesIO(data)).read(8)
-        except OSError:
-            head_bytes = b""
+        except (OSError, EOFError, zlib.error) as exc:  # zlib's and gzip's own, on bad data
+            problem = f"gzip data that does not decompress (corrupt or cut short?): {exc}"
+            raise IngestError(problem) from exc
         if head_bytes.startswith(b"WARC/"):
             return "warc"
     if data.startswith(b"WARC/"):
@@ -136,7 +141,10 @@ def decode_capture(data: bytes, encoding: str) -> str:
 
 def capture_record(item: CaptureInput) -> Capture:
     digest = sha256_bytes(item.data)
-    encoding = item.encoding or detect_encoding(item.data)
+    try:
+        encoding = item.encoding or detect_encoding(item.data)
+    except IngestError as exc:
+        raise IngestError(f"{item.origin}: {exc}") from exc
     try:
         decode_capture(item.data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -144,7 +152,7 @@ def capture_record(item: CaptureInput) -> Capture:
     return Capture(
         capture_id=digest[:16],
         sha256=digest,
-        path=f"captures/{digest[:2]}/{digest}.{FORMAT_EXTENSION.get(item.format, 'bin')}",
+        path=capture_path(digest, item.format),
         source=item.source,
         url=item.url,
         captured_at=item.captured_at,
@@ -157,12 +165,49 @@ def capture_record(item: CaptureInput) -> Capture:
     )
 
 
+def capture_path(sha256: str, fmt: str) -> str:
+    """Where raw/ stores the bytes of a capture: under their SHA-256, with the format's ending."""
+    return f"captures/{sha256[:2]}/{sha256}.{FORMAT_EXTENSION.get(fmt, 'bin')}"
+
+
+def captured_at_error(value: str | None) -> str | None:
+    """Why a captured_at that matches the schema's pattern is still no date ("2024-13-45"), or
+    None. The pattern fixes the shape; only the calendar can say whether the date exists."""
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return f"captured_at {value!r} is not a date that exists"
+    return None
+
+
+def capture_errors(record: dict[str, Any]) -> list[str]:
+    """What is wrong with one capture record: its schema, then what the schema cannot say (the
+    identifier and path follow from the SHA-256, the date exists)."""
+    problems = record_errors("capture", record)
+    if problems:
+        return problems
+    sha = record["sha256"]
+    if record["capture_id"] != sha[:16]:
+        problems.append(f"capture_id {record['capture_id']} is not the first 16 digits of sha256")
+    if record["path"] != capture_path(sha, record["format"]):
+        problems.append(f"path {record['path']} is not {capture_path(sha, record['format'])}")
+    date_problem = captured_at_error(record["captured_at"])
+    if date_problem:
+        problems.append(date_problem)
+    return problems
+
+
 def read_capture_records(raw: Path) -> list[Capture]:
-    """Parse and schema-check raw/captures.jsonl (without touching the bytes)."""
+    """Parse and check raw/captures.jsonl (without touching the bytes): each record against the
+    schema and `capture_errors`, and each capture once (a second record of the same bytes would
+    make one of the two disappear from the corpus, or settle conflicting metadata silently)."""
     path = raw / CAPTURES_FILE
     if not path.exists():
         return []
     captures = []
+    line_of: dict[str, int] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -170,9 +215,15 @@ def read_capture_records(raw: Path) -> list[Capture]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise RawStoreError(f"{path}:{number}: not JSON: {exc}") from exc
-        problems = record_errors("capture", record)
+        problems = capture_errors(record) if isinstance(record, dict) else ["not a JSON object"]
         if problems:
             raise RawStoreError(f"{path}:{number}: {'; '.join(problems)}")
+        first = line_of.setdefault(record["capture_id"], number)
+        if first != number:
+            raise RawStoreError(
+                f"{path}:{number}: capture {record['capture_id']} is already recorded on line "
+                f"{first} (one record a capture)"
+            )
         captures.append(Capture(**record))
     return captures
 
@@ -192,6 +243,11 @@ def verify_capture(raw: Path, capture: Capture) -> bytes:
     if sha256_bytes(data) != capture.sha256:
         raise RawStoreError(
             f"{path}: SHA-256 mismatch (capture {capture.capture_id}): raw files must never change"
+        )
+    if len(data) != capture.bytes:  # the record is wrong, not the bytes (they hash right)
+        raise RawStoreError(
+            f"{path}: {len(data)} bytes, but its record in {CAPTURES_FILE} says {capture.bytes} "
+            f"(capture {capture.capture_id})"
         )
     return data
 
@@ -233,7 +289,7 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
         if item.format not in FORMAT_EXTENSION:
             raise IngestError(f"{item.origin}: format must be text or html, got {item.format!r}")
         capture = capture_record(item)
-        problems = record_errors("capture", capture.to_dict())
+        problems = capture_errors(capture.to_dict())
         if problems:
             raise IngestError(f"{item.origin}: invalid metadata: {'; '.join(problems)}")
         known = existing.get(capture.sha256) or (new.get(capture.sha256) or (None,))[0]
@@ -251,21 +307,30 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
     return outcomes
 
 
-def iter_warc_html(data: bytes, origin: str) -> Iterator[tuple[bytes, str, str, str]]:
-    """(payload, target URI, WARC-Date, record ID) of every HTML response record of a WARC file."""
+def iter_warc_html(
+    data: bytes, origin: str, skipped: Counter[str] | None = None
+) -> Iterator[tuple[bytes, str, str, str]]:
+    """(payload, target URI, WARC-Date, record ID) of every HTML response record of a WARC file
+    that the server answered with a 2xx status. The response records passed over are counted in
+    `skipped` by why (a 404 page or a redirect is no article; an image is no page)."""
     from warcio.archiveiterator import ArchiveIterator
 
+    skipped = Counter() if skipped is None else skipped
     records = 0
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
             records += record.rec_type is not None
             if record.rec_type != "response":
+                if record.rec_type == "revisit":
+                    skipped["revisit (no payload)"] += 1
                 continue
-            content_type = (record.http_headers.get_header("Content-Type") or "").lower()
-            if "html" not in content_type:
-                continue
-            payload = record.content_stream().read()
-            if not payload:
+            why = _not_a_page(record.http_headers)
+            if why is None:
+                payload = record.content_stream().read()
+                why = None if payload else "empty payload"
+                _check_complete(record, origin)
+            if why is not None:
+                skipped[why] += 1
                 continue
             yield (
                 payload,
@@ -273,10 +338,46 @@ def iter_warc_html(data: bytes, origin: str) -> Iterator[tuple[bytes, str, str, 
                 record.rec_headers.get_header("WARC-Date"),
                 record.rec_headers.get_header("WARC-Record-ID"),
             )
+    except IngestError:
+        raise
     except Exception as exc:  # warcio raises several unrelated types on corrupt input
         raise IngestError(f"{origin}: not a readable WARC file: {exc}") from exc
     if records == 0:  # warcio accepts some garbage that starts "WARC/" as one untyped record
         raise IngestError(f"{origin}: not a readable WARC file: no records in it")
+
+
+def _not_a_page(http_headers: Any) -> str | None:
+    """Why a response record holds no page to ingest (no HTTP headers, a status other than 2xx,
+    a content type other than HTML), or None."""
+    if http_headers is None:
+        return "no HTTP headers"
+    status = http_headers.get_statuscode() or ""
+    if not status.startswith("2"):
+        return f"HTTP status {status or 'missing'}"
+    content_type = (http_headers.get_header("Content-Type") or "").lower()
+    if "html" not in content_type:
+        return f"not HTML ({content_type.split(';')[0].strip() or 'no content type'})"
+    return None
+
+
+def _check_complete(record: Any, origin: str) -> None:
+    """A record whose bytes end before its Content-Length (a cut-short file: warcio then yields
+    what there is) is refused: stored, its partial page would become a partial variant."""
+    missing = getattr(record.raw_stream, "limit", 0)  # warcio's LimitReader: bytes not read
+    if missing:
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        raise IngestError(
+            f"{origin}#{record_id}: record cut short: {missing} of its {record.length} bytes "
+            "are missing (a truncated WARC file?)"
+        )
+
+
+def skipped_notice(origin: str, skipped: Counter[str]) -> str | None:
+    """One line on the response records of a WARC file that gave no capture, or None."""
+    if not skipped:
+        return None
+    reasons = ", ".join(f"{count} {why}" for why, count in sorted(skipped.items()))
+    return f"{origin}: {sum(skipped.values())} response record(s) not ingested: {reasons}"
 
 
 def source_from_url(url: str | None) -> str | None:
@@ -289,11 +390,17 @@ def source_from_url(url: str | None) -> str | None:
 
 
 def warc_inputs(
-    data: bytes, origin: str, source: str | None, rights: str
+    data: bytes,
+    origin: str,
+    source: str | None,
+    rights: str,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[CaptureInput]:
-    """One CaptureInput per HTML response record of a WARC file."""
+    """One CaptureInput per HTML response record of a WARC file; the records passed over are
+    told to `notice` in one line (by default a warning)."""
     warc_sha = sha256_bytes(data)
-    for payload, url, date, record_id in iter_warc_html(data, origin):
+    skipped: Counter[str] = Counter()
+    for payload, url, date, record_id in iter_warc_html(data, origin, skipped):
         record_source = source or source_from_url(url)
         if not record_source:
             raise IngestError(f"{origin}#{record_id}: no --source and no host in the target URI")
@@ -308,6 +415,28 @@ def warc_inputs(
             container={"warc_sha256": warc_sha, "record_id": record_id},
             note="HTML response record of a WARC file; url and captured_at from its WARC headers.",
         )
+    told = skipped_notice(origin, skipped)
+    if told is not None:
+        (notice or _warn)(told)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+def read_input_file(path: Path, fmt: str | None = None) -> tuple[bytes, str]:
+    """The bytes of a file given to ingest (or extract) and its format, as given or sniffed;
+    errors name the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
+    if not data:
+        raise IngestError(f"{path}: empty file")
+    try:
+        return data, fmt or sniff_format(data)
+    except IngestError as exc:
+        raise IngestError(f"{path}: {exc}") from exc
 
 
 def file_inputs(
@@ -320,20 +449,15 @@ def file_inputs(
     rights: str = DEFAULT_RIGHTS,
     note: str | None = None,
     source_given_as: str = "--source",
+    notice: Callable[[str], None] | None = None,
 ) -> list[CaptureInput]:
     """The captures in one file (a WARC file gives one per HTML response).
 
     `source_given_as` names where a missing source should have come from in the error (the CLI
-    option, or a manifest's field)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
-    if not data:
-        raise IngestError(f"{path}: empty file")
-    fmt = fmt or sniff_format(data)
+    option, or a manifest's field); `notice` hears of a WARC file's records passed over."""
+    data, fmt = read_input_file(path, fmt)
     if fmt == "warc":
-        return list(warc_inputs(data, str(path), source, rights))
+        return list(warc_inputs(data, str(path), source, rights, notice))
     if not source:
         raise IngestError(f"{path}: {source_given_as} is required for {fmt} captures")
     return [
@@ -353,10 +477,12 @@ def file_inputs(
 MANIFEST_FIELDS = {"path", "source", "captured_at", "url", "format", "rights", "note"}
 
 
-def manifest_inputs(manifest: Path) -> list[CaptureInput]:
+def manifest_inputs(
+    manifest: Path, notice: Callable[[str], None] | None = None
+) -> list[CaptureInput]:
     """Captures listed in a JSONL manifest (paths relative to it).
 
-    Errors name the manifest line and the field."""
+    Errors name the manifest line and the field; `notice` as for `file_inputs`."""
     try:
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -389,9 +515,10 @@ def manifest_inputs(manifest: Path) -> list[CaptureInput]:
                 rights=entry.get("rights", DEFAULT_RIGHTS),
                 note=entry.get("note"),
                 source_given_as="field 'source'",
+                notice=notice,
             )
             for item in found:
-                problems = record_errors("capture", capture_record(item).to_dict())
+                problems = capture_errors(capture_record(item).to_dict())
                 if problems:
                     raise IngestError("; ".join(problems))
         except IngestError as exc:
