@@ -18,6 +18,7 @@ from newsvariants.extract import (
     _long_words,
     _number_count,
     _skeleton,
+    article_groups,
     extract_capture,
     extract_text_dump,
     site_templates,
@@ -271,6 +272,39 @@ def test_extract_command_prints_the_documented_json(tmp_path: Path) -> None:
     for removed in printed["removed"]:
         assert set(removed) == {"start", "end", "reason"}
     assert printed["title"] == "Harbour ferry timetable to change in spring"
+
+
+def test_an_article_captured_twice_by_its_source_is_not_its_own_template() -> None:
+    # A re-capture (here with an edit) shares every paragraph with the first capture: counted
+    # per capture, the whole article was "site template" and removed from both.
+    footer = "Support independent journalism with a monthly gift to the newsroom today."
+    article = [
+        f"Paragraph {n} of the story about the harbour, long enough to be a real paragraph."
+        + " More words." * n
+        for n in range(5)
+    ]
+    edited = [*article[:-1], article[-1].replace("harbour", "port")]  # its longest paragraph
+    other = [
+        f"Another story, paragraph {n}, about the library and its new opening hours."
+        for n in range(4)
+    ]
+    pages = {"c0": [*article, footer], "c1": [*edited, footer], "c2": [*other, footer]}
+    sources = {cid: "example.org" for cid in pages}
+    assert article_groups(list(pages.values())) == [0, 0, 2]
+    assert site_templates(pages, sources)["example.org"] == {block_key(footer)}
+    for cid in ("c0", "c1"):
+        context = PageContext(site_templates(pages, sources)["example.org"])
+        ex = extract_text_dump("\n".join(pages[cid]), cid, context)
+        assert [p.text for p in ex.paragraphs] == pages[cid][:-1]
+
+
+def test_captures_sharing_one_long_furniture_block_are_not_one_article() -> None:
+    disclaimer = "The views expressed in this article are the author's own and not the site's."
+    pages = [
+        [f"Brief {n}: the council met on Monday and approved the budget for year {n}.", disclaimer]
+        for n in range(4)
+    ]
+    assert article_groups(pages) == [0, 1, 2, 3]  # one shared block of three is not an article
 
 
 def test_extract_command_learns_site_templates_from_raw() -> None:

@@ -1085,6 +1085,8 @@ def build(
     recover_interrupted_swap(out)
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
+    if registry_path is not None and not registry_path.is_file():
+        raise NewsVariantsError(f"{registry_path}: no such registry file (the previous release's)")
     registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None
     registry = run_stage("registry", StoryRegistry.load, registry_path)
     version = version or previous_version(registry_path)

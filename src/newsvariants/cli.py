@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from newsvariants.errors import NewsVariantsError
@@ -29,12 +30,22 @@ DEFAULT_CACHE_DIR = Path(".cache/newsvariants")  # gitignored
 
 
 def _notice(message: str) -> None:
-    err.print(f"[yellow]note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # escaped: a message quotes paths and patterns ("[a-z0-9]"), which are not markup
+    err.print(f"[yellow]note:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
+
+
+def _built_corpus(corpus: Path) -> Path:
+    """`corpus`, if it is a built corpus folder; else the error that says so (a mistyped path
+    read as an empty corpus gave "no rows in this release" or an empty explorer)."""
+    if not (corpus / "MANIFEST.json").is_file():
+        where = "no such folder" if not corpus.is_dir() else "no MANIFEST.json in it"
+        raise _fail(NewsVariantsError(f"{corpus}: not a built corpus folder ({where})"))
+    return corpus
 
 
 @app.command()
@@ -161,13 +172,18 @@ def build(
 def validate(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder.")] = Path("corpus"),
     raw: Annotated[
-        Path | None, typer.Option(help="raw/ folder, to check offsets against the captures.")
-    ] = Path("raw"),
+        Path | None,
+        typer.Option(
+            help="raw/ folder, to check offsets against the captures (default: ./raw if there)."
+        ),
+    ] = None,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
     from newsvariants.validate import validate_corpus
 
-    raw_dir = raw if raw is not None and raw.exists() else None
+    if raw is not None and not raw.is_dir():  # asked for and missing: not "valid without raw/"
+        raise _fail(NewsVariantsError(f"{raw}: no such raw/ folder"))
+    raw_dir = raw if raw is not None else (Path("raw") if Path("raw").is_dir() else None)
     try:
         counts = validate_corpus(corpus, raw_dir)
     except NewsVariantsError as exc:
@@ -205,6 +221,7 @@ def explore(
     """Write a static HTML view of every story: variants side by side, relations, diffs."""
     from newsvariants.explore import write_explorer
 
+    _built_corpus(corpus)
     index = write_explorer(corpus, output)
     out.print(f"wrote {index}", highlight=False)
 
@@ -222,6 +239,7 @@ def bench(
     """Run the baselines on validation and test; print the table, write JSON and markdown."""
     from newsvariants.bench import default_baselines, markdown_table, run_bench, write_results
 
+    _built_corpus(corpus)
     baselines, status = default_baselines(with_embeddings=embeddings)
     try:
         report = run_bench(corpus, baselines, status, progress=lambda n: err.print(f"bench {n}"))
@@ -250,6 +268,7 @@ def score(
     """Score your predictions (pair_id + score/label, or variant_id + cluster) on one split."""
     from newsvariants.score import format_report, score_file
 
+    _built_corpus(corpus)
     try:
         report = score_file(corpus, predictions, config, split, threshold, validation)
     except NewsVariantsError as exc:

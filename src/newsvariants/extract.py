@@ -28,13 +28,14 @@ what sets the extractor's speed.
 from __future__ import annotations
 
 import array
+import heapq
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache, lru_cache
-from itertools import accumulate
+from itertools import accumulate, combinations
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ __all__ = [
     "block_key",
     "block_size",
     "classify_blocks",
+    "article_groups",
     "clear_caches",
     "dateline_of",
     "debug_extract",
@@ -99,7 +101,8 @@ __all__ = [
 # 0.5: below the heading of the article's sources ("Sources:", "References"), nothing is body
 # (reason `metadata`), as below a comments heading. Labelled teasers ("READ MORE: ...", up to 30
 # words) and "More ... Stories" headings are `related`; a line labelled "Image caption" or
-# "Media caption" is a caption.
+# "Media caption" is a caption. Site templates are counted per article, not per capture (a page
+# captured twice by its source is not its own template: `article_groups`).
 EXTRACTOR_VERSION = "0.5"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
@@ -184,28 +187,71 @@ def clear_caches() -> None:
 
 
 def site_templates(
-    blocks_by_capture: Mapping[str, Iterable[str]], source_of: Mapping[str, str]
+    blocks_by_capture: Mapping[str, Sequence[str]], source_of: Mapping[str, str]
 ) -> dict[str, frozenset[str]]:
-    """Blocks that recur in at least two captures of the same source and in most of them."""
-    per_source: dict[str, Counter[str]] = {}
-    captures_per_source: Counter[str] = Counter()
+    """Blocks that recur in at least two articles of the same source and in a third of them.
+
+    Counted per article, not per capture: the captures of one source that share two of their
+    longest blocks (`article_groups`: a page captured twice, a copy with an edit) count once.
+    Counted per capture, an article captured twice was all template, and its body was removed
+    from both captures."""
+    by_source: dict[str, list[Sequence[str]]] = {}
     for capture_id, texts in blocks_by_capture.items():
-        source = source_of[capture_id]
-        captures_per_source[source] += 1
-        # `page_keys`: `block_key` of each text, a whole capture at a time (ASCII at C speed)
-        per_source.setdefault(source, Counter()).update(set(page_keys(list(texts))))
+        by_source.setdefault(source_of[capture_id], []).append(texts)
     templates: dict[str, frozenset[str]] = {}
-    for source, counts in per_source.items():
-        n = captures_per_source[source]
-        if n < 2:
-            templates[source] = frozenset()
-            continue
-        # A block in at least 2 captures and at least a third of them is template text; a quote
+    for source, captures in by_source.items():
+        group_of = article_groups(captures)
+        sizes = Counter(group_of)
+        counts: Counter[str] = Counter()
+        seen: dict[int, set[str]] = {}  # the keys counted so far for articles captured twice
+        for texts, group in zip(captures, group_of, strict=True):
+            # `page_keys`: `block_key` of each text, a whole capture at a time (ASCII at C speed)
+            keys = set(page_keys(list(texts)))
+            if sizes[group] > 1:
+                keys -= seen.setdefault(group, set())
+                seen[group] |= keys
+            counts.update(keys)
+        n = len(sizes)
+        # A block in at least 2 articles and at least a third of them is template text; a quote
         # repeated by two articles of one outlet is rarer than a third of its pages.
         templates[source] = frozenset(
             key for key, count in counts.items() if count >= 2 and count * 3 >= n
         )
     return templates
+
+
+_ARTICLE_BLOCKS = 3  # a capture's longest blocks, which two captures of one article share
+_ARTICLE_BLOCK_CHARS = 40  # shorter ones (menu items, bylines, dates) say nothing of the article
+
+
+def article_groups(captures: Sequence[Sequence[str]]) -> list[int]:
+    """For each capture (its block texts) of one source, the index of the first capture of the
+    same article: those that share two of their three longest blocks (of 40 characters or more),
+    directly or through another capture.
+
+    Two of three: one shared long block may be a long piece of site furniture (a disclaimer
+    outranking the paragraphs of a short article); two captures of one article share most of
+    their paragraphs, and an edit to one of them leaves the other two. The longest blocks are
+    chosen by their texts' length and keyed (`block_key`) only then: three keys a capture."""
+    parent = list(range(len(captures)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[tuple[str, str], int] = {}
+    for i, texts in enumerate(captures):
+        longest = heapq.nlargest(
+            _ARTICLE_BLOCKS, (t for t in texts if len(t) >= _ARTICLE_BLOCK_CHARS), key=len
+        )
+        keys = sorted({block_key(t) for t in longest})
+        for pair in combinations(keys, 2):
+            j = first_with.setdefault(pair, i)
+            a, b = root(i), root(j)
+            parent[max(a, b)] = min(a, b)  # the group's root is its first capture
+    return [root(i) for i in range(len(captures))]
 
 
 # --- evidence about each block ---------------------------------------------------------------

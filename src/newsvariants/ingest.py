@@ -253,7 +253,13 @@ def verify_capture(raw: Path, capture: Capture) -> bytes:
 
 
 def load_captures(raw: Path) -> list[Capture]:
-    """All capture records of raw/, each verified against its bytes, sorted by capture_id."""
+    """All capture records of raw/, each verified against its bytes, sorted by capture_id.
+
+    A raw/ without its captures.jsonl is an error here (ingest starts one): a build from a
+    mistyped --raw would otherwise retire every story and publish an empty corpus."""
+    if not (raw / CAPTURES_FILE).is_file():
+        where = "no such folder" if not raw.is_dir() else f"it holds no {CAPTURES_FILE}"
+        raise RawStoreError(f"{raw}: not a raw/ folder ({where}); `newsvariants ingest` makes one")
     captures = read_capture_records(raw)
     for capture in captures:
         verify_capture(raw, capture)

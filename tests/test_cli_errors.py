@@ -1,0 +1,96 @@
+"""Mistakes on the command line (a mistyped folder, a missing file, odd characters in a path) get
+an error that names the path and the reason, and never touch the corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsvariants.cli import app
+
+from .conftest import RAW
+
+runner = CliRunner()
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_mistyped_raw_folder_is_an_error_not_an_empty_corpus(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    # It used to build "0 captures", retire every story in the registry and swap that in.
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, out)
+    before = _hashes(out)
+    for raw in (tmp_path / "raww", tmp_path):  # no such folder; a folder without captures.jsonl
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+        assert result.exit_code == 1
+        assert f"{raw}: not a raw/ folder" in result.output
+    assert _hashes(out) == before
+
+
+def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "REGISTRY.json"
+    result = runner.invoke(
+        app,
+        ["build", "--raw", str(RAW), "--out", str(tmp_path / "out"), "--registry", str(missing)],
+    )
+    assert result.exit_code == 1
+    assert f"{missing}: no such registry file" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_with_a_raw_folder_that_is_not_there_does_not_pass(seed_corpus: Path) -> None:
+    # "valid (without raw/)" would skip every offset check the user asked for
+    result = runner.invoke(app, ["validate", str(seed_corpus), "--raw", "no/such/raw"])
+    assert result.exit_code == 1
+    assert "no/such/raw: no such raw/ folder" in result.output
+    checked = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(RAW)])
+    assert checked.exit_code == 0 and "(with raw/)" in checked.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["score", "predictions.jsonl", "--corpus", "{corpus}"],
+        ["explore", "{corpus}", "--output", "{tmp}/explore"],
+        ["bench", "{corpus}", "--output", "{tmp}/results", "--no-embeddings"],
+    ],
+)
+def test_commands_reading_a_corpus_refuse_a_folder_that_is_not_one(
+    tmp_path: Path, command: list[str]
+) -> None:
+    for corpus, why in (
+        (tmp_path / "nocorp", "no such folder"),
+        (tmp_path, "no MANIFEST.json in it"),
+    ):
+        args = [a.format(corpus=corpus, tmp=tmp_path) for a in command]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert f"{corpus}: not a built corpus folder ({why})" in result.output
+    assert not (tmp_path / "explore").exists() and not (tmp_path / "results").exists()
+
+
+def test_error_messages_are_printed_as_they_are_not_read_as_markup(tmp_path: Path) -> None:
+    page = tmp_path / "[bold]" / "page.txt"
+    page.parent.mkdir()
+    page.write_text("A sentence of the article that is long enough to count.\n", "utf-8")
+    result = runner.invoke(
+        app, ["ingest", str(page), "--raw", str(tmp_path / "raw"), "--source", "Example.ORG"]
+    )
+    assert result.exit_code == 1
+    assert "'^[a-z0-9][a-z0-9._-]*$'" in result.output  # the pattern, not an eaten "tag"
+    assert "[bold]" in result.output
+    odd = tmp_path / "a[/y]b.jsonl"  # a closing tag with no opening one crashed the printer
+    result = runner.invoke(app, ["ingest", "--manifest", str(odd), "--raw", str(tmp_path / "r")])
+    assert result.exit_code == 1 and f"{odd}: cannot read" in result.output
