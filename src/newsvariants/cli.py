@@ -62,8 +62,13 @@ def ingest(
         str | None, typer.Option("--format", help="text, html or warc (sniffed when omitted).")
     ] = None,
     note: Annotated[str | None, typer.Option(help="Provenance note for the metadata.")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Character encoding of the files (detected when omitted), e.g. cp1252."),
+    ] = None,
     manifest: Annotated[
-        Path | None, typer.Option(help="JSONL manifest: path, source, captured_at, url, format.")
+        Path | None,
+        typer.Option(help="JSONL manifest: path, source, captured_at, url, format, encoding."),
     ] = None,
 ) -> None:
     """Store captures in raw/ under their SHA-256 (re-ingesting the same bytes is a no-op)."""
@@ -87,6 +92,7 @@ def ingest(
                     fmt=fmt,
                     note=note,
                     notice=_notice,
+                    encoding=encoding,
                 )
             ]
         else:
@@ -96,7 +102,9 @@ def ingest(
         raise _fail(exc) from exc
     for o in outcomes:
         state = "added" if o.added else "already present (no-op)"
-        out.print(f"{o.capture.capture_id}  {state}  {o.origin}", highlight=False)
+        # the encoding is shown: a detected legacy one is a guess the user can check (--encoding)
+        line = f"{o.capture.capture_id}  {state}  {o.origin}  ({o.capture.encoding})"
+        out.print(line, highlight=False)
 
 
 def _progress_bar() -> Progress:

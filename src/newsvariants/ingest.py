@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from charset_normalizer import from_bytes
+from charset_normalizer.utils import iana_name
 
 from newsvariants.errors import IngestError, RawStoreError
 from newsvariants.records import Capture
@@ -87,7 +88,10 @@ def sniff_format(data: bytes) -> str:
 
 
 def detect_encoding(data: bytes) -> str:
-    """Detected character encoding (charset-normalizer); never a silent guess."""
+    """The character encoding of a capture: a byte-order mark, UTF-8, the charset an HTML page
+    declares, else charset-normalizer's guess among the encodings a browser reads
+    (`_web_encoding`). The ingest command prints it; `--encoding` overrides a wrong guess (on a
+    short text in a legacy encoding, several decode cleanly and score alike)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf_8_sig"
     try:
@@ -98,10 +102,50 @@ def detect_encoding(data: bytes) -> str:
     declared = _declared_charset(data)
     if declared:
         return declared
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise IngestError("cannot detect the character encoding (not text?)")
-    return best.encoding
+    return _web_encoding(matches) or best.encoding
+
+
+# The legacy encodings a browser can read (WHATWG Encoding, https://encoding.spec.whatwg.org),
+# spelt as charset-normalizer spells them. A page on the web is in one of them; DOS code pages
+# (cp775, cp850, cp852) are not, though charset-normalizer may rank one first on a short text
+# (German in windows-1252 came out as cp775's "erklõrte").
+WEB_ENCODINGS = frozenset(
+    [
+        *("utf_8", "utf_16", "utf_16_be", "utf_16_le", "cp866", "koi8_r", "koi8_u"),
+        *(f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in (874, 1250, 1251, 1252, 1253, 1254, 1255, 1256, 1257, 1258)),
+        *("mac_roman", "mac_cyrillic", "gbk", "gb18030", "big5", "euc_jp", "iso2022_jp"),
+        *("shift_jis", "cp932", "euc_kr", "cp949"),
+    ]
+)
+
+
+def _web_encoding(matches: Any) -> str | None:
+    """The encoding of charset-normalizer's best guess that a browser could have read, or None
+    (no candidate is one): among the candidates in web encodings that score as well as the first
+    (the same chaos and coherence: Spanish "señor" read as cp1250's "seńor" ties with it), or
+    that give the very same text (`could_be_from_charset`), windows-1252 (the legacy encoding
+    browsers assume for most of the web); else the first one's. `--encoding` overrides."""
+    web = [(m, _web_name(m)) for m in matches]
+    web = [(m, name) for m, name in web if name is not None]
+    if not web:
+        return None
+    first = web[0][0]
+    tied = [name for m, name in web if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
+    return "cp1252" if "cp1252" in tied else tied[0]
+
+
+def _web_name(match: Any) -> str | None:
+    """windows-1252 if it gives this candidate's text, else the candidate's encoding or one that
+    gives the same text, if a browser can read it; None when none can."""
+    names = [match.encoding, *match.could_be_from_charset]
+    if "cp1252" in names:
+        return "cp1252"
+    return next((name for name in names if name in WEB_ENCODINGS), None)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -133,6 +177,15 @@ def _declared_charset(data: bytes) -> str | None:
 _WHATWG_ALIAS = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252"}
 
 
+def codec_name(encoding: str) -> str:
+    """The name of a character encoding given by the user, spelt as detected ones are
+    (charset-normalizer's: "windows-1252" -> "cp1252", "UTF-8" -> "utf_8")."""
+    try:
+        return iana_name(encoding, strict=True)
+    except ValueError:
+        raise IngestError(f"unknown character encoding {encoding!r}") from None
+
+
 def decode_capture(data: bytes, encoding: str) -> str:
     """The capture's text: decoded bytes, newlines unified. Every corpus offset indexes it."""
     text = data.decode(encoding)
@@ -142,7 +195,7 @@ def decode_capture(data: bytes, encoding: str) -> str:
 def capture_record(item: CaptureInput) -> Capture:
     digest = sha256_bytes(item.data)
     try:
-        encoding = item.encoding or detect_encoding(item.data)
+        encoding = codec_name(item.encoding) if item.encoding else detect_encoding(item.data)
     except IngestError as exc:
         raise IngestError(f"{item.origin}: {exc}") from exc
     try:
@@ -456,13 +509,19 @@ def file_inputs(
     note: str | None = None,
     source_given_as: str = "--source",
     notice: Callable[[str], None] | None = None,
+    encoding: str | None = None,
 ) -> list[CaptureInput]:
     """The captures in one file (a WARC file gives one per HTML response).
 
     `source_given_as` names where a missing source should have come from in the error (the CLI
-    option, or a manifest's field); `notice` hears of a WARC file's records passed over."""
+    option, or a manifest's field); `notice` hears of a WARC file's records passed over.
+    `encoding` overrides the detected one (charset-normalizer's guess between close legacy
+    encodings, cp1250 or cp1252, can be wrong; the user may know); not for a WARC file, whose
+    records declare their own."""
     data, fmt = read_input_file(path, fmt)
     if fmt == "warc":
+        if encoding is not None:
+            raise IngestError(f"{path}: an encoding is given per capture, not for a WARC file")
         return list(warc_inputs(data, str(path), source, rights, notice))
     if not source:
         raise IngestError(f"{path}: {source_given_as} is required for {fmt} captures")
@@ -474,13 +533,14 @@ def file_inputs(
             captured_at=captured_at,
             url=url,
             format=fmt,
+            encoding=encoding,
             rights=rights,
             note=note,
         )
     ]
 
 
-MANIFEST_FIELDS = {"path", "source", "captured_at", "url", "format", "rights", "note"}
+MANIFEST_FIELDS = {"path", "source", "captured_at", "url", "format", "encoding", "rights", "note"}
 
 
 def manifest_inputs(
@@ -522,6 +582,7 @@ def manifest_inputs(
                 note=entry.get("note"),
                 source_given_as="field 'source'",
                 notice=notice,
+                encoding=entry.get("encoding"),
             )
             for item in found:
                 problems = capture_errors(capture_record(item).to_dict())
