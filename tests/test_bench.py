@@ -105,6 +105,10 @@ def test_seed_corpus_has_no_validation_or_test_rows_and_says_so(
     assert "no rows in validation and test" in result.stdout
     saved = json.loads((tmp_path / "baselines.json").read_text(encoding="utf-8"))
     assert saved["pairs"] == {} and saved["sizes"]["test"] == {"pairs": 0, "variants": 0}
+    # an installed embedding model is not "run" when no baseline is (the card said both)
+    installed = markdown_table({**saved, "embeddings": "run: a model from model/"})
+    assert "Sentence-embedding baseline: installed (a model from model/), not run" in installed
+    assert "run: a model" not in installed
 
 
 def test_bench_report_includes_the_card_ready_table(report: dict) -> None:

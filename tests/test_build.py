@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pyarrow as pa
@@ -223,3 +227,27 @@ def test_the_built_corpus_folder_is_as_readable_as_any_new_folder(
     plain = tmp_path / "plain"
     plain.mkdir()
     assert seed_corpus.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_the_package_as_a_wheel_lays_it_out_builds_the_committed_corpus(tmp_path: Path) -> None:
+    # An installed wheel has no checkout around it: the files the build reads from there must
+    # ship in the package (pyproject's force-include). It once failed at the card stage.
+    repo = RAW.parent
+    site = tmp_path / "site"
+    shutil.copytree(repo / "src" / "newsvariants", site / "newsvariants")
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    for source, target in shipped.items():
+        copy = shutil.copytree if (repo / source).is_dir() else shutil.copyfile
+        (site / target).parent.mkdir(parents=True, exist_ok=True)
+        copy(repo / source, site / target)
+    out = tmp_path / "corpus"
+    code = (
+        "import sys; from pathlib import Path; from newsvariants.build import build; "
+        "assert Path(sys.modules['newsvariants'].__file__).is_relative_to(Path(sys.argv[1])); "
+        "build(Path(sys.argv[2]), Path(sys.argv[3]), registry_path=Path(sys.argv[4]))"
+    )
+    args = [str(site), str(RAW), str(out), str(CORPUS / "REGISTRY.json")]
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    subprocess.run([sys.executable, "-c", code, *args], check=True, env=env, cwd=tmp_path)
+    assert _tree_hashes(out) == _tree_hashes(CORPUS)

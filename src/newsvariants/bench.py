@@ -361,6 +361,15 @@ def _relations(metrics: dict[str, Any] | None) -> str:
     return ", ".join(f"{r} {recall[r]:.2f}" for r in PAIR_RELATIONS if r in recall) or "–"
 
 
+def _embedding_status(report: dict[str, Any]) -> str:
+    """The embedding baseline's status; "run: ..." only if the baselines were run at all (with
+    no validation rows none is, and the notes say why)."""
+    status = report["embeddings"]
+    if status.startswith("run: ") and not report["pairs"]:
+        return f"installed ({status.removeprefix('run: ')}), not run: no baseline was run"
+    return status
+
+
 def markdown_table(report: dict[str, Any]) -> str:
     """The report as markdown (goes to baselines.md and into the card's Benchmarks section)."""
     corpus = report["corpus"]
@@ -372,7 +381,7 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"{sizes['test']['variants']} variants. Thresholds are chosen on validation and applied "
         "unchanged to test. Reproduce with `newsvariants bench`.",
         "",
-        f"Sentence-embedding baseline: {report['embeddings']}.",
+        f"Sentence-embedding baseline: {_embedding_status(report)}.",
     ]
     for note in report["notes"]:
         lines += ["", f"_Note: {note}._"]

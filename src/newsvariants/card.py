@@ -61,7 +61,11 @@ def benchmarks_table(inputs_digest: str) -> str:
     """The checkout's baseline results (benchmarks/results/baselines.md), when they were measured
     on a corpus built from these inputs; otherwise a note saying so (a corpus built from other
     captures, or results older than the captures, must not carry them)."""
-    results = schema_dir().parent / "benchmarks" / "results"
+    # the checkout's results, else the copy shipped in the package (pyproject's force-include)
+    base = schema_dir().parent
+    results = next(
+        (d for d in (base / "benchmarks" / "results", base / "_card") if d.is_dir()), base
+    )
     table, report = results / "baselines.md", results / "baselines.json"
     measured = None
     if table.is_file() and report.is_file():
