@@ -189,6 +189,11 @@ def test_an_impossible_capture_date_is_refused_at_ingest(tmp_path: Path) -> None
     items = file_inputs(page, source="example.org", captured_at="2024-02-30", url=None, fmt=None)
     with pytest.raises(IngestError, match="page.txt: invalid metadata: captured_at '2024-02-30'"):
         ingest(items, tmp_path / "raw")
+    naive = file_inputs(
+        page, source="example.org", captured_at="2024-05-01T10:00:00", url=None, fmt=None
+    )
+    with pytest.raises(IngestError, match="expected: .* its UTC offset"):  # says what it wants
+        ingest(naive, tmp_path / "raw")
     leap = "2024-02-29T23:59Z"
     ok = file_inputs(page, source="example.org", captured_at=leap, url=None, fmt=None)
     assert ingest(ok, tmp_path / "raw")[0].added  # a leap day, with a UTC time, exists

@@ -158,6 +158,45 @@ def test_the_threshold_can_be_chosen_on_validation_predictions(
     assert fixed["groups"]["all"]["recall"] == 0.0 and "(given)" in fixed["decision"]
     chosen = score_file(corpus, test, "pairs", "test", validation_predictions=val)
     assert chosen["groups"]["all"]["f1"] == 1.0
-    assert chosen["decision"] == "score >= 0.2 (chosen on validation)"
+    assert chosen["decision"] == (
+        "score >= all 0.2, paragraph 0.2, document 0.2 (chosen on validation per granularity)"
+    )
     with pytest.raises(PredictionError, match="missing pair_id"):
         score_file(corpus, test, "pairs", "test", validation_predictions=test)
+
+
+def test_validation_thresholds_are_chosen_and_applied_per_granularity_as_the_bench_does(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # Paragraph pairs scored in [0.1, 0.2], document pairs in [0.6, 0.7]: one threshold for all
+    # pairs cannot separate both; the bench chooses one per granularity, and so does score.
+    def shifted(split: str) -> list[dict]:
+        return [
+            {
+                "pair_id": p["pair_id"],
+                "score": 0.1 * (p["label"] == "same_source")
+                + (0.6 if p["granularity"] == "document" else 0.1),
+            }
+            for p in read_rows(corpus, "pairs")[split]
+        ]
+
+    test = _write(tmp_path / "test.jsonl", shifted("test"))
+    val = _write(tmp_path / "val.jsonl", shifted("validation"))
+    report = score_file(corpus, test, "pairs", "test", validation_predictions=val)
+    assert report["groups"]["paragraph"]["f1"] == 1.0
+    assert report["groups"]["document"]["f1"] == 1.0
+    assert "paragraph 0.2, document 0.7" in report["decision"]
+
+
+def test_nonsense_arguments_and_labels_are_refused(corpus: Path, tmp_path: Path) -> None:
+    pairs = read_rows(corpus, "pairs")["test"]
+    scores = _write(tmp_path / "s.jsonl", [{"pair_id": p["pair_id"], "score": 0.5} for p in pairs])
+    with pytest.raises(NewsVariantsError, match="finite number, not nan"):
+        score_file(corpus, scores, "pairs", "test", threshold=float("nan"))
+    booleans = _write(
+        tmp_path / "b.jsonl", [{"pair_id": p["pair_id"], "label": True} for p in pairs]
+    )
+    with pytest.raises(PredictionError, match="b.jsonl:1: label must be"):
+        score_file(corpus, booleans, "pairs", "test")
+    with pytest.raises(NewsVariantsError, match="does not apply to stories"):
+        score_file(corpus, scores, "stories", "test", validation_predictions=scores)

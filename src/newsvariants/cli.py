@@ -269,7 +269,10 @@ def score(
     ] = 0.5,
     validation: Annotated[
         Path | None,
-        typer.Option(help="Validation predictions: choose the threshold there (best F1)."),
+        typer.Option(
+            help="Validation predictions (pairs): choose the thresholds there (best F1 for all "
+            "pairs, paragraphs and documents), as the bench does."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:

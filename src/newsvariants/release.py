@@ -284,15 +284,17 @@ def citation(version: str | None, date: str | None) -> dict[str, Any]:
         "authors": [{"name": "NewsVariants maintainers"}],
         "version": version,
         "date-released": date,
-        "license": "MIT",
-        "license-url": "https://opensource.org/licenses/MIT",
+        # No `license`: CFF takes an SPDX identifier, and none says what holds for the texts
+        # (the outlets' property, redistributed for research; the card's `license: other`).
+        # "MIT" here told users the texts were MIT-licensed. The abstract says what holds.
         "url": f"https://huggingface.co/datasets/{HUB_REPO}"
         + (f"/tree/v{version}" if version else ""),
         "abstract": (
             "A versioned corpus of news articles as republished across outlets: every capture is a "
             "variant, variants of one article form a story with a stable ID, and paragraphs are "
-            "aligned to the story's pivot with typed relations. Code is MIT; the texts remain "
-            "the property of their outlets."
+            "aligned to the story's pivot with typed relations. The code that builds it is MIT; "
+            "the texts remain the property of their outlets (terms: the dataset card's "
+            "Licensing information)."
         ),
         "keywords": [
             "near-duplicate detection",

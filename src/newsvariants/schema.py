@@ -77,8 +77,16 @@ def record_errors(kind: str, record: dict[str, Any]) -> list[str]:
         return []
     errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
     return [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}" for e in errors
+        f"{'/'.join(str(p) for p in e.absolute_path) or '<record>'}: {e.message}{_meaning(e)}"
+        for e in errors
     ]
+
+
+def _meaning(error: Any) -> str:
+    """For a value that misses its field's pattern, what the field wants, in the schema's own
+    words (a regular expression alone says little to whoever typed "2024-05-01T10:00:00")."""
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f" (expected: {description})" if error.validator == "pattern" and description else ""
 
 
 def _types(prop: dict[str, Any]) -> list[str]:

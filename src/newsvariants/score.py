@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ def _by_id(
 
 
 def _label_value(path: Path, n: int, value: Any) -> int:
-    if value in (0, 1) and not isinstance(value, float):
+    if value in (0, 1) and not isinstance(value, float | bool):  # true == 1 in Python, not here
         return int(value)
     if value in (POSITIVE, "unrelated"):
         return int(value == POSITIVE)
@@ -256,31 +256,48 @@ def pair_predictions(
     return scores, labels
 
 
-def threshold_on_validation(path: Path, rows: Sequence[dict[str, Any]]) -> float:
-    """The F1-best threshold of validation predictions (the bench's protocol, over all pairs)."""
+def thresholds_on_validation(path: Path, rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The F1-best threshold of validation predictions for each group (all pairs, paragraphs,
+    documents), as the bench chooses them (`bench.bench_pairs`); groups without a positive pair
+    on validation get none."""
     scores, _ = pair_predictions(path, rows)
     if scores is None:
         raise PredictionError(f"{path}: validation predictions need a 'score' on every line")
-    threshold = best_threshold([int(r["label"] == POSITIVE) for r in rows], scores)
-    if threshold is None:
+    chosen: dict[str, float] = {}
+    for group in GROUPS:
+        idx = group_rows(rows, group)
+        gold = [int(rows[i]["label"] == POSITIVE) for i in idx]
+        threshold = best_threshold(gold, [scores[i] for i in idx])
+        if threshold is not None:
+            chosen[group] = threshold
+    if not chosen:
         raise PredictionError(f"{path}: the validation split has no positive pair")
-    return threshold
+    return chosen
 
 
 def score_pairs(
     path: Path,
     rows: Sequence[dict[str, Any]],
-    threshold: float = 0.5,
+    threshold: float | Mapping[str, float] = 0.5,
     threshold_source: str = "given",
 ) -> dict[str, Any]:
-    """Metrics of pair predictions on the split's rows: labels if given, else score >= threshold."""
+    """Metrics of pair predictions on the split's rows: labels if given, else score >= the
+    threshold (one for every group, or one per group: those groups only)."""
     scores, labels = pair_predictions(path, rows)
     if labels is not None:
-        predicted, decision = labels, "label"
-    else:
-        predicted = [int(s >= threshold) for s in scores or []]
+        return {"decision": "label", "groups": evaluate_pairs(rows, scores, labels)}
+    assert scores is not None  # pair_predictions gives scores, labels or both
+    if not isinstance(threshold, Mapping):
+        predicted = [int(s >= threshold) for s in scores]
         decision = f"score >= {threshold:g} ({threshold_source})"
-    return {"decision": decision, "groups": evaluate_pairs(rows, scores, predicted)}
+        return {"decision": decision, "groups": evaluate_pairs(rows, scores, predicted)}
+    groups: dict[str, Any] = {}
+    for group, value in threshold.items():
+        found = evaluate_pairs(rows, scores, [int(s >= value) for s in scores]).get(group)
+        if found is not None:
+            groups[group] = found
+    chosen = ", ".join(f"{group} {value:g}" for group, value in threshold.items())
+    return {"decision": f"score >= {chosen} ({threshold_source})", "groups": groups}
 
 
 def score_stories(path: Path, variants: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -307,19 +324,26 @@ def score_file(
     """`newsvariants score`: the metrics of a predictions file on one config and split.
 
     For pairs given as scores, the threshold is `threshold`, or, with `validation_predictions`,
-    the F1-best threshold of those scores on the validation split (as the bench chooses it).
+    the F1-best threshold of those scores on the validation split for each granularity (all,
+    paragraph, document), each applied to its own rows, as the bench chooses and applies them.
     """
     if config not in SCORED_CONFIGS:
         raise NewsVariantsError(f"cannot score config {config!r}: expected pairs or stories")
+    if not math.isfinite(threshold):
+        raise NewsVariantsError(f"the threshold must be a finite number, not {threshold}")
+    if config == "stories" and validation_predictions is not None:
+        raise NewsVariantsError(
+            "--validation chooses a pair score threshold: it does not apply to stories"
+        )
     table = "pairs" if config == "pairs" else "variants"
     rows = _nonempty_rows(corpus, table, split)
     if config == "stories":
         metrics = score_stories(predictions, rows)
     elif validation_predictions is not None:
-        chosen = threshold_on_validation(
+        chosen = thresholds_on_validation(
             validation_predictions, _nonempty_rows(corpus, table, "validation")
         )
-        metrics = score_pairs(predictions, rows, chosen, "chosen on validation")
+        metrics = score_pairs(predictions, rows, chosen, "chosen on validation per granularity")
     else:
         metrics = score_pairs(predictions, rows, threshold)
     return {"config": config, "split": split, "predictions": str(predictions), **metrics}
