@@ -251,3 +251,19 @@ def test_the_package_as_a_wheel_lays_it_out_builds_the_committed_corpus(tmp_path
     env = {**os.environ, "PYTHONPATH": str(site)}
     subprocess.run([sys.executable, "-c", code, *args], check=True, env=env, cwd=tmp_path)
     assert _tree_hashes(out) == _tree_hashes(CORPUS)
+
+
+def test_staging_folders_of_killed_builds_are_removed_by_the_next_build(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "corpus"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process ID that no longer runs (a killed build's)
+    abandoned = tmp_path / f".corpus-build-{dead.pid}-x1y2"
+    running = tmp_path / f".corpus-build-{os.getpid()}-a1b2"  # this process: still running
+    unknown = tmp_path / ".corpus-build-q7w8"  # no process ID in the name: left alone
+    for folder in (abandoned, running, unknown):
+        (folder / "variants").mkdir(parents=True)
+    build(RAW, out, registry_path=CORPUS / "REGISTRY.json")
+    assert not abandoned.exists() and running.exists() and unknown.exists()
+    assert _tree_hashes(out) == _tree_hashes(seed_corpus)

@@ -1000,7 +1000,9 @@ def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
 def staging_dir(out: Path) -> Iterator[Path]:
     """A temporary folder beside `out`; removed unless swapped in."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    remove_abandoned_staging(out)
+    # the process ID in the name tells a later build whether this one is still running
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
     # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the mode
     # any new folder gets here (the umask's), read off a folder made inside it.
     probe = tmp / ".mode"
@@ -1012,6 +1014,30 @@ def staging_dir(out: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def remove_abandoned_staging(out: Path) -> list[Path]:
+    """Remove the staging folders of killed builds into `out` (a killed 100k-capture build
+    leaves gigabytes): those whose process is gone. A running build's folder is left alone, and
+    so is one whose name holds no process ID."""
+    removed = []
+    for folder in sorted(out.parent.glob(f".{out.name}-build-*")):
+        pid = folder.name.removeprefix(f".{out.name}-build-").split("-")[0]
+        if not pid.isdigit() or _process_exists(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _backup_of(out: Path) -> Path:
