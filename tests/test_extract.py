@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from newsvariants.extract import (
     article_groups,
     extract_capture,
     extract_text_dump,
+    parse_date,
     site_templates,
     split_blocks,
     text_of_capture,
@@ -715,3 +717,38 @@ def test_the_language_identifier_scores_as_py3langid_does() -> None:
         assert identifier.classify(sample) == py3langid.classify(sample)
     found = {identifier.classify(s)[0] for s in SENTENCES}
     assert {"en", "de", "fr", "ru", "zh", "ja"} <= found  # real guesses, not one answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a share bar padded with spaces: exponential backtracking in the SHARE pattern (108 s)
+        "Headline\n"
+        + (" " * 12).join(["Facebook", "Twitter", "WhatsApp", "Email", "Print", "LinkedIn"])
+        + "\nThe city council voted on Tuesday to approve the new budget after a debate.\n",
+        "facebook" + "     twitter" * 12 + " x\n",
+        # a date before a long run of spaces: quadratic in `_DATE_CORE` (32 s at 64k spaces)
+        "5 Mar" + " " * 64000 + "x\nThe council voted on Tuesday to approve the budget today.\n",
+        # thousands of section markers: the tail cut was quadratic in them (91 s at 15k)
+        "".join(
+            f"The council voted on measure {i} after a long debate in the hall today.\n"
+            f"The members of board {i} then went home after the vote on it.\nShare\n"
+            for i in range(6000)
+        ),
+    ],
+)
+def test_adversarial_dumps_are_extracted_in_linear_time(text: str) -> None:
+    extract_text_dump("warm up the language model", "w")
+    started = time.process_time()
+    ex = extract_text_dump(text, "x")
+    # minutes before the fix; well under a second each after it (a bound with wide headroom)
+    assert time.process_time() - started < 10
+    assert all(text[p.start : p.end] == p.text for p in ex.paragraphs)
+
+
+def test_a_date_is_never_read_from_a_two_digit_or_implausible_year() -> None:
+    # dateutil puts "70" within 50 years of today: the same page got another date in another year
+    for dateline in ("1/1/70", "1/1/0001", "5 Mar 0099", "1.2.345", "1/1/2200"):
+        assert parse_date(dateline) is None, dateline
+    assert parse_date("11/20/2019") == "2019-11-20"
+    assert parse_date("2019年11月20日") == "2019-11-20"

@@ -319,3 +319,16 @@ def test_trafilatura_judgement_stands_when_its_body_is_not_a_collapse() -> None:
     decisions = classify_html_blocks(blocks_of(rows), PageContext())
     body = [row[0] for row, d in zip(rows, decisions, strict=True) if d.kind == "body"]
     assert body == PARAGRAPHS
+
+
+def test_a_page_date_after_the_day_of_the_build_is_kept_the_same_on_any_day() -> None:
+    # trafilatura's latest date was the clock's: this page lost its date until 2031, so the same
+    # raw/ built in different years gave different corpora
+    html = (
+        '<html><head><meta property="article:published_time" content="2031-05-04T10:00:00Z">'
+        "<title>Council budget</title></head><body><h1>Council budget</h1>"
+        "<p>The council approved its budget on Monday after a long debate in the town hall.</p>"
+        "<p>Members argued over the library hours and the cost of repairing the old bridge.</p>"
+        "</body></html>"
+    )
+    assert extract_html(html, "x", PageContext()).published_at == "2031-05-04"

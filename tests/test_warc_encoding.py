@@ -293,3 +293,10 @@ def test_a_given_encoding_overrides_the_detected_one(tmp_path: Path) -> None:
     wrong = CliRunner().invoke(app, ["ingest", "--manifest", str(manifest), "--raw", str(raw)])
     assert wrong.exit_code == 1 and "m.jsonl:1" in wrong.output
     assert "do not decode as utf_8" in wrong.output
+
+
+@pytest.mark.parametrize("label", ["hex", "undefined", "unicode_escape", "rot13"])
+def test_a_declared_charset_that_no_browser_reads_is_ignored_not_a_crash(label: str) -> None:
+    page = f'<html><head><meta charset="{label}"></head><body><p>Café na Praça, são bons.</p>'
+    data = page.encode("cp1252")  # not UTF-8: the declaration is looked at, then sniffing
+    assert detect_encoding(data) == "cp1252"

@@ -610,13 +610,16 @@ def _trim_tail(
     count, since the rows of a list there are as likely its teasers as the article's."""
     first, last = run
     gained = 0.0
-    words: dict[int, list[str]] = {}  # long words of each block looked at, found once
+    # What the run gains from each block to its end (one pass, not one per marker: a page of
+    # thousands of "Share" lines was quadratic). Gains are sums of word counts and their
+    # quarters (exact in binary) in dumps, so the order of the sum changes nothing there.
+    after_from = list(accumulate(max(v, 0.0) for v in reversed(scores[first : last + 1])))[::-1]
+    topics: _TopicSplit | None = None  # made at the first marker that needs it (most pages: none)
     for i in range(first, last + 1):
-        if i > first and evidence[i].reason in _SECTION_MARKERS:
-            after = sum(max(value, 0.0) for value in scores[i : last + 1])
-            if gained >= 2 * after and _topic_overlap(blocks, scores, words, (first, i, last)) < (
-                _TOPIC_SHIFT
-            ):
+        marker = i > first and evidence[i].reason in _SECTION_MARKERS
+        if marker and gained >= 2 * after_from[i - first]:
+            topics = topics or _TopicSplit(blocks, scores, (first, i, last))
+            if topics.overlap_at(i) < _TOPIC_SHIFT:
                 return max(j for j in range(first, i) if scores[j] > 0)
         gained += evidence[i].size if i in listed else max(scores[i], 0.0)
     return last
@@ -645,32 +648,35 @@ def _long_words(text: str) -> list[str]:
     return [w.casefold() for w in _CONTENT_WORD.findall(text)]
 
 
-def _content_words(
-    blocks: list[Block], scores: list[float], words: dict[int, list[str]], lo: int, hi: int
-) -> list[str]:
-    found = []
-    for j in range(lo, hi):
-        if scores[j] > 0:
-            if j not in words:
-                words[j] = _long_words(blocks[j].text)
-            found += words[j]
-    return found
+class _TopicSplit:
+    """The share of the long words of the body after a cut that also occur before it, for cuts
+    moving down the run (`overlap_at`, called with rising indexes): the words are kept as a set
+    before the cut and counts after it, and each block crosses over once, so a page costs one
+    pass over its words however many cuts are tried (each cut from scratch was quadratic).
+    Only blocks that gain (score > 0) count, on either side."""
 
+    def __init__(self, blocks: list[Block], scores: list[float], cut: tuple[int, int, int]) -> None:
+        first, at, last = cut
+        self.words = [
+            _long_words(blocks[j].text) if scores[j] > 0 else [] for j in range(first, last + 1)
+        ]
+        self.first, self.at = first, at
+        self.before = {w for block in self.words[: at - first] for w in block}
+        self.after: Counter[str] = Counter(w for block in self.words[at - first :] for w in block)
+        self.after_total = sum(self.after.values())
+        self.shared = sum(count for w, count in self.after.items() if w in self.before)
 
-def _topic_overlap(
-    blocks: list[Block],
-    scores: list[float],
-    words: dict[int, list[str]],
-    cut: tuple[int, int, int],
-) -> float:
-    """Share of the long words after the cut that also occur in the body before it (`cut`:
-    the body's first block, the cut, the body's last block)."""
-    first, at, last = cut
-    before = set(_content_words(blocks, scores, words, first, at))
-    after = _content_words(blocks, scores, words, at, last + 1)
-    if not after:
-        return 0.0
-    return sum(w in before for w in after) / len(after)
+    def overlap_at(self, at: int) -> float:
+        for block in self.words[self.at - self.first : at - self.first]:  # cross the cut
+            for w in block:
+                self.after[w] -= 1
+                self.shared -= w in self.before
+            self.after_total -= len(block)
+            for w in set(block) - self.before:
+                self.before.add(w)
+                self.shared += self.after[w]
+        self.at = at
+        return self.shared / self.after_total if self.after_total else 0.0
 
 
 _SECTION_MARKERS = ("related", "share", "comments", "copyright")
@@ -888,10 +894,18 @@ def parse_date(text: str) -> str | None:
 
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", match.group(0))
     cleaned = re.sub(r"[年月]", "-", cleaned).replace("日", "")
+    if not _FULL_YEAR.search(cleaned):
+        # "1/1/70": dateutil puts a two-digit year within 50 years of today, so the same page
+        # would get another date in another year (and "0099" became 1999)
+        return None
     try:
-        return date_parser.parse(cleaned, dayfirst=False, fuzzy=True).date().isoformat()
+        parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True).date()
     except (ValueError, OverflowError):
         return None
+    return parsed.isoformat() if 1900 <= parsed.year <= 2099 else None
+
+
+_FULL_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")  # a year written in full, 1900-2099
 
 
 # The unambiguous forms of a date, in ASCII: "Nov. 20, 2019", "20th November 2019", "2019-11-20".
@@ -1028,8 +1042,9 @@ def _leading(texts: list[str], chars: int) -> list[str]:
 
 
 def detect_language(texts: list[str]) -> str:
-    """ISO 639-1 code of the body (py3langid: a fixed model, so deterministic); `und` when there
-    is too little text to tell."""
+    """Language of the body (py3langid: a fixed model, so deterministic), as its label: a BCP 47
+    primary language subtag (ISO 639-1 where there is one, else ISO 639-3: `yue`, `zxx`); `und`
+    when there is too little text to tell."""
     # The body's first 256 characters: enough for a confident guess (on the development pages it
     # agrees with the guess from 5,000 everywhere), and langid's cost grows with the sample
     # (its feature walk is Python, byte by byte: 500 characters cost as much as the rest of the

@@ -25,8 +25,11 @@ _MONTHS = (
 )
 _WEEKDAYS = r"mon(day)?|tue(s(day)?)?|wed(nesday)?|thu(rs(day)?)?|fri(day)?|sat(urday)?|sun(day)?"
 _DAY = r"\d{1,2}(st|nd|rd|th)?"
+# Whitespace around an optional separator is matched possessively (`\s*+`): with two plain
+# `\s*` a run of k spaces splits k+1 ways at every separator, and a block that fails at the end
+# ("facebook" + 12 spaces + "twitter" ... + "x") took minutes (exponential in the names).
 _DATE_CORE = (
-    rf"({_DAY}\s+({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*,?\s*\d{{4}}"
+    rf"({_DAY}\s+({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*+,?\s*+\d{{4}}"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
     r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 )
@@ -37,7 +40,7 @@ DATE_ANY = re.compile(rf"({_DATE_CORE})", re.IGNORECASE)
 
 # A block that is nothing but a date (and maybe a weekday and a time; spaces before commas too:
 # "Thursday , April 25 2024").
-DATE_ONLY = rf"(({_WEEKDAYS})\.?\s*,?\s*)?({_DATE_CORE})(\s*[,|-]?\s*(at\s+)?{_TIME})?\.?$"
+DATE_ONLY = rf"(({_WEEKDAYS})\.?\s*+,?\s*+)?({_DATE_CORE})(\s*+[,|-]?\s*+(at\s+)?{_TIME})?\.?$"
 AD = (
     r"(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below"
     r"( advertisement)?|continue reading below|scroll to continue.*)$"
@@ -60,7 +63,7 @@ _SOCIAL = (
 )
 SHARE = (
     rf"((share|tweet|follow( us)?|connect with us|find us|like us)\b[^.!?]{{0,40}}[.!]?"
-    rf"|({_SOCIAL})(\s*[,|/·•]?\s*({_SOCIAL}))*)$"
+    rf"|({_SOCIAL})(\s*+[,|/·•]?\s*+({_SOCIAL}))*)$"
 )
 # "Published ... <date>": a lead word, and a date anywhere in the block (the lead word is looked
 # for first: most blocks fail there, before the date is looked for).

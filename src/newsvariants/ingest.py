@@ -158,8 +158,17 @@ def _declared_charset(data: bytes) -> str | None:
     if not match:
         return None
     try:
-        name = codecs.lookup(match.group(1).decode("ascii")).name
+        codec = codecs.lookup(match.group(1).decode("ascii"))
     except LookupError:
+        return None
+    name = codec.name
+    try:
+        web_name = iana_name(name, strict=True)
+    except ValueError:
+        return None
+    # a browser reads only the WHATWG encodings (and reads "latin-1"/"ascii" as windows-1252);
+    # "hex", "rot13" or "unicode_escape" are Python codecs, not charsets a page can be in
+    if web_name not in WEB_ENCODINGS and web_name not in ("latin_1", "ascii"):
         return None
     # Browsers read a "latin-1" or "ascii" label as windows-1252 (WHATWG Encoding), and pages
     # so labelled use its curly quotes; plain latin-1 stays the fallback for its 5 unused bytes.
@@ -168,7 +177,7 @@ def _declared_charset(data: bytes) -> str | None:
             continue
         try:
             data.decode(candidate)
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):  # "undefined" raises UnicodeError, not ...DecodeError
             continue
         return candidate
     return None

@@ -253,6 +253,11 @@ def _match_lines(blocks: list[Block], lines: list[str]) -> None:
         block.extractor_body = bool(grams) and sum(g in left_grams for g in grams) >= len(grams) / 2
 
 
+# htmldate's parameters as trafilatura sets them for extensive=False, but for the latest date:
+# the last one `extract.parse_date` accepts, not the clock's.
+_DATE_CONFIG = {"original_date": True, "extensive_search": False, "max_date": "2099-12-31"}
+
+
 def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | None]:
     """Mark the blocks trafilatura keeps as the article (comments excluded) and return its
     metadata. A block is kept when it is one of trafilatura's lines or when half its word
@@ -267,7 +272,9 @@ def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | Non
         _match_lines(blocks, [block_key(line) for line in body.split("\n") if line.strip()])
     # extensive=False: dates only from the page's markup (meta tags, JSON-LD, <time>, URL), never
     # guessed from free text, where a page-render date ("Thursday, April 25 2024") would be found.
-    meta = trafilatura.extract_metadata(html, extensive=False)
+    # A fixed latest date: trafilatura's default is today's, so a page dated after the day of the
+    # build lost its date, and the same raw/ built later gave another corpus.
+    meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
     return {
         "title": getattr(meta, "title", None) if meta else None,
         "author": getattr(meta, "author", None) if meta else None,
