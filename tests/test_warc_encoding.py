@@ -285,9 +285,10 @@ def test_a_given_encoding_overrides_the_detected_one(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "(cp1250)" in result.output  # shown, in the stored spelling
     (record,) = [json.loads(line) for line in (raw / "captures.jsonl").read_text().splitlines()]
     assert record["encoding"] == "cp1250"
-    refused = CliRunner().invoke(app, [*args, "--encoding", "klingon"])
-    assert refused.exit_code == 1
-    assert "p.txt: unknown character encoding 'klingon'" in refused.output
+    for name in ("klingon", "hex"):  # "hex" is a Python codec, not a character encoding
+        refused = CliRunner().invoke(app, [*args, "--encoding", name])
+        assert refused.exit_code == 1
+        assert f"p.txt: unknown character encoding '{name}'" in refused.output
     manifest = tmp_path / "m.jsonl"
     manifest.write_text(json.dumps({"path": "p.txt", "source": "y.org", "encoding": "utf-8"}))
     wrong = CliRunner().invoke(app, ["ingest", "--manifest", str(manifest), "--raw", str(raw)])

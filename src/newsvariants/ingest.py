@@ -190,9 +190,15 @@ def codec_name(encoding: str) -> str:
     """The name of a character encoding given by the user, spelt as detected ones are
     (charset-normalizer's: "windows-1252" -> "cp1252", "UTF-8" -> "utf_8")."""
     try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        codec = None
+    if codec is None or not codec._is_text_encoding:  # "hex", "base64": not character encodings
+        raise IngestError(f"unknown character encoding {encoding!r}")
+    try:
         return iana_name(encoding, strict=True)
-    except ValueError:
-        raise IngestError(f"unknown character encoding {encoding!r}") from None
+    except ValueError:  # a Python codec with no IANA name ("utf-8-sig": UTF-8 after a BOM)
+        return codec.name.replace("-", "_")
 
 
 def decode_capture(data: bytes, encoding: str) -> str:
