@@ -21,14 +21,7 @@ from newsvariants.errors import StageError
 from newsvariants.ingest import file_inputs, ingest
 
 from .conftest import CORPUS, RAW
-
-
-def _tree_hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+from .test_executor import tree_hashes
 
 
 def _rows(corpus: Path, config: str) -> list[dict]:
@@ -52,11 +45,11 @@ def test_seed_corpus_has_one_story_two_variants_ten_paragraphs_ten_units(
 def test_two_builds_are_byte_identical(seed_corpus: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     build(RAW, again, registry_path=CORPUS / "REGISTRY.json")
-    assert _tree_hashes(again) == _tree_hashes(seed_corpus)
+    assert tree_hashes(again) == tree_hashes(seed_corpus)
 
 
 def test_committed_corpus_equals_a_fresh_rebuild(seed_corpus: Path) -> None:
-    assert _tree_hashes(seed_corpus) == _tree_hashes(CORPUS)
+    assert tree_hashes(seed_corpus) == tree_hashes(CORPUS)
 
 
 def test_manifest_lists_every_file_with_checksum_and_rows(seed_corpus: Path) -> None:
@@ -75,7 +68,7 @@ def test_a_failing_stage_leaves_the_previous_corpus_intact(
 ) -> None:
     out = tmp_path / "corpus"
     shutil.copytree(seed_corpus, out)
-    before = _tree_hashes(out)
+    before = tree_hashes(out)
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
@@ -83,7 +76,7 @@ def test_a_failing_stage_leaves_the_previous_corpus_intact(
     monkeypatch.setattr(build_module, "cluster_stage", explode)
     with pytest.raises(StageError, match="stage 'cluster' failed.*disk on fire"):
         build(RAW, out)
-    assert _tree_hashes(out) == before
+    assert tree_hashes(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["corpus"]  # no half-written folder left
 
 
@@ -100,7 +93,7 @@ def test_an_extraction_crash_names_the_stage_and_the_capture(
     with pytest.raises(StageError) as info:
         build(RAW, out)
     assert "stage 'extract'" in str(info.value) and "captures/" in str(info.value)
-    assert _tree_hashes(out) == _tree_hashes(seed_corpus)
+    assert tree_hashes(out) == tree_hashes(seed_corpus)
 
 
 def test_a_capture_without_a_body_is_quarantined_not_dropped(
@@ -209,13 +202,13 @@ def test_a_build_killed_between_the_swap_renames_gets_its_previous_corpus_back(
     # build must read the previous registry from it, not start the story IDs over.
     out = tmp_path / "corpus"
     shutil.copytree(seed_corpus, tmp_path / ".corpus-previous")
-    before = _tree_hashes(tmp_path / ".corpus-previous")
+    before = tree_hashes(tmp_path / ".corpus-previous")
     assert build_module.recover_interrupted_swap(out)
-    assert _tree_hashes(out) == before and not (tmp_path / ".corpus-previous").exists()
+    assert tree_hashes(out) == before and not (tmp_path / ".corpus-previous").exists()
     assert not build_module.recover_interrupted_swap(out)  # nothing to recover now
     shutil.move(out, tmp_path / ".corpus-previous")
     build(RAW, out)  # no --registry: the one in out/, once it is back
-    assert _tree_hashes(out) == before
+    assert tree_hashes(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
 
 
@@ -250,7 +243,7 @@ def test_the_package_as_a_wheel_lays_it_out_builds_the_committed_corpus(tmp_path
     args = [str(site), str(RAW), str(out), str(CORPUS / "REGISTRY.json")]
     env = {**os.environ, "PYTHONPATH": str(site)}
     subprocess.run([sys.executable, "-c", code, *args], check=True, env=env, cwd=tmp_path)
-    assert _tree_hashes(out) == _tree_hashes(CORPUS)
+    assert tree_hashes(out) == tree_hashes(CORPUS)
 
 
 def test_staging_folders_of_killed_builds_are_removed_by_the_next_build(
@@ -266,4 +259,4 @@ def test_staging_folders_of_killed_builds_are_removed_by_the_next_build(
         (folder / "variants").mkdir(parents=True)
     build(RAW, out, registry_path=CORPUS / "REGISTRY.json")
     assert not abandoned.exists() and running.exists() and unknown.exists()
-    assert _tree_hashes(out) == _tree_hashes(seed_corpus)
+    assert tree_hashes(out) == tree_hashes(seed_corpus)

@@ -3,7 +3,6 @@ an error that names the path and the reason, and never touch the corpus."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -13,16 +12,9 @@ from typer.testing import CliRunner
 from newsvariants.cli import app
 
 from .conftest import RAW
+from .test_executor import tree_hashes
 
 runner = CliRunner()
-
-
-def _hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_a_mistyped_raw_folder_is_an_error_not_an_empty_corpus(
@@ -31,12 +23,12 @@ def test_a_mistyped_raw_folder_is_an_error_not_an_empty_corpus(
     # It used to build "0 captures", retire every story in the registry and swap that in.
     out = tmp_path / "corpus"
     shutil.copytree(seed_corpus, out)
-    before = _hashes(out)
+    before = tree_hashes(out)
     for raw in (tmp_path / "raww", tmp_path):  # no such folder; a folder without captures.jsonl
         result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
         assert result.exit_code == 1
         assert f"{raw}: not a raw/ folder" in result.output
-    assert _hashes(out) == before
+    assert tree_hashes(out) == before
 
 
 def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:

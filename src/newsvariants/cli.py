@@ -39,13 +39,12 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _built_corpus(corpus: Path) -> Path:
-    """`corpus`, if it is a built corpus folder; else the error that says so (a mistyped path
-    read as an empty corpus gave "no rows in this release" or an empty explorer)."""
+def _require_corpus(corpus: Path) -> None:
+    """Stop, saying so, unless `corpus` is a built corpus folder (a mistyped path read as an
+    empty corpus gave "no rows in this release" or an empty explorer)."""
     if not (corpus / "MANIFEST.json").is_file():
         where = "no such folder" if not corpus.is_dir() else "no MANIFEST.json in it"
         raise _fail(NewsVariantsError(f"{corpus}: not a built corpus folder ({where})"))
-    return corpus
 
 
 @app.command()
@@ -229,7 +228,7 @@ def explore(
     """Write a static HTML view of every story: variants side by side, relations, diffs."""
     from newsvariants.explore import write_explorer
 
-    _built_corpus(corpus)
+    _require_corpus(corpus)
     index = write_explorer(corpus, output)
     out.print(f"wrote {index}", highlight=False)
 
@@ -247,7 +246,7 @@ def bench(
     """Run the baselines on validation and test; print the table, write JSON and markdown."""
     from newsvariants.bench import default_baselines, markdown_table, run_bench, write_results
 
-    _built_corpus(corpus)
+    _require_corpus(corpus)
     baselines, status = default_baselines(with_embeddings=embeddings)
     try:
         report = run_bench(corpus, baselines, status, progress=lambda n: err.print(f"bench {n}"))
@@ -279,7 +278,7 @@ def score(
     """Score your predictions (pair_id + score/label, or variant_id + cluster) on one split."""
     from newsvariants.score import format_report, score_file
 
-    _built_corpus(corpus)
+    _require_corpus(corpus)
     try:
         report = score_file(corpus, predictions, config, split, threshold, validation)
     except NewsVariantsError as exc:

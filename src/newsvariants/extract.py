@@ -69,15 +69,16 @@ from newsvariants.extract_shape import (
 from newsvariants.records import Capture, Extraction, RemovedSpan, Span, TextSpan
 
 __all__ = [
+    "DATE_YEARS",
     "EXTRACTOR_VERSION",
     "REMOVAL_REASONS",
     "Block",
     "Decision",
     "PageContext",
+    "article_groups",
     "block_key",
     "block_size",
     "classify_blocks",
-    "article_groups",
     "clear_caches",
     "dateline_of",
     "debug_extract",
@@ -610,13 +611,17 @@ def _trim_tail(
     count, since the rows of a list there are as likely its teasers as the article's."""
     first, last = run
     gained = 0.0
-    # What the run gains from each block to its end (one pass, not one per marker: a page of
-    # thousands of "Share" lines was quadratic). Gains are sums of word counts and their
-    # quarters (exact in binary) in dumps, so the order of the sum changes nothing there.
-    after_from = list(accumulate(max(v, 0.0) for v in reversed(scores[first : last + 1])))[::-1]
-    topics: _TopicSplit | None = None  # made at the first marker that needs it (most pages: none)
+    # Both made at the first marker (most pages have none): what the run gains from each block
+    # to its end, in one pass (one sum per marker was quadratic on a page of thousands of
+    # "Share" lines; gains are word counts and their quarters, exact in binary in dumps, so the
+    # order of the sum changes nothing there), and the topic split.
+    after_from: list[float] = []
+    topics: _TopicSplit | None = None
     for i in range(first, last + 1):
         marker = i > first and evidence[i].reason in _SECTION_MARKERS
+        if marker and not after_from:
+            gains = (max(v, 0.0) for v in reversed(scores[first : last + 1]))
+            after_from = list(accumulate(gains))[::-1]
         if marker and gained >= 2 * after_from[i - first]:
             topics = topics or _TopicSplit(blocks, scores, (first, i, last))
             if topics.overlap_at(i) < _TOPIC_SHIFT:
@@ -902,10 +907,11 @@ def parse_date(text: str) -> str | None:
         parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True).date()
     except (ValueError, OverflowError):
         return None
-    return parsed.isoformat() if 1900 <= parsed.year <= 2099 else None
+    return parsed.isoformat() if parsed.year in DATE_YEARS else None
 
 
-_FULL_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")  # a year written in full, 1900-2099
+DATE_YEARS = range(1900, 2100)  # the years a publication date may have (render: trafilatura's)
+_FULL_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")  # a year written in full, in DATE_YEARS
 
 
 # The unambiguous forms of a date, in ASCII: "Nov. 20, 2019", "20th November 2019", "2019-11-20".
@@ -948,7 +954,7 @@ def _plain_date(found: str) -> str | None:
         if not iso:
             return None
         year, month, day = int(iso["year"]), int(iso["month"]), int(iso["day"])
-    if month is None or not 1900 <= year <= 2099 or not 1 <= month <= 12:
+    if month is None or year not in DATE_YEARS or not 1 <= month <= 12:
         return None
     try:
         return date(year, month, day).isoformat()

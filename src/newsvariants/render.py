@@ -16,6 +16,7 @@ import lxml.html
 from lxml import etree
 
 from newsvariants.extract import (
+    DATE_YEARS,
     Block,
     Decision,
     PageContext,
@@ -255,7 +256,11 @@ def _match_lines(blocks: list[Block], lines: list[str]) -> None:
 
 # htmldate's parameters as trafilatura sets them for extensive=False, but for the latest date:
 # the last one `extract.parse_date` accepts, not the clock's.
-_DATE_CONFIG = {"original_date": True, "extensive_search": False, "max_date": "2099-12-31"}
+_DATE_CONFIG = {
+    "original_date": True,
+    "extensive_search": False,
+    "max_date": f"{DATE_YEARS[-1]}-12-31",
+}
 
 
 def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | None]:
