@@ -86,3 +86,13 @@ def test_error_messages_are_printed_as_they_are_not_read_as_markup(tmp_path: Pat
     odd = tmp_path / "a[/y]b.jsonl"  # a closing tag with no opening one crashed the printer
     result = runner.invoke(app, ["ingest", "--manifest", str(odd), "--raw", str(tmp_path / "r")])
     assert result.exit_code == 1 and f"{odd}: cannot read" in result.output
+
+
+def test_extract_names_the_file_of_a_page_it_cannot_read_whole(tmp_path: Path) -> None:
+    from .test_html import nested_page
+
+    page = tmp_path / "deep.html"
+    page.write_text(nested_page(2100), encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(page)])
+    assert result.exit_code == 1
+    assert f"{page}: libxml2 stopped reading the page at line 1" in result.output

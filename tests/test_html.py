@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from newsvariants.executor import extract_captures
 from newsvariants.extract import (
     Block,
     PageContext,
@@ -13,9 +16,14 @@ from newsvariants.extract import (
     text_of_capture,
 )
 from newsvariants.extract_rules import hint_reason
-from newsvariants.ingest import CaptureInput, capture_record
+from newsvariants.ingest import CaptureInput, capture_record, file_inputs, ingest, load_captures
 from newsvariants.records import Capture
-from newsvariants.render import classify_html_blocks, extract_html, render_html
+from newsvariants.render import (
+    UnrenderablePage,
+    classify_html_blocks,
+    extract_html,
+    render_html,
+)
 
 from .test_extract import assert_full_provenance
 
@@ -332,3 +340,55 @@ def test_a_page_date_after_the_day_of_the_build_is_kept_the_same_on_any_day() ->
         "</body></html>"
     )
     assert extract_html(html, "x", PageContext()).published_at == "2031-05-04"
+
+
+def nested_page(depth: int) -> str:
+    """An article whose every paragraph sits one <div> deeper than the one before."""
+    paragraphs = "".join(
+        f"<div><p>Paragraph {i} of the nested article says something in a full sentence.</p>"
+        for i in range(depth)
+    )
+    return f"<html><body><h1>The nested article</h1>{paragraphs}{'</div>' * depth}</body></html>"
+
+
+def test_a_page_nested_deeper_than_256_elements_renders_whole() -> None:
+    # libxml2 stops at 256 nested elements by default and hands back the tree it has, without an
+    # error: this page rendered its first 253 paragraphs and lost the rest. 1,500 levels are also
+    # beyond Python's recursion limit, which a recursive walk of the tree would hit.
+    page = render_html(nested_page(1500))
+    assert len(page.blocks) == 1 + 1500
+    assert page.blocks[-1].text.startswith("Paragraph 1499 of the nested article")
+    assert render_html(nested_page(1500)) == page
+    ex = extract_html(nested_page(1500), "deep", PageContext())
+    assert len(ex.paragraphs) == 1500
+    assert_full_provenance(page.text, ex)
+
+
+def test_a_page_beyond_libxml2_limit_is_refused_with_the_reason() -> None:
+    with pytest.raises(UnrenderablePage, match=r"line 1 \(Excessive depth in document: 2048\)"):
+        render_html(nested_page(2100))
+    with pytest.raises(UnrenderablePage):
+        extract_capture(html_capture(nested_page(2100).encode()), nested_page(2100).encode())
+
+
+def test_a_page_libxml2_cannot_read_whole_is_quarantined_with_its_reason(tmp_path: Path) -> None:
+    # scanned like an undecodable capture: one such page in a crawl is a quarantine entry of the
+    # build report, not a failed build, and not a variant cut at the limit
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "deep.html").write_text(nested_page(2100), encoding="utf-8")
+    (pages / "ok.html").write_bytes(PAGE.read_bytes())
+    items = [
+        item
+        for path in sorted(pages.iterdir())
+        for item in file_inputs(path, source="site.example", captured_at=None, url=None, fmt="html")
+    ]
+    raw = tmp_path / "raw"
+    ingest(items, raw)
+    captures = load_captures(raw)
+    for workers in (1, 2):
+        extractions, quarantined = extract_captures(raw, captures, workers=workers)
+        deep = [c.path for c in captures if b"Paragraph 2099" in (raw / c.path).read_bytes()]
+        assert [q.path for q in quarantined] == deep
+        assert quarantined[0].reason.startswith("cannot render: libxml2 stopped reading the page")
+        assert len(extractions) == 1

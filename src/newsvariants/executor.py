@@ -51,6 +51,7 @@ from newsvariants.extract import (
 from newsvariants.extract_shape import page_keys
 from newsvariants.ingest import decode_capture, verify_capture
 from newsvariants.records import Capture, Extraction, Quarantined
+from newsvariants.render import UnrenderablePage, parse_html
 
 DEFAULT_CACHE_DIR = Path(".cache/newsvariants")
 CACHE_FILE = "captures.sqlite"
@@ -564,9 +565,10 @@ def _capture_key(phase: str, capture: Capture, fingerprint: str, extra: str = ""
 
 @dataclass(frozen=True)
 class Scan:
-    """Phase 1 of one capture: a decode error, or (text dumps) its blocks' template keys."""
+    """Phase 1 of one capture: why it cannot be read (the quarantine reason), or (text dumps)
+    its blocks' template keys."""
 
-    decode_error: str | None
+    unreadable: str | None
     template_texts: tuple[str, ...] = ()
 
 
@@ -577,6 +579,12 @@ def scan_capture(raw: Path, capture: Capture) -> Scan:
     except (UnicodeDecodeError, LookupError) as exc:
         return Scan(f"cannot decode: {exc}")
     if capture.format != "text":
+        # parsed here (~2 ms a page, cached) so that a page libxml2 cannot read whole is
+        # quarantined with its reason, as an undecodable one is, instead of failing the build
+        try:
+            parse_html(text)
+        except UnrenderablePage as exc:
+            return Scan(f"cannot render: {exc}")
         return Scan(None)
     return Scan(None, template_texts(b.text for b in split_blocks(text)))
 
@@ -886,12 +894,12 @@ def iter_extractions(
         lambda n: progress("scan", n, len(captures)),
     )
     quarantined += [
-        Quarantined(c.capture_id, c.path, "extract", scan.decode_error)
+        Quarantined(c.capture_id, c.path, "extract", scan.unreadable)
         for c, scan in zip(captures, scans, strict=True)
-        if scan.decode_error is not None
+        if scan.unreadable is not None
     ]
     decoded = [
-        (c, scan) for c, scan in zip(captures, scans, strict=True) if scan.decode_error is None
+        (c, scan) for c, scan in zip(captures, scans, strict=True) if scan.unreadable is None
     ]
     dumps = {c.capture_id: (c, scan) for c, scan in decoded if c.format == "text"}
     templates = site_templates(

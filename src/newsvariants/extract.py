@@ -104,7 +104,9 @@ __all__ = [
 # words) and "More ... Stories" headings are `related`; a line labelled "Image caption" or
 # "Media caption" is a caption. Site templates are counted per article, not per capture (a page
 # captured twice by its source is not its own template: `article_groups`).
-EXTRACTOR_VERSION = "0.5"
+# 0.6: HTML nested deeper than 256 elements renders whole (it was cut there without a word);
+# a page beyond libxml2's raised limit (2,048) is refused (`render.parse_html`).
+EXTRACTOR_VERSION = "0.6"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -1149,7 +1151,10 @@ def debug_extract(path: Path, *, fmt: str | None, source: str, raw: Path | None)
             ]
         templates = site_templates(texts, {cid: source for cid in texts})
         context = PageContext(templates.get(source, frozenset()))
-    extraction = extract_capture(capture, data, context)
+    try:
+        extraction = extract_capture(capture, data, context)
+    except NewsVariantsError as exc:  # the stages' own errors name no file (the build names it)
+        raise NewsVariantsError(f"{path}: {exc}") from exc
     result = asdict(extraction)
     result["encoding"] = capture.encoding
     result["format"] = capture.format

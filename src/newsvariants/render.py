@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 import lxml.html
 from lxml import etree
 
+from newsvariants.errors import NewsVariantsError
 from newsvariants.extract import (
     DATE_YEARS,
     Block,
@@ -28,8 +30,6 @@ from newsvariants.extract import (
     extraction_from_blocks,
 )
 from newsvariants.records import Extraction
-
-RENDER_VERSION = "2"  # 2: XHTML pages with an <?xml ...?> declaration render (were empty)
 
 _SKIP = {
     "script",
@@ -115,7 +115,17 @@ class _Renderer:
             self.blocks.append((text, self._tag, min(1.0, linked / len(text)), self._hints))
         self._parts = []
 
-    def walk(self, node: etree._Element, in_link: bool, hints: str) -> None:
+    def walk(self, root: etree._Element) -> None:
+        """Every node in document order. A stack of pending steps, not recursion: a page may nest
+        2,048 elements deep (libxml2's limit), twice Python's recursion limit."""
+        steps: list[tuple[Any, ...]] = [(self._enter, root, False, "")]
+        while steps:
+            step, *args = steps.pop()
+            step(*args, steps)
+
+    def _enter(
+        self, node: etree._Element, in_link: bool, hints: str, steps: list[tuple[Any, ...]]
+    ) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         tag = tag.lower()
         if tag in _SKIP or not tag:
@@ -142,10 +152,21 @@ class _Renderer:
             self._tag, self._hints = tag, node_hints
         if node.text:
             self._parts.append((node.text, in_link or tag == "a"))
-        for child in node:
-            self.walk(child, in_link or tag == "a", node_hints)
-            if is_block and not self._parts:
-                self._tag, self._hints = tag, node_hints
+        # pushed in reverse: the children run first, in order, then the element's end
+        steps.append((self._leave, node, in_link, is_block))
+        for child in reversed(node):
+            if is_block:
+                steps.append((self._after_child, tag, node_hints))
+            steps.append((self._enter, child, in_link or tag == "a", node_hints))
+
+    def _after_child(self, tag: str, hints: str, steps: list[tuple[Any, ...]]) -> None:
+        # text that follows a child block inside a block belongs to the outer block
+        if not self._parts:
+            self._tag, self._hints = tag, hints
+
+    def _leave(
+        self, node: etree._Element, in_link: bool, is_block: bool, steps: list[tuple[Any, ...]]
+    ) -> None:
         if is_block:
             self.flush()
         self._tail(node, in_link)
@@ -155,19 +176,45 @@ class _Renderer:
             self._parts.append((node.tail, in_link))
 
 
+class UnrenderablePage(NewsVariantsError):
+    """libxml2 stopped reading the page at one of its limits: rendering it would silently cut
+    the text there."""
+
+
+def parse_html(html: str) -> etree._Element | None:
+    """The page's element tree (None when there is no document to read).
+
+    libxml2 stops at 256 nested elements unless told `huge_tree` (then at 2,048; old pages with
+    unclosed <font> or <b> tags nest that deep) and returns the tree it has, without an error:
+    the rest of the page was lost without a word. A page beyond the raised limit is refused
+    with the reason, and the build quarantines it."""
+    # lxml refuses a str that carries an encoding declaration (XHTML's <?xml ... ?>); the text is
+    # already decoded, so the declaration says nothing and is dropped before parsing.
+    html = _XML_DECLARATION.sub("", html, count=1)
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(html, parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    limits = [e for e in parser.error_log if e.type_name == "ERR_RESOURCE_LIMIT"]
+    if limits:
+        reason = limits[0].message.split(", use XML_PARSE_HUGE")[0]  # it is in use already
+        raise UnrenderablePage(
+            f"libxml2 stopped reading the page at line {limits[0].line} ({reason}): "
+            "the rest of its text would be lost"
+        )
+    return root
+
+
 def render_html(html: str) -> RenderedPage:
     """Visible text blocks of a page, one a line, with offsets into the joined text."""
     if not html.strip():
         return RenderedPage("", [])
-    # lxml refuses a str that carries an encoding declaration (XHTML's <?xml ... ?>); the text is
-    # already decoded, so the declaration says nothing and is dropped before parsing.
-    html = _XML_DECLARATION.sub("", html, count=1)
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
+    root = parse_html(html)
+    if root is None:
         return RenderedPage("", [])
     renderer = _Renderer()
-    renderer.walk(root, False, "")
+    renderer.walk(root)
     renderer.flush()
     blocks: list[Block] = []
     pieces: list[str] = []
