@@ -174,3 +174,23 @@ def test_two_annotations_of_one_paragraph_fail(rule_build: BuildResult) -> None:
     }
     with pytest.raises(AnnotationError, match=r"test.jsonl:2: paragraph 4 .* test.jsonl:1"):
         _apply(rule_build, [first, second])
+
+
+def test_an_annotation_of_a_quarantined_capture_fails_naming_the_quarantine(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    # The mirror's record names an encoding its bytes are not in: the build quarantines it. The
+    # error used to say only that the variant is not aligned ("unknown variant").
+    manifest = raw_copy / "captures.jsonl"
+    records = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    for record in records:
+        if record["capture_id"] == SEED_MIRROR:
+            record["encoding"] = "ascii"
+    _write(manifest, records)
+    with pytest.raises(StageError) as info:
+        build(raw_copy, tmp_path / "corpus", registry_path=CORPUS / "REGISTRY.json")
+    message = str(info.value)
+    assert f"seed-pair.jsonl:1: variant {PIVOT} is annotated" in message
+    assert "this build quarantined its capture (captures/ae/" in message
+    assert "cannot decode" in message
+    assert not (tmp_path / "corpus").exists()

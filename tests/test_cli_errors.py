@@ -96,3 +96,27 @@ def test_extract_names_the_file_of_a_page_it_cannot_read_whole(tmp_path: Path) -
     result = runner.invoke(app, ["extract", str(page)])
     assert result.exit_code == 1
     assert f"{page}: libxml2 stopped reading the page at line 1" in result.output
+
+
+def test_a_file_under_raw_captures_that_no_record_names_is_reported_not_left_out(
+    seed_corpus: Path, raw_copy: Path, tmp_path: Path
+) -> None:
+    # A capture copied in by hand (or left by a killed ingest) was not built and not reported.
+    stray = raw_copy / "captures" / "00" / "copied-by-hand.txt"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("A Story\n\nIts only paragraph, copied into raw/ by hand.\n", encoding="utf-8")
+    (raw_copy / "captures" / "00" / ".tmp-abc123").write_bytes(b"cut short")  # not a capture
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, out)
+    before = tree_hashes(out)
+    result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "1 file(s) under captures/ that no record of captures.jsonl names" in result.output
+    assert "captures/00/copied-by-hand.txt" in result.output and ".tmp-" not in result.output
+    assert tree_hashes(out) == before
+    result = runner.invoke(app, ["validate", str(out), "--raw", str(raw_copy)])
+    assert result.exit_code == 1
+    assert f"{stray}: no record of captures.jsonl names this file" in result.output
+    stray.unlink()
+    result = runner.invoke(app, ["validate", str(out), "--raw", str(raw_copy)])
+    assert result.exit_code == 0, result.output

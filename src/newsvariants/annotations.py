@@ -110,6 +110,19 @@ def check_annotation(annotation: Annotation, text_a: str, text_b: str) -> None:
             )
 
 
+def check_not_quarantined(annotations: Sequence[Annotation], quarantined: dict[str, str]) -> None:
+    """Fail, naming the annotation and the quarantine, when an annotation is about a variant the
+    build quarantined (`quarantined`: variant ID -> why): "not in the corpus" alone left the user
+    looking for a typo in the annotation."""
+    for ann in annotations:
+        for variant in (ann.variant_a, ann.variant_b):
+            if variant in quarantined:
+                raise AnnotationError(
+                    f"{ann.where}: variant {variant} is annotated, but this build quarantined "
+                    f"its capture ({quarantined[variant]})"
+                )
+
+
 # Joins the texts of a variant's paragraphs at the given indexes (the build's `_join`); None when
 # the variant is not in the corpus, IndexError when an index is out of range.
 TextOf = Callable[[str, Sequence[int]], str | None]

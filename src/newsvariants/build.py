@@ -28,6 +28,7 @@ from newsvariants import __version__
 from newsvariants.align import ALIGN_VERSION, align_paragraphs
 from newsvariants.annotations import (
     Annotation,
+    check_not_quarantined,
     load_annotations,
     merge_units,
     resolve_annotations,
@@ -1126,6 +1127,8 @@ def build(
         table, quarantined = run_stage("extract", extract_table, raw, captures, runner, progress)
         clusters = run_stage("cluster", cluster_stage, table, runner, progress)
         annotations = run_stage("annotations", load_annotations, raw)
+        why = {variant_id_of(q.capture_id): f"{q.path}: {q.reason}" for q in quarantined}
+        run_stage("annotations", check_not_quarantined, annotations, why)
         writer = stack.enter_context(closing(SplitWriter(tmp)))
         records, events = assemble(
             table, clusters, registry, annotations, runner, progress, writer, keep_records

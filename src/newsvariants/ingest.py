@@ -331,7 +331,32 @@ def load_captures(raw: Path) -> list[Capture]:
     captures = read_capture_records(raw)
     for capture in captures:
         verify_capture(raw, capture)
+    unrecorded = unrecorded_capture_files(raw, captures)
+    if unrecorded:
+        shown = ", ".join(unrecorded[:5]) + (
+            f" and {len(unrecorded) - 5} more" if unrecorded[5:] else ""
+        )
+        raise RawStoreError(
+            f"{raw}: {len(unrecorded)} file(s) under captures/ that no record of {CAPTURES_FILE} "
+            f"names: {shown} (a copy made by hand, or an ingest that was killed: "
+            "`newsvariants ingest` them, or remove them)"
+        )
     return sorted(captures, key=lambda c: c.capture_id)
+
+
+def unrecorded_capture_files(raw: Path, captures: Iterable[Capture]) -> list[str]:
+    """Paths (relative to raw/) of the files under raw/captures that no capture record names,
+    sorted: the build reads only recorded captures, so such a file would be left out of the
+    corpus without a word. A `.tmp-` file is a write that was cut short, not a capture."""
+    root = raw / "captures"
+    recorded = {c.path for c in captures}
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = (Path(folder) / name).relative_to(raw).as_posix()
+            if not name.startswith(".tmp-") and path not in recorded:
+                found.append(path)
+    return sorted(found)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -7,9 +7,10 @@ Checks, each reported with the file and row it concerns:
 - IDs resolve (variant -> story, story -> variants and pivot, alignment -> variants and paragraph
   indexes, pair -> variants); alignment texts are the joined paragraph texts;
 - no story in two splits; every variant, alignment and pair lies in its story's split;
-- with raw/: every capture is accounted for (a variant or a quarantine entry); each paragraph's,
-  caption's, title's and byline's offsets slice exactly their text out of the capture's text, and
-  every non-blank character of that text lies in exactly one span.
+- with raw/: every capture is accounted for (a variant or a quarantine entry), and every file
+  under raw/captures by a record; each paragraph's, caption's, title's and byline's offsets
+  slice exactly their text out of the capture's text, and every non-blank character of that
+  text lies in exactly one span.
 
 Built to run on millions of rows: the schema of each record kind is compiled into vectorised Arrow
 checks (null, enum, pattern, minimum/maximum, minLength, per nested list item; types,
@@ -528,9 +529,13 @@ def _check_raw(
     """Every capture accounted for once; each variant's offsets against its capture's text, on
     the mapper's workers (each reads its captures: the text of an HTML capture is re-rendered)."""
     from newsvariants.executor import InProcessMapper, chunked
-    from newsvariants.ingest import read_capture_records
+    from newsvariants.ingest import read_capture_records, unrecorded_capture_files
 
     captures = {c.capture_id: c for c in read_capture_records(raw)}
+    problems += [
+        f"{raw / path}: no record of captures.jsonl names this file (ingest it, or remove it)"
+        for path in unrecorded_capture_files(raw, captures.values())
+    ]
     seen: dict[str, int] = defaultdict(int)
     items: list[tuple[Any, pa.RecordBatch, int]] = []
     for table in records["variants"].values():
