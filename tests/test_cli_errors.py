@@ -120,3 +120,13 @@ def test_a_file_under_raw_captures_that_no_record_names_is_reported_not_left_out
     stray.unlink()
     result = runner.invoke(app, ["validate", str(out), "--raw", str(raw_copy)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_build_without_any_registry_says_so(tmp_path: Path) -> None:
+    # Built into a fresh folder, a corpus silently got new story IDs and splits.
+    fresh = tmp_path / "fresh"
+    result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(fresh)])
+    assert result.exit_code == 0, result.output
+    assert "no registry" in result.output and "assigned afresh" in result.output
+    again = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(fresh)])
+    assert again.exit_code == 0 and "no registry" not in again.output  # it has its own now

@@ -170,6 +170,23 @@ def test_a_site_that_republishes_a_story_keeps_it_in_the_story() -> None:
     assert len({group[f"other{i}"] for i in range(3)}) == 3
 
 
+def test_versions_of_one_article_on_most_of_a_sites_pages_are_not_its_template() -> None:
+    # An outlet captured three times while it updated a story: the article is on every one of
+    # its pages, as chrome is, but also on the original outlet's page. Removed as template, it
+    # left each version its update only: four stories of one capture, which merged as soon as an
+    # unrelated page of the outlet lowered the article's share of its pages.
+    story = article(90)
+    original = ClusterInput("original", story, "origin")
+    versions = [
+        ClusterInput(f"update{i}", story + article(91 + i, paragraphs=1), "updater")
+        for i in range(3)
+    ]
+    expected = sorted(["original", "update0", "update1", "update2"])
+    assert cluster_variants([original, *versions]) == [expected]
+    unrelated = ClusterInput("unrelated", article(99), "updater")
+    assert cluster_variants([original, *versions, unrelated]) == [expected, ["unrelated"]]
+
+
 def test_a_tiny_body_does_not_join_on_a_few_shared_words() -> None:
     source = article(70)
     tiny = ClusterInput("tiny", [" ".join(source[0].split()[:8])])

@@ -188,12 +188,15 @@ def test_random_other_walks_past_the_own_story_only() -> None:
 def test_nearest_other_finds_the_close_text_of_another_story_never_its_own() -> None:
     texts, story, _ = _pool(300, 4)
     twin = "harbour council Bergen approved the ferry plan"
-    pool = [*texts, twin + " today", twin]  # a close text of story 200, the twin in story 7
+    # a close text of story 200 (not a copy: see the next test), the twin in story 7
+    pool = [*texts, "harbour council Bergen approved a ferry budget", twin]
     pool_story = np.r_[story, 200, 7]
-    found = nearest([twin, texts[0]], np.array([7, 0]), pool, pool_story)
+    # texts[0] ("text 0 0") is TF-IDF-equal to the texts of stories 1-9 (one-character tokens
+    # are no terms): copies, never chosen; "text 299 3" has a term of its own
+    found = nearest([twin, texts[-1]], np.array([7, 299]), pool, pool_story)
     assert found[0] == len(texts)  # the own story's identical copy is never chosen
-    assert found[1] >= 0 and pool_story[found[1]] != 0
-    shuffled = nearest([texts[0], twin], np.array([0, 7]), pool, pool_story)
+    assert found[1] >= 0 and pool_story[found[1]] != 299
+    shuffled = nearest([texts[-1], twin], np.array([299, 7]), pool, pool_story)
     assert (shuffled == found[::-1]).all()  # independent of the queries' order
 
 
@@ -331,3 +334,16 @@ def test_best_of_rows_is_each_rows_best_entries_lower_col_on_ties() -> None:
         assert sorted((rows[k], -data[k], cols[k]) for k in found) == sorted(
             (rows[k], -data[k], cols[k]) for k in expected
         )
+
+
+def test_nearest_other_never_picks_a_copy_of_the_query_from_another_story() -> None:
+    # Two stories printing one quote: the copy is the most similar text of another story, and
+    # was drawn as an `unrelated` negative with text_a == text_b.
+    texts, story, _ = _pool(300, 4)
+    quote = "harbour council Bergen approved the ferry plan after the winter storms"
+    close = "harbour council Bergen approved a ferry budget before the spring vote"
+    pool = [*texts, quote, close, quote]
+    pool_story = np.r_[story, 200, 201, 7]
+    found = nearest([quote], np.array([7]), pool, pool_story)
+    assert found[0] == len(texts) + 1  # the close text of story 201, not the copy in story 200
+    assert pairs.NEAR_COPY_COSINE < 1.0

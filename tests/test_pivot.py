@@ -70,3 +70,28 @@ def test_the_seed_storys_pivot_is_the_mirror_the_only_dated_capture(seed_corpus:
     assert source_of[story["pivot_variant_id"]] == "paradox"
     undated = [v for v in variants if v["source"] == "rt.com"]
     assert [(v["published_at"], v["captured_at"]) for v in undated] == [(None, None)]
+
+
+def test_dates_are_compared_as_utc_days_not_as_strings() -> None:
+    # As strings, "2024-05-01T23:30-05:00" (04:30 UTC on 2 May) came first, so the excerpt
+    # was the pivot; by UTC day the two tie and the fuller variant wins.
+    excerpt = _variant("v-a", None, "2024-05-01T23:30:00-05:00", ["one"])
+    full = _variant("v-b", None, "2024-05-02T01:00:00Z", ["one", "two", "three"])
+    assert _pivot(excerpt, full) == "v-b"
+    # A date and a date-time of the same day tie too ("2022-04-13" sorted before every time of
+    # the 13th): the fuller variant wins, whichever carries the time.
+    dated_excerpt = _variant("v-c", "2022-04-13", None, ["one"])
+    timed_full = _variant("v-d", None, "2022-04-13T00:58:00Z", ["one", "two", "three"])
+    assert _pivot(dated_excerpt, timed_full) == "v-d"
+    # A day earlier still wins, whatever the completeness.
+    day_before = _variant("v-e", None, "2022-04-12T23:59:00+00:00", ["one"])
+    assert _pivot(dated_excerpt, timed_full, day_before) == "v-e"
+
+
+def test_first_seen_is_the_earliest_instant_as_written() -> None:
+    later = _variant("v-a", None, "2024-05-01T23:30:00-05:00", ["one"])
+    earlier = _variant("v-b", None, "2024-05-02T01:00:00Z", ["one"])
+    story = make_story("s-x", [later, earlier], [])
+    assert story.first_seen == "2024-05-02T01:00:00Z"
+    dated = _variant("v-c", "2024-05-02", None, ["one"])
+    assert make_story("s-x", [later, earlier, dated], []).first_seen == "2024-05-02"

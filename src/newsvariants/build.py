@@ -8,6 +8,7 @@ fails, writes into a temporary folder and swaps it in only after validation.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -363,14 +364,30 @@ def make_variant(capture: Capture, extraction: Extraction, story_id: str) -> Var
     )
 
 
+def utc_instant(value: str) -> dt.datetime:
+    """A date or date-time of the schemas' ISO 8601 forms as one UTC instant: a date-time's
+    offset applied, a date taken from the start of its day. Compared as strings, the dates were
+    out of order: "2024-05-01T23:30-05:00" sorted before "2024-05-02T01:00Z", which it follows,
+    and "2022-04-13" before every time of the 13th."""
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:  # a date (the schemas require an offset with a time)
+        return parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
 def pivot_key(variant: Variant | Member) -> tuple[str, int, int, str]:
-    """Earliest published or captured (unknown dates last), most complete on ties."""
-    date = variant.published_at or variant.captured_at or "9999"
+    """Earliest day (UTC) published or captured (unknown dates last), most complete on ties.
+
+    By day, not by instant: a publication date has no time, so a capture's time cannot order it
+    against one; and of two variants of one day the fuller one is the better reference (an
+    excerpt captured an hour earlier made every paragraph of the article an `added` unit)."""
+    date = variant.published_at or variant.captured_at
+    day = utc_instant(date).date().isoformat() if date else "9999"
     if isinstance(variant, Member):
         count, length = variant.paragraphs, variant.length
     else:
         count, length = len(variant.paragraphs), sum(len(p.text) for p in variant.paragraphs)
-    return (date, -count, -length, variant.variant_id)
+    return (day, -count, -length, variant.variant_id)
 
 
 def make_story(story_id: str, members: Sequence[Variant | Member], aliases: list[str]) -> Story:
@@ -380,7 +397,8 @@ def make_story(story_id: str, members: Sequence[Variant | Member], aliases: list
     return Story(
         story_id=story_id,
         title=titles[0] if titles else None,
-        first_seen=min(dates) if dates else None,
+        # as written, the earliest by instant (ties: the string order, so the choice is stable)
+        first_seen=min(dates, key=lambda d: (utc_instant(d), d)) if dates else None,
         n_variants=len(members),
         variant_ids=sorted(v.variant_id for v in members),
         pivot_variant_id=pivot.variant_id,

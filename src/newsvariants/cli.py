@@ -139,7 +139,15 @@ def build(
 ) -> None:
     """Build the corpus from raw/ (every stage), validate it, then swap it in."""
     from newsvariants.build import build as run_build
+    from newsvariants.registry import REGISTRY_FILE
 
+    if registry is None and not (corpus / REGISTRY_FILE).exists():
+        # a build into a fresh folder gave new story IDs and splits to stories that have them
+        _notice(
+            f"no registry ({corpus / REGISTRY_FILE} does not exist and --registry is not given): "
+            "story IDs and splits are assigned afresh. To keep a release's IDs, pass "
+            "--registry RELEASE/REGISTRY.json."
+        )
     with _progress_bar() as bar:
         tasks: dict[str, int] = {}
 

@@ -6,8 +6,9 @@ mirrors). The decision rule, with every parameter below, is documented in DATASE
 
 1. Shingles: word 3-grams of each body paragraph's comparison form, hashed to 64 bits
    (fingerprint.py). Text on TEMPLATE_MIN_PAGES or more pages, and TEMPLATE_SHARE of the pages,
-   of one source is site template (chrome the extractor missed) and is left out of that source's
-   bodies, unless that would leave fewer than MIN_SHARED shingles (a page the source republished).
+   of one source, and on no page of another source, is site template (chrome the extractor
+   missed) and is left out of that source's bodies, unless that would leave fewer than
+   MIN_SHARED shingles (a page the source republished).
 2. Candidates: MinHash LSH banding (LSH_BANDS bands of LSH_ROWS rows) over each *paragraph* of at
    least MIN_PARAGRAPH_SHINGLES shingles: two variants are candidates when their paragraphs
    collide in at least MIN_COLLISIONS bands. Paragraph-level banding finds an excerpt a third as
@@ -187,25 +188,65 @@ def bodies_of(
 
 def drop_templates(body: list[np.ndarray], sources: Sequence[str | None]) -> list[np.ndarray]:
     """Remove shingles found on most pages of one source (site template): on at least
-    TEMPLATE_MIN_PAGES pages and TEMPLATE_SHARE of them."""
+    TEMPLATE_MIN_PAGES pages and TEMPLATE_SHARE of them, and on no page of another source.
+
+    The last condition is what tells a site's chrome from an article it carries many versions of
+    (an updated story captured again and again): the article is on most of the site's pages too,
+    but also on the pages of the outlets it came from or went to. Removed as template, it left
+    each version only its own update, and the versions fell into stories of one capture each
+    (renamed as soon as an unrelated page of the site changed the shares)."""
     by_source: dict[str, list[int]] = defaultdict(list)
     for index, source in enumerate(sources):
         if source is not None:
             by_source[source].append(index)
-    result = list(body)
+    repeated: dict[str, np.ndarray] = {}
     for source in sorted(by_source):
         pages = by_source[source]
         if len(pages) < TEMPLATE_MIN_PAGES:
             continue
         values, counts = np.unique(np.concatenate([body[i] for i in pages]), return_counts=True)
-        template = values[counts >= max(TEMPLATE_MIN_PAGES, TEMPLATE_SHARE * len(pages))]
+        found = values[counts >= max(TEMPLATE_MIN_PAGES, TEMPLATE_SHARE * len(pages))]
+        if found.size:
+            repeated[source] = found
+    if not repeated:
+        return list(body)
+    shared = _shared_with_other_sources(body, sources, repeated)
+    result = list(body)
+    for source, found in repeated.items():
+        template = found[~np.isin(found, shared, assume_unique=True)]
         if template.size == 0:
             continue
-        for i in pages:
+        for i in by_source[source]:
             kept = body[i][~np.isin(body[i], template, assume_unique=True)]
             if kept.size >= MIN_SHARED:  # else the page is mostly text the source repeats
                 result[i] = kept
     return result
+
+
+def _shared_with_other_sources(
+    body: list[np.ndarray], sources: Sequence[str | None], repeated: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The shingles of `repeated` (per source) that are also on a page of another source (or of
+    no known source), sorted: one pass over all bodies, against the few repeated shingles."""
+    candidates = np.unique(np.concatenate(list(repeated.values())))
+    names = {source: k for k, source in enumerate(sorted(repeated))}
+    hits, owners = [], []
+    for i, page in enumerate(body):
+        found = page[np.isin(page, candidates, assume_unique=True)]
+        if found.size:
+            hits.append(found)
+            owners.append(np.full(found.size, names.get(sources[i], -1), dtype=np.int64))
+    if not hits:
+        return candidates[:0]
+    shingle, owner = np.concatenate(hits), np.concatenate(owners)
+    order = np.lexsort((owner, shingle))  # (shingle, source) pairs, each counted once
+    shingle, owner = shingle[order], owner[order]
+    first = np.ones(shingle.size, dtype=bool)
+    first[1:] = (shingle[1:] != shingle[:-1]) | (owner[1:] != owner[:-1])
+    shingles, n_sources = np.unique(shingle[first], return_counts=True)
+    # a shingle on pages of one source only appears here once; `repeated` shingles on pages of
+    # no repeating source carry owner -1, which counts as another source too
+    return shingles[n_sources > 1]
 
 
 # --- candidates -------------------------------------------------------------------------------

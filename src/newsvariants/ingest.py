@@ -202,7 +202,8 @@ def codec_name(encoding: str) -> str:
 
 
 def decode_capture(data: bytes, encoding: str) -> str:
-    """The capture's text: decoded bytes, newlines unified. Every corpus offset indexes it."""
+    """Decoded bytes, newlines unified: a text dump's offsets index this; an HTML capture's
+    index its rendering of this (`extract.text_of_capture` gives either)."""
     text = data.decode(encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

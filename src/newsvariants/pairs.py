@@ -10,7 +10,9 @@ For each positive, at most one of each kind, with the positive's text_a as their
 - `same_story` (paragraphs only): a paragraph of the same variant_b that is NOT aligned to text_a
   (the hardest: same topic, same names); none when every paragraph of variant_b is aligned to it;
 - `nearest_other`: the most similar text (TF-IDF cosine) of another story in the same split,
-  among those sharing one of the query's rarest terms (an inverted-index search, see `nearest`);
+  among those sharing one of the query's rarest terms (an inverted-index search, see `nearest`),
+  that is not a copy of the query (cosine below NEAR_COPY_COSINE: two stories may print one
+  quote or wire paragraph, and that pair is not `unrelated`);
 - `random_other`: a text of another story in the same split, chosen by hash.
 So the ratio is at most 3 negatives per paragraph positive (1 per kind) and 2 per document
 positive; a negative drawn twice (e.g. the nearest text of a pivot paragraph aligned to several
@@ -52,7 +54,9 @@ from newsvariants.records import Alignment
 # 2: random_other drawn by hashed offset (O(1) per positive)
 # 3: nearest_other searched through an inverted index of each query's rarest terms (linear)
 # 4: a document positive's relation is label.document_relation, not its units' commonest relation
-PAIRS_VERSION = "4"
+# 5: nearest_other never picks a copy of the query (TF-IDF cosine >= NEAR_COPY_COSINE)
+PAIRS_VERSION = "5"
+NEAR_COPY_COSINE = 0.9
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
 GRANULARITIES = ("paragraph", "document")
 LABELS = ("same_source", "unrelated")  # codes 0 and 1 (the ClassLabel's own order differs)
@@ -519,8 +523,9 @@ def nearest(
     its rare ones (names, places, numbers), their postings are short, so a sparse product of the
     pruned queries with the pool finds the candidates in time proportional to those postings.
     The best CANDIDATES per query (by that partial score) are then scored exactly, and the best
-    exact score wins, ties going to the first text in pool order. Identical (text, story) entries
-    of the pool and identical (text, story) queries are scored once. Each term's postings are cut
+    exact score below NEAR_COPY_COSINE wins, ties going to the first text in pool order.
+    Identical (text, story) entries of the pool and identical (text, story) queries are scored
+    once. Each term's postings are cut
     to its POSTINGS highest-weighted entries (impact ordering), so the work per query is bounded
     even where "rare" terms are common (small vocabularies, names that recur across stories).
 
@@ -725,6 +730,10 @@ def _rescore(
         scores[start : start + len(r)] = np.asarray(
             query_matrix[r].multiply(matrix[c]).sum(axis=1)
         ).ravel()
+    # a text this close to the query is a copy of it (a quote two stories print, a wire
+    # paragraph), not an unrelated text: labelled `unrelated`, it contradicted the positives
+    distinct = scores < NEAR_COPY_COSINE
+    rows, cols, scores = rows[distinct], cols[distinct], scores[distinct]
     order = np.lexsort((cols, -scores, rows))
     rows, cols = rows[order], cols[order]
     head = np.r_[True, rows[1:] != rows[:-1]]
