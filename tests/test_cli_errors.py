@@ -130,3 +130,37 @@ def test_a_build_without_any_registry_says_so(tmp_path: Path) -> None:
     assert "no registry" in result.output and "assigned afresh" in result.output
     again = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(fresh)])
     assert again.exit_code == 0 and "no registry" not in again.output  # it has its own now
+
+
+def test_validating_against_another_raw_folder_is_one_clear_problem(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    # A downloaded corpus checked inside a checkout (./raw is the default) got one
+    # "capture not in raw/captures.jsonl" per variant.
+    other = tmp_path / "raw"
+    page = tmp_path / "page.txt"
+    page.write_text("A Story\n\nIts only paragraph, in another raw/ folder.\n", encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(page), "--raw", str(other), "--source", "x.org"])
+    result = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(other)])
+    assert result.exit_code == 1
+    assert "1 problem(s)" in result.output
+    assert f"{other}: not the raw/ this corpus was built from" in result.output
+
+
+def test_ingesting_stored_bytes_under_other_metadata_says_what_is_kept(tmp_path: Path) -> None:
+    raw, page = tmp_path / "raw", tmp_path / "page.txt"
+    page.write_text("A Story\n\nIts only paragraph.\n", encoding="utf-8")
+    first = ["ingest", str(page), "--raw", str(raw), "--source", "a.example"]
+    assert runner.invoke(app, first).exit_code == 0
+    again = runner.invoke(
+        app,
+        ["ingest", str(page), "--raw", str(raw), "--source", "b.example"]
+        + ["--captured-at", "2024-06-01"],
+    )
+    assert again.exit_code == 0
+    assert "already present (no-op; its record keeps source 'a.example', not 'b.example'" in (
+        again.output
+    )
+    assert "captured_at None, not '2024-06-01'" in again.output
+    same = runner.invoke(app, first)
+    assert "already present (no-op)" in same.output and "keeps" not in same.output

@@ -164,3 +164,19 @@ def test_registry_assign_is_deterministic_and_order_independent() -> None:
         zip(map(tuple, reversed(clusters)), ids_two, strict=True)
     )
     assert one.dumps() == two.dumps()
+
+
+def test_two_stories_regrouped_across_two_clusters_keep_one_id_each() -> None:
+    # Each story's captures are spread evenly over the two new clusters: both used to keep the
+    # first cluster, so one was merged into the other and the second cluster got a new ID.
+    registry = StoryRegistry()
+    before, _ = registry.assign([["a1", "a2"], ["b1", "b2"]])
+    after, events = registry.assign([["a1", "b1"], ["a2", "b2"]])
+    assert sorted(after) == sorted(before)
+    assert [e.kind for e in events] == []
+    assert all(registry.stories[sid].aliases == [] for sid in after)
+    # a story with a majority still keeps it, tie or not for the other story
+    registry = StoryRegistry()
+    a, b = registry.assign([["a1", "a2", "a3"], ["b1", "b2"]])[0]
+    after, events = registry.assign([["a1", "a2", "b1"], ["a3", "b2"]])
+    assert after == [a, b] and events == []

@@ -101,9 +101,12 @@ def ingest(
         raise _fail(exc) from exc
     for o in outcomes:
         state = "added" if o.added else "already present (no-op)"
+        if o.differs:  # e.g. the same page ingested again under another outlet's name
+            kept = ", ".join(f"{name} {old!r}, not {new!r}" for name, old, new in o.differs)
+            state = f"already present (no-op; its record keeps {kept})"
         # the encoding is shown: a detected legacy one is a guess the user can check (--encoding)
         line = f"{o.capture.capture_id}  {state}  {o.origin}  ({o.capture.encoding})"
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)  # one line a capture, however long
 
 
 def _progress_bar() -> Progress:

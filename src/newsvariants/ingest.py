@@ -61,6 +61,9 @@ class IngestOutcome:
     capture: Capture
     origin: str
     added: bool  # False: the same bytes were already in raw/
+    # (field, recorded value, value given) where the metadata given for bytes already in raw/
+    # differs from their record: one capture has one record, so the given value is not applied
+    differs: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -380,6 +383,9 @@ def _write_records(raw: Path, captures: Iterable[Capture]) -> None:
     _atomic_write(raw / CAPTURES_FILE, lines.encode("utf-8"))
 
 
+_RECORDED_METADATA = ("source", "url", "captured_at")
+
+
 def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
     """Store captures in raw/. All records are built and validated before anything is written."""
     existing = {c.sha256: c for c in read_capture_records(raw)}
@@ -394,7 +400,13 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
             raise IngestError(f"{item.origin}: invalid metadata: {'; '.join(problems)}")
         known = existing.get(capture.sha256) or (new.get(capture.sha256) or (None,))[0]
         if known is not None:
-            outcomes.append(IngestOutcome(known, item.origin, added=False))
+            differs = tuple(
+                (name, getattr(known, name), getattr(capture, name))
+                for name in _RECORDED_METADATA
+                if getattr(capture, name) is not None
+                and getattr(capture, name) != getattr(known, name)
+            )
+            outcomes.append(IngestOutcome(known, item.origin, added=False, differs=differs))
             continue
         new[capture.sha256] = (capture, item.data)
         outcomes.append(IngestOutcome(capture, item.origin, added=True))

@@ -3,7 +3,8 @@
 The previous release's registry (corpus/REGISTRY.json) is an input of the next build. Rules:
 - a cluster holding captures that already had a story keeps that story's ID;
 - a story whose captures now lie in several clusters (a split) keeps its ID on the cluster holding
-  most of them (ties: the cluster with the smallest capture ID); the others get new IDs;
+  most of them (ties: a cluster no other story keeps its ID on, then the one with the smallest
+  capture ID; older stories choose first); the others get new IDs;
 - a cluster that inherits several IDs (a merge) keeps the oldest (lowest generation, then most
   captures, then smallest ID); the others become its aliases, marked merged_into;
 - a new ID is derived from the cluster's smallest capture ID, so first builds need no counter;
@@ -165,10 +166,26 @@ class StoryRegistry:
             for capture in cluster:
                 if capture in previous:
                     counts.setdefault(previous[capture], Counter())[index] += 1
-        heirs = {}
-        for sid, per_cluster in counts.items():
-            heirs[sid] = min(per_cluster, key=lambda i: (-per_cluster[i], min(clusters[i])))
+        # A story whose captures are spread evenly (a tie) takes, of its tied clusters, one no
+        # other story keeps its ID on: two stories regrouped across two clusters ({a1, a2},
+        # {b1, b2} -> {a1, b1}, {a2, b2}) each kept the first cluster, so one was merged into
+        # the other and the second cluster got a new ID for no change in the number of stories.
+        best = {
+            sid: sorted(
+                (i for i in per_cluster if per_cluster[i] == max(per_cluster.values())),
+                key=lambda i: min(clusters[i]),
+            )
+            for sid, per_cluster in counts.items()
+        }
+        heirs = {sid: tied[0] for sid, tied in best.items() if len(tied) == 1}
+        taken = set(heirs.values())
+        for sid in sorted((s for s, tied in best.items() if len(tied) > 1), key=self._age):
+            heirs[sid] = next((i for i in best[sid] if i not in taken), best[sid][0])
+            taken.add(heirs[sid])
         return heirs
+
+    def _age(self, story_id: str) -> tuple[int, str]:
+        return (self.stories[story_id].generation, story_id)
 
     def _oldest(self, ids: list[str], cluster: Sequence[str], previous: dict[str, str]) -> str:
         size = Counter(previous[c] for c in cluster if c in previous)
