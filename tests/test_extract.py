@@ -752,3 +752,27 @@ def test_a_date_is_never_read_from_a_two_digit_or_implausible_year() -> None:
         assert parse_date(dateline) is None, dateline
     assert parse_date("11/20/2019") == "2019-11-20"
     assert parse_date("2019年11月20日") == "2019-11-20"
+
+
+BODY = [
+    "The central bank raised its main rate by half a point on Tuesday, the third rise this year.",
+    "Officials said inflation had stayed above the target for eleven months in a row.",
+    "Economists had expected a smaller step, and markets fell after the announcement.",
+]
+
+
+def test_a_headline_the_page_does_not_repeat_is_the_title_right_above_the_body() -> None:
+    # It was removed as `navigation` (a short line without a full stop) and the title was null.
+    page = "\n".join(["Central bank raises rates to curb inflation", "By Jane Doe", *BODY]) + "\n"
+    ex = extract_text_dump(page, "x", PageContext())
+    assert ex.title == "Central bank raises rates to curb inflation"
+    assert ex.byline == "By Jane Doe"
+    assert [p.text for p in ex.paragraphs] == BODY
+    assert_full_provenance(page, ex)
+
+
+def test_a_heading_above_a_menu_or_a_dated_line_is_not_taken_for_the_headline() -> None:
+    menu = "\n".join(["Central bank news", "Home | World | Business | Sport", *BODY]) + "\n"
+    assert extract_text_dump(menu, "x", PageContext()).title is None
+    dated = "\n".join(["By admin - 2018-09-16", *BODY]) + "\n"
+    assert extract_text_dump(dated, "x", PageContext()).title is None

@@ -105,7 +105,9 @@ __all__ = [
 # "Media caption" is a caption. Site templates are counted per article, not per capture (a page
 # captured twice by its source is not its own template: `article_groups`).
 # 0.6: HTML nested deeper than 256 elements renders whole (it was cut there without a word);
-# a page beyond libxml2's raised limit (2,048) is refused (`render.parse_html`).
+# a page beyond libxml2's raised limit (2,048) is refused (`render.parse_html`). A headline the
+# page does not repeat is the title when only a byline, dateline or credit stands between it and
+# the body (`_heading_above_body`; it was removed as `navigation`).
 EXTRACTOR_VERSION = "0.6"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
@@ -820,6 +822,34 @@ def _mark_title(
             decisions[i] = _decision("title", "title", "headline before the body")
             _mark_title_copies(keys, decisions, i)
             return
+    heading = _heading_above_body(blocks, evidence, decisions, first)
+    if heading is not None:
+        decisions[heading] = _decision("title", "title", "heading right above the body")
+        _mark_title_copies(keys, decisions, heading)
+
+
+# What may stand between an article's headline and its first paragraph.
+_BETWEEN_HEADLINE_AND_BODY = ("byline", "metadata", "date_header", "credit", "caption")
+
+
+def _heading_above_body(
+    blocks: list[Block], evidence: list[_Evidence], decisions: list[Decision], first: int
+) -> int | None:
+    """A page that does not repeat its headline (no <title> line, no breadcrumb): the block right
+    above the body, past its byline, dateline and photo credit only, when it is heading-shaped.
+    It was removed as `navigation` (a short line without a full stop), and the variant had no
+    title. Anything else in between (a menu, a share bar, a teaser) and there is none."""
+    for i in range(min(first, len(blocks)) - 1, -1, -1):
+        reason = decisions[i].reason
+        if decisions[i].kind in ("byline", "caption") or reason in _BETWEEN_HEADLINE_AND_BODY:
+            continue
+        ev = evidence[i]
+        shaped = ev.size >= 3 and is_heading_shaped(blocks[i].text, ev.size)
+        shaped = shaped and parse_date(blocks[i].text) is None  # "By admin - 2018-09-16"
+        if decisions[i].kind == "removed" and reason in (None, "navigation") and shaped:
+            return i
+        return None
+    return None
 
 
 def _mark_title_copies(keys: list[str], decisions: list[Decision], title: int) -> None:
