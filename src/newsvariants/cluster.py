@@ -58,6 +58,7 @@ TEMPLATE_MIN_PAGES = 3
 TEMPLATE_SHARE = 0.8
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_TEMPLATE_SCAN_BLOCK = 1 << 22  # shingles (32 MiB) a block of pages checked at once
 
 
 def parameters() -> dict[str, float | int]:
@@ -230,15 +231,24 @@ def _shared_with_other_sources(
     no known source), sorted: one pass over all bodies, against the few repeated shingles."""
     candidates = np.unique(np.concatenate(list(repeated.values())))
     names = {source: k for k, source in enumerate(sorted(repeated))}
+    code = np.array([names.get(source, -1) for source in sources], dtype=np.int64)
+    lengths = np.array([page.size for page in body], dtype=np.int64)
     hits, owners = [], []
-    for i, page in enumerate(body):
-        found = page[np.isin(page, candidates, assume_unique=True)]
-        if found.size:
-            hits.append(found)
-            owners.append(np.full(found.size, names.get(sources[i], -1), dtype=np.int64))
-    if not hits:
-        return candidates[:0]
+    start = 0
+    while start < len(body):  # pages a block at a time: one isin per block, not per page
+        stop = start + 1
+        total = lengths[start]
+        while stop < len(body) and total + lengths[stop] <= _TEMPLATE_SCAN_BLOCK:
+            total += lengths[stop]
+            stop += 1
+        shingles = np.concatenate(body[start:stop])
+        found = np.isin(shingles, candidates)
+        hits.append(shingles[found])
+        owners.append(np.repeat(code[start:stop], lengths[start:stop])[found])
+        start = stop
     shingle, owner = np.concatenate(hits), np.concatenate(owners)
+    if shingle.size == 0:
+        return candidates[:0]
     order = np.lexsort((owner, shingle))  # (shingle, source) pairs, each counted once
     shingle, owner = shingle[order], owner[order]
     first = np.ones(shingle.size, dtype=bool)

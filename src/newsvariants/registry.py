@@ -170,19 +170,20 @@ class StoryRegistry:
         # other story keeps its ID on: two stories regrouped across two clusters ({a1, a2},
         # {b1, b2} -> {a1, b1}, {a2, b2}) each kept the first cluster, so one was merged into
         # the other and the second cluster got a new ID for no change in the number of stories.
-        best = {
-            sid: sorted(
-                (i for i in per_cluster if per_cluster[i] == max(per_cluster.values())),
-                key=lambda i: min(clusters[i]),
-            )
-            for sid, per_cluster in counts.items()
-        }
+        best = {sid: self._largest(per_cluster, clusters) for sid, per_cluster in counts.items()}
         heirs = {sid: tied[0] for sid, tied in best.items() if len(tied) == 1}
         taken = set(heirs.values())
         for sid in sorted((s for s, tied in best.items() if len(tied) > 1), key=self._age):
             heirs[sid] = next((i for i in best[sid] if i not in taken), best[sid][0])
             taken.add(heirs[sid])
         return heirs
+
+    @staticmethod
+    def _largest(per_cluster: Counter[int], clusters: Sequence[Sequence[str]]) -> list[int]:
+        """The clusters holding most of a story's captures, by their smallest capture ID."""
+        most = max(per_cluster.values())
+        tied = [i for i, n in per_cluster.items() if n == most]
+        return sorted(tied, key=lambda i: min(clusters[i]))
 
     def _age(self, story_id: str) -> tuple[int, str]:
         return (self.stories[story_id].generation, story_id)
