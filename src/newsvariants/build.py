@@ -992,9 +992,8 @@ def build_parameters() -> dict[str, Any]:
 
 
 def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
-    from newsvariants.ingest import CAPTURES_FILE
+    from newsvariants.ingest import records_sha256
 
-    raw_manifest = (raw / CAPTURES_FILE).read_bytes() if (raw / CAPTURES_FILE).exists() else b""
     ann_dir = raw / "annotations"
     ann = (
         b"".join(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(ann_dir.glob("*.jsonl")))
@@ -1002,7 +1001,7 @@ def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
         else b""
     )
     inputs: dict[str, Any] = {
-        "raw_manifest_sha256": hashlib.sha256(raw_manifest).hexdigest(),
+        "raw_manifest_sha256": records_sha256(raw),
         "registry_sha256": _sha256_text(registry_text) if registry_text is not None else None,
         "annotations_sha256": hashlib.sha256(ann).hexdigest(),
         "code_version": __version__,

@@ -58,7 +58,6 @@ TEMPLATE_MIN_PAGES = 3
 TEMPLATE_SHARE = 0.8
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_TEMPLATE_SCAN_BLOCK = 1 << 22  # shingles (32 MiB) a block of pages checked at once
 
 
 def parameters() -> dict[str, float | int]:
@@ -232,15 +231,13 @@ def _shared_with_other_sources(
     candidates = np.unique(np.concatenate(list(repeated.values())))
     names = {source: k for k, source in enumerate(sorted(repeated))}
     code = np.array([names.get(source, -1) for source in sources], dtype=np.int64)
-    lengths = np.array([page.size for page in body], dtype=np.int64)
+    lengths = np.fromiter(map(len, body), np.int64, len(body))
+    ends = np.cumsum(lengths)
     hits, owners = [], []
     start = 0
     while start < len(body):  # pages a block at a time: one isin per block, not per page
-        stop = start + 1
-        total = lengths[start]
-        while stop < len(body) and total + lengths[stop] <= _TEMPLATE_SCAN_BLOCK:
-            total += lengths[stop]
-            stop += 1
+        base = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, base + _NEEDLES_PER_BLOCK, side="right")), start + 1)
         shingles = np.concatenate(body[start:stop])
         found = np.isin(shingles, candidates)
         hits.append(shingles[found])

@@ -348,6 +348,13 @@ def load_captures(raw: Path) -> list[Capture]:
     return sorted(captures, key=lambda c: c.capture_id)
 
 
+def records_sha256(raw: Path) -> str:
+    """SHA-256 of raw/captures.jsonl (of nothing, when there is none): the corpus's MANIFEST
+    records it as `inputs.raw_manifest_sha256`, and validate compares the two."""
+    path = raw / CAPTURES_FILE
+    return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
+
+
 def unrecorded_capture_files(raw: Path, captures: Iterable[Capture]) -> list[str]:
     """Paths (relative to raw/) of the files under raw/captures that no capture record names,
     sorted: the build reads only recorded captures, so such a file would be left out of the
@@ -400,11 +407,11 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
             raise IngestError(f"{item.origin}: invalid metadata: {'; '.join(problems)}")
         known = existing.get(capture.sha256) or (new.get(capture.sha256) or (None,))[0]
         if known is not None:
+            given = {name: getattr(capture, name) for name in _RECORDED_METADATA}
             differs = tuple(
-                (name, getattr(known, name), getattr(capture, name))
-                for name in _RECORDED_METADATA
-                if getattr(capture, name) is not None
-                and getattr(capture, name) != getattr(known, name)
+                (name, getattr(known, name), value)
+                for name, value in given.items()
+                if value is not None and value != getattr(known, name)
             )
             outcomes.append(IngestOutcome(known, item.origin, added=False, differs=differs))
             continue

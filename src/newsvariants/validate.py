@@ -22,7 +22,6 @@ read once for its offsets (coverage: a sweep over the spans' ends).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -530,11 +529,15 @@ def _check_raw(
     """Every capture accounted for once; each variant's offsets against its capture's text, on
     the mapper's workers (each reads its captures: the text of an HTML capture is re-rendered)."""
     from newsvariants.executor import InProcessMapper, chunked
-    from newsvariants.ingest import CAPTURES_FILE, read_capture_records, unrecorded_capture_files
+    from newsvariants.ingest import (
+        CAPTURES_FILE,
+        read_capture_records,
+        records_sha256,
+        unrecorded_capture_files,
+    )
 
     built_from = manifest.get("inputs", {}).get("raw_manifest_sha256")
-    records_file = raw / CAPTURES_FILE
-    found = hashlib.sha256(records_file.read_bytes()).hexdigest() if records_file.exists() else None
+    found = records_sha256(raw)
     if built_from and found != built_from:
         # one problem, not one per capture (a downloaded corpus checked against a checkout's raw/)
         problems.append(
