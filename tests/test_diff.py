@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from newsvariants.build import build
 from newsvariants.cli import app
-from newsvariants.diff import diff_corpora
+from newsvariants.diff import _variant_line, diff_corpora, render_text
 from newsvariants.registry import REGISTRY_FILE
 
 from .test_cluster import article, reword
@@ -43,6 +43,9 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> dict:
     remove_capture(raw, ids["lonely"])  # its story is retired
     new = root / "new"
     build(raw, new, registry_path=old / REGISTRY_FILE)
+    remove_capture(raw, ids["x-full"])  # the merge of head and tail comes apart
+    undone = root / "undone"
+    build(raw, undone, registry_path=new / REGISTRY_FILE)
     before, after = stories_of(old), stories_of(new)
     sid = {name: story_of(before, cid) for name, cid in ids.items() if name in _old_names()}
     sid.update(
@@ -52,7 +55,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> dict:
             if name not in ("s-full", "lonely")
         }
     )
-    return {"old": old, "new": new, "ids": ids, "sid": sid}
+    return {"old": old, "new": new, "undone": undone, "ids": ids, "sid": sid}
 
 
 def _old_names() -> set[str]:
@@ -75,7 +78,7 @@ def test_story_changes_are_all_reported(releases: dict) -> None:
     gone = ({sid["x-head"], sid["x-tail"]} - {survivor}).pop()
     assert stories["merged"] == [{"story_id": gone, "into": survivor}]
     assert stories["split"] == [
-        {"story_id": sid["s-head"], "parts": [sid["s-head"], sid["new:s-tail"]]}
+        {"story_id": sid["s-head"], "parts": [sid["s-head"], sid["new:s-tail"]], "restored": []}
     ]
     changed = {c["story_id"]: c for c in stories["changed"]}
     a_id = f"v-{releases['ids']['a3']}"
@@ -98,9 +101,17 @@ def test_variant_changes_are_all_reported(releases: dict) -> None:
     assert [v["variant_id"] for v in variants["removed"]] == sorted(
         f"v-{ids[n]}" for n in ("s-full", "lonely")
     )
-    moved = {v["variant_id"]: (v["from"], v["to"]) for v in variants["moved"]}
-    assert moved[f"v-{ids['s-tail']}"] == (sid["s-tail"], sid["new:s-tail"])
+    moved = {v["variant_id"]: v for v in variants["moved"]}
+    tail = moved[f"v-{ids['s-tail']}"]
+    assert (tail["from"], tail["to"]) == (sid["s-tail"], sid["new:s-tail"])
+    assert tail["from_split"] == tail["to_split"]  # a part that splits off keeps the split
     assert len(moved) == 2  # s-tail, and the merged half of x
+    stories = {**stories_of(releases["old"]), **stories_of(releases["new"])}
+    for v in moved.values():
+        assert (v["from_split"], v["to_split"]) == (
+            stories[v["from"]]["split"],
+            stories[v["to"]]["split"],
+        )
     assert variants["changed"] == []  # same raw bytes, same extractor: same paragraphs
 
 
@@ -128,3 +139,24 @@ def test_the_command_names_a_folder_that_is_not_a_corpus(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["diff", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 1
     assert "no stories/*.parquet" in result.output
+
+
+def test_an_undone_merge_is_reported_as_a_split_that_restores_the_alias(releases: dict) -> None:
+    report = diff_corpora(releases["new"], releases["undone"])
+    sid = releases["sid"]
+    survivor = sid["new:x-full"]
+    alias = ({sid["x-head"], sid["x-tail"]} - {survivor}).pop()
+    assert report["stories"]["split"] == [
+        {"story_id": survivor, "parts": [survivor, alias], "restored": [alias]}
+    ]
+    assert report["stories"]["added"] == []
+    text = render_text(report)
+    assert f"{survivor} split: kept on {survivor}, restored {alias} (was an alias)" in text
+
+
+def test_a_variant_moved_across_splits_is_shown_with_both_splits() -> None:
+    item = {"variant_id": "v-1", "from": "s-a", "to": "s-b"}
+    across = _variant_line("moved", {**item, "from_split": "test", "to_split": "train"})
+    within = _variant_line("moved", {**item, "from_split": "train", "to_split": "train"})
+    assert across == "  v-1: s-a -> s-b (split test -> train)"
+    assert within == "  v-1: s-a -> s-b"

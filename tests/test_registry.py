@@ -180,3 +180,83 @@ def test_two_stories_regrouped_across_two_clusters_keep_one_id_each() -> None:
     a, b = registry.assign([["a1", "a2", "a3"], ["b1", "b2"]])[0]
     after, events = registry.assign([["a1", "a2", "b1"], ["a3", "b2"]])
     assert after == [a, b] and events == []
+
+
+def test_undoing_a_merge_gives_the_part_that_splits_off_its_old_id_back(release) -> None:
+    raw, run = release
+    x = article(40, paragraphs=10)
+    head = add_capture(raw, "x-head", x[:5], "alpha.example", 1)
+    _, first = run()
+    older = story_of(first, head)
+    tail = add_capture(raw, "x-tail", x[5:], "beta.example", 2)
+    _, second = run()
+    newer = story_of(second, tail)
+    full = add_capture(raw, "x-full", x, "gamma.example", 3)  # the bridge: they merge
+    _, third = run()
+    assert story_of(third, tail) == older and newer in third[older]["aliases"]
+
+    remove_capture(raw, full)  # the bridge is taken down: the merge comes apart
+    out, fourth = run()
+    assert story_of(fourth, head) == older
+    assert story_of(fourth, tail) == newer  # its old ID back, not a third one
+    assert sorted(fourth) == sorted([older, newer])
+    assert fourth[older]["aliases"] == [] and fourth[newer]["aliases"] == []
+    assert fourth[newer]["split"] == third[older]["split"]  # where its captures were published
+    registry = StoryRegistry.load(out / REGISTRY_FILE)
+    assert registry.stories[newer].status == "active"
+    assert registry.stories[newer].merged_into is None
+    assert registry.resolve(newer) == newer
+
+    _, fifth = run()  # nothing changed: nothing moves
+    assert {sid: row["captures"] for sid, row in fifth.items()} == {
+        sid: row["captures"] for sid, row in fourth.items()
+    }
+
+
+def test_a_standing_merge_keeps_its_survivor_and_its_captures_own_stories() -> None:
+    registry = StoryRegistry()
+    (a,), _ = registry.assign([["a1"]])
+    _, _ = registry.assign([["a1"], ["b1", "b2", "b3"]])
+    b = registry.captures["b1"]
+    ids, events = registry.assign([["a1", "b1", "b2", "b3", "x"]])  # x bridges them
+    assert ids == [a] and [(e.kind, e.detail) for e in events] == [("merged", f"absorbed {b}")]
+    assert registry.captures["b1"] == b and registry.captures["x"] == a  # own stories kept
+    again, events = registry.assign([["a1", "b1", "b2", "b3", "x", "y"]])
+    assert again == [a] and events == []  # a standing merge: no new event, same survivor
+    # undone: the older story keeps its own capture even though the other part is larger
+    ids, events = registry.assign([["a1", "x", "y"], ["b1", "b2", "b3"]])
+    assert ids == [a, b]
+    assert [e.kind for e in events] == ["unmerged"]
+    assert registry.stories[a].aliases == [] and registry.stories[b].split == registry.split_of(a)
+
+
+def test_undoing_a_merge_cleans_the_aliases_all_along_the_chain() -> None:
+    registry = StoryRegistry()
+    (z,), _ = registry.assign([["z1"]])
+    registry.assign([["z1"], ["a1"], ["b1"]])
+    a, b = registry.captures["a1"], registry.captures["b1"]
+    registry.assign([["z1"], ["a1", "b1"]])  # same generation and size: the smaller ID stays
+    kept, folded = min(a, b), max(a, b)
+    assert registry.resolve(folded) == kept
+    registry.assign([["z1", "a1", "b1"]])  # then both fold into z, the oldest
+    assert registry.resolve(folded) == z and registry.stories[z].aliases == sorted([a, b])
+
+    ids, events = registry.assign([["z1"], ["a1", "b1"]])  # the last merge is undone
+    assert ids == [z, kept] and [(e.kind, e.story_id) for e in events] == [("unmerged", kept)]
+    assert registry.stories[z].aliases == [] and registry.stories[kept].aliases == [folded]
+    assert registry.resolve(folded) == kept
+
+    ids, events = registry.assign([["z1"], ["a1"], ["b1"]])  # and the first one
+    assert ids == [z, a, b] and [(e.kind, e.story_id) for e in events] == [("unmerged", folded)]
+    assert all(registry.stories[s].aliases == [] for s in (z, a, b))
+    assert all(registry.stories[s].status == "active" for s in (z, a, b))
+
+
+def test_a_story_that_comes_back_is_reported() -> None:
+    registry = StoryRegistry()
+    (gone, _), _ = registry.assign([["g1"], ["o1"]])
+    _, events = registry.assign([["o1"]])
+    assert [(e.kind, e.story_id) for e in events] == [("retired", gone)]
+    ids, events = registry.assign([["g1"], ["o1"]])
+    assert ids[0] == gone and [(e.kind, e.story_id) for e in events] == [("returned", gone)]
+    assert registry.stories[gone].status == "active"

@@ -172,6 +172,32 @@ def test_schema_or_split_salt_changes_need_a_major_release(released: Path) -> No
     assert diff.required == "major" and "split salt changed" in diff.reasons
 
 
+def test_the_notes_name_restored_and_returned_stories(released: Path) -> None:
+    old = CorpusState.read(released)
+    (survivor,) = old.stories()
+    old.registry["stories"]["s-folded"] = {
+        "split": "test",
+        "generation": 1,
+        "aliases": [],
+        "status": "merged",
+        "merged_into": survivor,
+    }
+    old.registry["stories"]["s-gone"] = {
+        "split": "train",
+        "generation": 1,
+        "aliases": [],
+        "status": "retired",
+        "merged_into": None,
+    }
+    new = copy.deepcopy(old)
+    for sid in ("s-folded", "s-gone"):
+        new.registry["stories"][sid].update(status="active", merged_into=None)
+    lines = release_diff(old, new).lines
+    assert f"- story s-folded restored: its merge into {survivor} came apart" in lines
+    assert "- stories returned (their captures are back): s-gone" in lines
+    assert not any("stories added" in line for line in lines)
+
+
 def test_bad_versions_dates_and_stale_checksums_are_refused(released: Path, tmp_path: Path) -> None:
     changelog, cff = tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff"
     with pytest.raises(ReleaseError, match="not X.Y.Z"):

@@ -182,8 +182,7 @@ def build(
     for q in result.quarantined:
         out.print(f"  quarantined {q.capture_id} ({q.path}): {q.reason}", highlight=False)
     for event in result.events:
-        if event.kind != "kept":
-            out.print(f"  {event.kind}: {event.story_id} {event.detail}", highlight=False)
+        out.print(f"  {event.kind}: {event.story_id} {event.detail}", highlight=False)
 
 
 @app.command()

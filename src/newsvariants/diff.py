@@ -2,9 +2,11 @@
 
 Stories: added (a new ID with no captures from an old story), removed (an old ID gone without being
 merged: retired), merged (an old ID now an alias of a surviving story), split (an old story whose
-variants now lie in several stories: the ID stays on the larger part, the other parts are new IDs)
-and changed (same ID, different variants, pivot or title). Variants: added, removed, moved (same
-variant in another story) and changed (same variant, different paragraphs or title).
+variants now lie in several stories: the ID stays on the larger part, the other parts are new IDs
+or, when a merge came apart, restored aliases) and changed (same ID, different variants, pivot or
+title). Variants: added, removed, moved (same variant in another story, with both splits: a move
+across splits is a leak between releases) and changed (same variant, different paragraphs or
+title).
 
 Everything is read from the two corpus folders (the `stories` and `variants` configs and NEW's
 REGISTRY.json, which records merges), so it works on any two releases, in either order.
@@ -31,18 +33,20 @@ VARIANT_KINDS = ("added", "removed", "moved", "changed")
 @dataclass(frozen=True)
 class Release:
     version: str | None
-    stories: dict[str, dict[str, Any]]  # story_id -> {variant_ids, pivot_variant_id, title}
+    stories: dict[str, dict[str, Any]]  # story_id -> {variant_ids, pivot_variant_id, title, split}
     variants: dict[str, dict[str, Any]]  # variant_id -> {story_id, digest, title}
     merged_into: dict[str, str]  # alias -> surviving story ID (from the registry)
 
 
 def _rows(corpus: Path, config: str, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows of a config, each with its split (the file name's prefix: `train-00000-of-...`)."""
     files = sorted((corpus / config).glob("*.parquet"))
     if not files:
         raise NewsVariantsError(f"{corpus}: no {config}/*.parquet files (is it a corpus folder?)")
     rows: list[dict[str, Any]] = []
     for path in files:
-        rows.extend(pq.read_table(path, columns=columns).to_pylist())
+        split = path.name.split("-", 1)[0]
+        rows.extend({**r, "split": split} for r in pq.read_table(path, columns=columns).to_pylist())
     return rows
 
 
@@ -63,6 +67,7 @@ def load_release(corpus: Path) -> Release:
             "pivot_variant_id": r["pivot_variant_id"],
             "title": r["title"],
             "n": len(r["variant_ids"]),
+            "split": r["split"],
         }
         for r in _rows(corpus, "stories", ["story_id", "variant_ids", "pivot_variant_id", "title"])
     }
@@ -104,7 +109,10 @@ def _story_changes(old: Release, new: Release) -> dict[str, list[dict[str, Any]]
         if sid in new.stories and len(parts) > 1:
             others = sorted(p for p in parts if p != sid and p not in old.stories)
             if others:
-                changes["split"].append({"story_id": sid, "parts": [sid, *others]})
+                restored = [p for p in others if old.merged_into.get(p)]  # a merge came apart
+                changes["split"].append(
+                    {"story_id": sid, "parts": [sid, *others], "restored": restored}
+                )
                 split_parts.update({p: sid for p in others})
         if sid in new.stories:
             continue
@@ -142,7 +150,13 @@ def _variant_changes(old: Release, new: Release) -> dict[str, list[dict[str, Any
     for vid in sorted(set(old.variants) & set(new.variants)):
         before, after = old.variants[vid], new.variants[vid]
         if before["story_id"] != after["story_id"]:
-            moved = {"variant_id": vid, "from": before["story_id"], "to": after["story_id"]}
+            moved = {
+                "variant_id": vid,
+                "from": before["story_id"],
+                "to": after["story_id"],
+                "from_split": old.stories[before["story_id"]]["split"],
+                "to_split": new.stories[after["story_id"]]["split"],
+            }
             changes["moved"].append(moved)
         if before["digest"] != after["digest"] or before["title"] != after["title"]:
             what = [f for f in ("digest", "title") if before[f] != after[f]]
@@ -184,7 +198,11 @@ def _story_line(kind: str, item: dict[str, Any]) -> str:
     if kind == "merged":
         return f"  {sid} merged into {item['into']} (now its alias)"
     if kind == "split":
-        return f"  {sid} split: kept on {sid}, new {', '.join(item['parts'][1:])}"
+        fresh = [p for p in item["parts"][1:] if p not in item["restored"]]
+        parts = [f"new {', '.join(fresh)}"] if fresh else []
+        if item["restored"]:
+            parts.append(f"restored {', '.join(item['restored'])} (was an alias)")
+        return f"  {sid} split: kept on {sid}, {'; '.join(parts)}"
     if kind in ("added", "removed"):
         return f"  {sid} ({item['variants']} variant(s))"
     parts = []
@@ -201,7 +219,9 @@ def _story_line(kind: str, item: dict[str, Any]) -> str:
 def _variant_line(kind: str, item: dict[str, Any]) -> str:
     vid = item["variant_id"]
     if kind == "moved":
-        return f"  {vid}: {item['from']} -> {item['to']}"
+        splits = item["from_split"], item["to_split"]
+        across = f" (split {splits[0]} -> {splits[1]})" if splits[0] != splits[1] else ""
+        return f"  {vid}: {item['from']} -> {item['to']}{across}"
     if kind == "changed":
         return f"  {vid}: {', '.join(item['fields'])}"
     return f"  {vid} ({item['story_id']})"

@@ -7,11 +7,15 @@ The previous release's registry (corpus/REGISTRY.json) is an input of the next b
   capture ID; older stories choose first); the others get new IDs;
 - a cluster that inherits several IDs (a merge) keeps the oldest (lowest generation, then most
   captures, then smallest ID); the others become its aliases, marked merged_into;
+- each capture remembers its own story, also after a merge: when the merge comes apart (the capture
+  that bridged it is taken down), the part that holds a merged story's captures gets that ID back,
+  in the split its captures were published in (the survivor's);
 - a new ID is derived from the cluster's smallest capture ID, so first builds need no counter;
 - a story keeps the split it was first given; a merged story takes the split of the surviving ID;
 - a story whose captures all left raw/ is retired (its ID is never given to anything else); the
   registry remembers the captures that left, so a capture that comes back returns to its story.
-Nothing is renumbered; `newsvariants diff` reports every change.
+Nothing is renumbered; the build prints each event (new, split, merged, unmerged, retired,
+returned) and `newsvariants diff` reports every change.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class StoryEntry:
 
 @dataclass
 class StoryEvent:
-    kind: str  # new | kept | split | merged | retired
+    kind: str  # new | split | merged | unmerged | retired | returned
     story_id: str
     detail: str
 
@@ -114,8 +118,12 @@ class StoryRegistry:
 
     def assign(self, clusters: Sequence[Sequence[str]]) -> tuple[list[str], list[StoryEvent]]:
         """Story ID for each cluster of capture IDs; updates the registry; returns the events."""
-        previous = {c: self.resolve(s) for c, s in self.captures.items() if s in self.stories}
-        heir = self._heirs(clusters, previous)
+        home = {c: s for c, s in self.captures.items() if s in self.stories}
+        previous = {c: self.resolve(s) for c, s in home.items()}
+        # Heirs are chosen among the captures' own stories, merged ones included, so that when the
+        # capture that bridged a merge leaves, the part that split off gets its old ID back
+        # instead of a third, new one.
+        heir = self._heirs(clusters, home)
         # inverted once: asking every cluster which stories it inherits would be quadratic
         inherited_by: dict[int, list[str]] = {}
         for sid, idx in heir.items():
@@ -126,7 +134,11 @@ class StoryRegistry:
         events: list[StoryEvent] = []
         for index, cluster in enumerate(clusters):
             inherited = sorted(inherited_by.get(index, ()))
-            if not inherited:
+            if inherited:
+                sid = self._keeper(inherited, cluster, home)
+                if self.stories[sid].status == "merged":
+                    events.append(self._unmerge(sid))
+            else:
                 sid = self._new_id(min(cluster))
                 former = sorted({previous[c] for c in cluster if c in previous})
                 split = hashed_split(sid, self.split_salt)
@@ -137,35 +149,65 @@ class StoryRegistry:
                     events.append(StoryEvent("new", sid, f"{len(cluster)} capture(s)"))
                 self.stories[sid] = StoryEntry(split=split, generation=generation)
                 created = True
-            else:
-                sid = self._oldest(inherited, cluster, previous)
-                for other in inherited:
-                    if other != sid:
-                        self._merge(other, sid)
-                        events.append(StoryEvent("merged", sid, f"absorbed {other}"))
             ids.append(sid)
+        # merges after every restored ID is active again, so that a merge chain is never cut
+        for index, sid in enumerate(ids):
+            for other in sorted(inherited_by.get(index, ())):
+                if other != sid and self.resolve(other) != sid:
+                    if self.stories[other].status == "merged":
+                        self._unmerge(other)  # folded into a story elsewhere: moves here
+                    self._merge(other, sid)
+                    events.append(StoryEvent("merged", sid, f"absorbed {other}"))
+        events.extend(self._update_status(ids))
+        self.captures = self._capture_homes(ids, clusters, home)
+        if created:
+            self.generation = generation
+        return ids, events
+
+    def _keeper(self, inherited: list[str], cluster: Sequence[str], home: dict[str, str]) -> str:
+        """The ID a cluster keeps of the stories it inherits: a story that is not merged (so a
+        standing merge keeps its survivor), then the oldest, then the one with most captures."""
+        standing = [s for s in inherited if self.stories[s].status != "merged"]
+        if standing:  # a standing story counts the captures of the stories merged into it
+            size = Counter(self.resolve(home[c]) for c in cluster if c in home)
+        else:
+            size = Counter(home[c] for c in cluster if c in home)
+        return min(standing or inherited, key=lambda s: (self.stories[s].generation, -size[s], s))
+
+    def _update_status(self, ids: list[str]) -> list[StoryEvent]:
+        events = []
         survivors = set(ids)
         for sid, entry in self.stories.items():
             if entry.status == "active" and sid not in survivors:
                 entry.status = "retired"
                 events.append(StoryEvent("retired", sid, "no captures left"))
-        for sid in survivors:
+        for sid in sorted(survivors):
+            if self.stories[sid].status == "retired":
+                events.append(StoryEvent("returned", sid, "captures are back in raw/"))
             self.stories[sid].status = "active"
-        current = {c: sid for sid, cluster in zip(ids, clusters, strict=True) for c in cluster}
-        # a capture taken out of raw/ (a takedown) is remembered: if it returns, so does its story
-        absent = {c: sid for c, sid in self.captures.items() if c not in current}
-        self.captures = {**absent, **current}
-        if created:
-            self.generation = generation
-        return ids, events
+        return events
 
-    def _heirs(self, clusters: Sequence[Sequence[str]], previous: dict[str, str]) -> dict[str, int]:
-        """For each previous story: the index of the cluster that keeps its ID."""
+    def _capture_homes(
+        self, ids: list[str], clusters: Sequence[Sequence[str]], home: dict[str, str]
+    ) -> dict[str, str]:
+        """capture -> its own story: the story it had, even if merged, while that story still
+        leads to the capture's cluster, else the cluster's story. A capture taken out of raw/ (a
+        takedown) is remembered: if it returns, so does its story."""
+        current = {}
+        for sid, cluster in zip(ids, clusters, strict=True):
+            for capture in cluster:
+                own = home.get(capture)
+                current[capture] = own if own is not None and self.resolve(own) == sid else sid
+        absent = {c: sid for c, sid in self.captures.items() if c not in current}
+        return {**absent, **current}
+
+    def _heirs(self, clusters: Sequence[Sequence[str]], home: dict[str, str]) -> dict[str, int]:
+        """For each story of a known capture: the index of the cluster that inherits its ID."""
         counts: dict[str, Counter[int]] = {}
         for index, cluster in enumerate(clusters):
             for capture in cluster:
-                if capture in previous:
-                    counts.setdefault(previous[capture], Counter())[index] += 1
+                if capture in home:
+                    counts.setdefault(home[capture], Counter())[index] += 1
         # A story whose captures are spread evenly (a tie) takes, of its tied clusters, one no
         # other story keeps its ID on: two stories regrouped across two clusters ({a1, a2},
         # {b1, b2} -> {a1, b1}, {a2, b2}) each kept the first cluster, so one was merged into
@@ -188,12 +230,28 @@ class StoryRegistry:
     def _age(self, story_id: str) -> tuple[int, str]:
         return (self.stories[story_id].generation, story_id)
 
-    def _oldest(self, ids: list[str], cluster: Sequence[str], previous: dict[str, str]) -> str:
-        size = Counter(previous[c] for c in cluster if c in previous)
-        return min(ids, key=lambda s: (self.stories[s].generation, -size[s], s))
-
     def _merge(self, other: str, into: str) -> None:
         entry = self.stories[other]
         entry.status, entry.merged_into = "merged", into
         target = self.stories[into]
         target.aliases = sorted({*target.aliases, other, *entry.aliases})
+
+    def _unmerge(self, story_id: str) -> StoryEvent:
+        """Make a merged story active again. It takes the split its captures had in the story it
+        was folded into: they were published there, so going back would leak them."""
+        entry = self.stories[story_id]
+        survivor = self.resolve(story_id)
+        gone = {story_id, *entry.aliases}
+        for sid in self._chain(story_id):  # each took the story and its aliases when it merged
+            self.stories[sid].aliases = [a for a in self.stories[sid].aliases if a not in gone]
+        entry.status, entry.merged_into = "active", None
+        entry.split = self.stories[survivor].split
+        return StoryEvent("unmerged", story_id, f"split off {survivor} again (merge undone)")
+
+    def _chain(self, story_id: str) -> list[str]:
+        """The stories a story's merged_into links lead to, nearest first."""
+        chain: list[str] = []
+        while (into := self.stories[story_id].merged_into) and into not in chain:
+            chain.append(into)
+            story_id = into
+        return chain

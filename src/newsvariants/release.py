@@ -198,6 +198,12 @@ def _describe_captures_and_stories(
     retired = sorted(set(new.stories("retired")) - set(old.stories("retired")))
     if retired:
         lines.append(f"- stories retired (no captures left): {', '.join(retired)}")
+    for sid in sorted(set(new_active) & set(old.stories("merged"))):
+        into = old.registry["stories"][sid]["merged_into"]
+        lines.append(f"- story {sid} restored: its merge into {into} came apart")
+    returned = sorted(set(new_active) & set(old.stories("retired")))
+    if returned:
+        lines.append(f"- stories returned (their captures are back): {', '.join(returned)}")
     moved = sorted(s for s in old_active if s in new_active and old_active[s] != new_active[s])
     if moved:
         lines.append(f"- WARNING: stories changed split: {', '.join(moved)}")
