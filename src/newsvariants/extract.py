@@ -108,7 +108,7 @@ __all__ = [
 # a page beyond libxml2's raised limit (2,048) is refused (`render.parse_html`). A headline the
 # page does not repeat is the title when only a byline, dateline or credit stands between it and
 # the body (`_heading_above_body`; it was removed as `navigation`).
-EXTRACTOR_VERSION = "0.6"
+EXTRACTOR_VERSION = "0.7"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -574,6 +574,12 @@ def _headline_anchor(evidence: list[_Evidence]) -> tuple[int, bool] | None:
         ev = evidence[i]
         if ev.size < 4 or len(ev.key) < 20 or ev.sentence or ev.key not in page_title:
             continue
+        # Not the <title> repeated but a line of furniture a page puts at its top and again
+        # between its paragraphs (an ad, a newsletter prompt): two paragraphs stand right above
+        # it (a headline opens the article, and a line inside a run of paragraphs is inside it;
+        # one sentence above a headline may be the site's tagline).
+        if i >= 2 and evidence[i - 1].sentence and evidence[i - 2].sentence:
+            continue
         if any(later.sentence for later in evidence[i + 1 : i + 15]):
             return i, ev.key == headline
     return None
@@ -876,6 +882,12 @@ def _mark_byline(decisions: list[Decision], first: int) -> None:
 _CREDIT_PARTS = re.compile(r"\S\s*[|/]\s*\S")
 
 
+# An image's label above the body names what it shows ("Chuck Hagel", "2"); a longer line above a
+# credit is the headline over the lead image ("N.Y. completes frantic comeback to extend unbeaten
+# streak to 15" above "Associated Press"), which the title step looks for past the credit.
+_LABEL_WORDS = 4
+
+
 def _mark_image_labels(
     blocks: list[Block], evidence: list[_Evidence], decisions: list[Decision], first: int
 ) -> None:
@@ -887,7 +899,7 @@ def _mark_image_labels(
             continue
         decision, size = decisions[i], evidence[i].size
         if i < first:
-            label = decision.reason in ("navigation", "boilerplate") and size <= 12
+            label = decision.reason in ("navigation", "boilerplate") and size <= _LABEL_WORDS
             label = label and not ends_like_sentence(blocks[i].text)
         else:  # a photographer's credit ("Name | Agency"), not a bare agency line ("Reuters")
             credit = blocks[i + 1].text
