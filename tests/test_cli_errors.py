@@ -145,6 +145,20 @@ def test_validating_against_another_raw_folder_is_one_clear_problem(
     assert result.exit_code == 1
     assert "1 problem(s)" in result.output
     assert f"{other}: not the raw/ this corpus was built from" in result.output
+    assert "validate with --no-raw" in result.output
+
+
+def test_validate_no_raw_checks_the_corpus_alone_even_beside_a_raw_folder(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "raw").mkdir()  # an empty raw/ that the corpus was not built from
+    beside = runner.invoke(app, ["validate", str(seed_corpus)])
+    assert beside.exit_code == 1 and "not the raw/ this corpus was built from" in beside.output
+    alone = runner.invoke(app, ["validate", str(seed_corpus), "--no-raw"])
+    assert alone.exit_code == 0 and "is valid (without raw/)" in alone.output
+    both = runner.invoke(app, ["validate", str(seed_corpus), "--no-raw", "--raw", "raw"])
+    assert both.exit_code == 1 and "not both" in both.output
 
 
 def test_ingesting_stored_bytes_under_other_metadata_says_what_is_kept(tmp_path: Path) -> None:

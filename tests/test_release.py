@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from newsvariants.build import build
 from newsvariants.cli import app
+from newsvariants.publish import PublishError, plan_publish
 from newsvariants.release import (
     CorpusState,
     ReleaseError,
@@ -146,11 +147,23 @@ def test_new_captures_need_a_minor_release(released: Path, tmp_path: Path) -> No
     ]
     ingest(items, raw)
     build(raw, released)
+    # Its files are no longer 0.1.0's: the build must not call itself 0.1.0 (a card reading
+    # "Release 0.1.0" and a publish tagged v0.1.0, over other data).
+    assert _manifest(released)["version"] == "0.1.0+dev"
+    card = (released / "README.md").read_text(encoding="utf-8")
+    assert "Unreleased build (0.1.0+dev): its files differ from release 0.1.0" in card
+    assert "Release 0.1.0." not in card
+    with pytest.raises(PublishError, match=r"not released \(version 0.1.0\+dev\)"):
+        plan_publish(released, "org/name")
+    build(raw, released)  # a rebuild of the same data stays unreleased
+    assert _manifest(released)["version"] == "0.1.0+dev"
     changelog, cff = tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff"
     with pytest.raises(ReleaseError, match="patch release, but the changes need a minor"):
         release(released, "0.1.1", DATE, changelog, cff, previous)
     result = release(released, "0.2.0", "2026-02-01", changelog, cff, previous)
     assert result.diff.required == "minor"
+    build(raw, released)  # and a rebuild of a release keeps its version
+    assert _manifest(released)["version"] == "0.2.0"
     text = changelog.read_text(encoding="utf-8")
     assert text.index("## [0.2.0] - 2026-02-01") < text.index("## [0.1.0]")  # newest first
     assert "- captures added: 2" in text and "- stories added: 1" in text
@@ -250,6 +263,10 @@ def test_the_cli_finds_the_previous_release_through_its_git_tag(
     git("commit", "-q", "-m", "release 0.1.0")
     git("tag", "v0.1.0")
     monkeypatch.chdir(repo)
+    manifest = _manifest(repo / "corpus")  # a build changed since 0.1.0: its base is v0.1.0
+    (repo / "corpus" / "MANIFEST.json").write_text(
+        json.dumps({**manifest, "version": "0.1.0+dev"}, indent=1), encoding="utf-8"
+    )
     result = runner.invoke(app, ["release", "0.1.1", "--date", "2026-03-01"])
     assert result.exit_code == 0, result.output
     changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")

@@ -59,6 +59,22 @@ def test_an_unlisted_file_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
         validate_corpus(corpus, RAW)
 
 
+def test_a_card_whose_split_sizes_were_edited_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
+    # MANIFEST.json cannot hold the card's checksum (the card is written from it): an edited
+    # num_examples passed validate, and load_dataset then failed with NonMatchingSplitsSizesError.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    card = corpus / "README.md"
+    text = card.read_text(encoding="utf-8")
+    assert text.count("num_examples: 21") == 1
+    card.write_text(text.replace("num_examples: 21", "num_examples: 22"), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"README.md: YAML `dataset_info` differs"):
+        validate_corpus(corpus)
+    card.unlink()
+    with pytest.raises(ValidationError, match=r"README.md: missing"):
+        validate_corpus(corpus)
+
+
 def _variant(text: str, start: int, end: int) -> dict:
     return {
         "variant_id": "v-0000000000000000",

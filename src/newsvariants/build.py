@@ -1091,13 +1091,12 @@ def swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(backup)
 
 
-def previous_version(registry_path: Path | None) -> str:
-    if registry_path is None:
-        return DEFAULT_VERSION
-    manifest = registry_path.parent / "MANIFEST.json"
-    if manifest.exists():
-        return json.loads(manifest.read_text(encoding="utf-8")).get("version", DEFAULT_VERSION)
-    return DEFAULT_VERSION
+def previous_manifest(registry_path: Path | None) -> dict[str, Any] | None:
+    """The MANIFEST.json beside the registry the build starts from (the previous build's)."""
+    manifest = registry_path.parent / "MANIFEST.json" if registry_path is not None else None
+    if manifest is None or not manifest.exists():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8"))
 
 
 def build(
@@ -1133,7 +1132,13 @@ def build(
         raise NewsVariantsError(f"{registry_path}: no such registry file (the previous release's)")
     registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None
     registry = run_stage("registry", StoryRegistry.load, registry_path)
-    version = version or previous_version(registry_path)
+    previous = previous_manifest(registry_path)
+    if version is None and previous is not None:
+        # the previous version names this build only if its files come out the same (write)
+        version = previous.get("version", DEFAULT_VERSION)
+        previous_files = {f["path"]: f["sha256"] for f in previous.get("files", [])}
+    else:
+        version, previous_files = version or DEFAULT_VERSION, None
 
     captures = run_stage("ingest", load_captures, raw)
     with ExitStack() as stack:
@@ -1159,7 +1164,16 @@ def build(
         }
         progress("write", 0, 1)
         run_stage(
-            "write", write_corpus, tmp, writer, registry, inputs, report, version, SCHEMA_VERSION
+            "write",
+            write_corpus,
+            tmp,
+            writer,
+            registry,
+            inputs,
+            report,
+            version,
+            SCHEMA_VERSION,
+            previous_files,
         )
         run_stage("card", render_card, tmp)
         run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)

@@ -276,6 +276,20 @@ def citation_bibtex(version: str) -> str:
     )
 
 
+def release_line(version: str) -> str:
+    """The card's first line: which release this is, or that it is none."""
+    if version == "0.0.0":
+        return "Unreleased build (no release yet: `newsvariants release` gives it a version)."
+    if "+" in version:
+        base = version.split("+", 1)[0]
+        return (
+            f"Unreleased build ({version}): its files differ from release {base}, so the loading "
+            f"examples' `revision` names a release this is not; `newsvariants release` gives it "
+            "a version."
+        )
+    return f"Release {version}."
+
+
 def render_card(corpus: Path) -> str:
     manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
     version = manifest["version"]
@@ -285,6 +299,8 @@ def render_card(corpus: Path) -> str:
         name, arg = match.group(1), match.group(2)
         if name == "version":
             return version
+        if name == "release":
+            return release_line(version)
         if name == "repo":
             return HUB_REPO
         if name == "sources":
@@ -308,3 +324,28 @@ def render_card(corpus: Path) -> str:
     card = f"---\n{front}---\n\n{text.strip()}\n"
     (corpus / "README.md").write_text(card, encoding="utf-8")
     return card
+
+
+def card_problems(corpus: Path, manifest: dict[str, Any]) -> list[str]:
+    """What is wrong with corpus/README.md's YAML header, which `datasets` reads the configs,
+    their files and every split's size from: it must be what MANIFEST.json and the schemas give.
+    The manifest has no checksum of the card (the card is written from the manifest), so a hand
+    edit of `num_examples` passed `validate` and then failed `load_dataset`."""
+    path = corpus / "README.md"
+    if not path.is_file():
+        return [f"{path}: missing (the card: `datasets` reads the configs and splits from it)"]
+    text = path.read_text(encoding="utf-8")
+    parts = text.split("---\n", 2)
+    if not text.startswith("---\n") or len(parts) < 3:
+        return [f"{path}: no YAML header (--- ... ---) with the configs and splits"]
+    try:
+        header = yaml.safe_load(parts[1]) or {}
+    except yaml.YAMLError as exc:
+        return [f"{path}: YAML header does not parse: {exc}"]
+    expected = yaml_metadata(manifest)
+    return [
+        f"{path}: YAML `{key}` differs from what MANIFEST.json and the schemas give (edited by "
+        "hand? rebuild to regenerate the card)"
+        for key in ("configs", "dataset_info")
+        if not isinstance(header, dict) or header.get(key) != expected[key]
+    ]

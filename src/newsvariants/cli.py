@@ -194,13 +194,19 @@ def validate(
             help="raw/ folder, to check offsets against the captures (default: ./raw if there)."
         ),
     ] = None,
+    no_raw: Annotated[
+        bool, typer.Option("--no-raw", help="Check the corpus alone, even if ./raw is there.")
+    ] = False,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
     from newsvariants.validate import validate_corpus
 
+    if raw is not None and no_raw:
+        raise _fail(NewsVariantsError("give --raw or --no-raw, not both"))
     if raw is not None and not raw.is_dir():  # asked for and missing: not "valid without raw/"
         raise _fail(NewsVariantsError(f"{raw}: no such raw/ folder"))
-    raw_dir = raw if raw is not None else (Path("raw") if Path("raw").is_dir() else None)
+    default_raw = Path("raw") if Path("raw").is_dir() and not no_raw else None
+    raw_dir = raw if raw is not None else default_raw
     try:
         counts = validate_corpus(corpus, raw_dir)
     except NewsVariantsError as exc:
@@ -323,7 +329,8 @@ def release(
 
     day = date or datetime.datetime.now(datetime.UTC).date().isoformat()
     try:
-        current = CorpusState.read(corpus).manifest["version"]
+        # a build changed since release X.Y.Z is X.Y.Z+dev: its previous release is X.Y.Z
+        current = CorpusState.read(corpus).manifest["version"].split("+", 1)[0]
         if previous is None and current != "0.0.0":
             with previous_from_git(Path.cwd(), f"v{current}", corpus.as_posix()) as found:
                 if found is None:

@@ -13,10 +13,14 @@ For each positive, at most one of each kind, with the positive's text_a as their
   among those sharing one of the query's rarest terms (an inverted-index search, see `nearest`),
   that is not a copy of the query (cosine below NEAR_COPY_COSINE: two stories may print one
   quote or wire paragraph, and that pair is not `unrelated`);
-- `random_other`: a text of another story in the same split, chosen by hash.
+- `random_other`: a text of another story in the same split, chosen by hash: the split's texts
+  stand on a ring by their hashes, and the query takes the first text of another story at or
+  after its own hash, never the one `nearest_other` took (consistent hashing: a release that adds
+  texts changes only the draws that a new text lands in front of, not all of them).
 So the ratio is at most 3 negatives per paragraph positive (1 per kind) and 2 per document
 positive; a negative drawn twice (e.g. the nearest text of a pivot paragraph aligned to several
-variants) is kept once, and a split with a single story has no `*_other` negatives.
+variants, or two texts each other's nearest, drawn in both directions) is kept once, and a split
+with a single story has no `*_other` negatives.
 Sampling is deterministic: choices are ranked by SHA-256 of the pair key, never by a random seed,
 and cost O(1) per positive for `random_other` and the postings of a few rare terms per distinct
 query for `nearest_other`: linear in the split, not quadratic.
@@ -55,7 +59,8 @@ from newsvariants.records import Alignment
 # 3: nearest_other searched through an inverted index of each query's rarest terms (linear)
 # 4: a document positive's relation is label.document_relation, not its units' commonest relation
 # 5: nearest_other never picks a copy of the query (TF-IDF cosine >= NEAR_COPY_COSINE)
-PAIRS_VERSION = "5"
+# 6: random_other by consistent hashing and never nearest_other's pick; negatives unordered-unique
+PAIRS_VERSION = "6"
 NEAR_COPY_COSINE = 0.9
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
 GRANULARITIES = ("paragraph", "document")
@@ -417,7 +422,7 @@ class SplitPairs:
         pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
         pairs = pairs[np.argsort(pairs["key"], kind="stable")]
         first = np.r_[True, pairs["key"][1:] != pairs["key"][:-1]][: len(pairs)]
-        return pairs[first]
+        return _once_per_text_pair(pairs[first], texts)
 
 
 def _other_negatives(
@@ -440,7 +445,9 @@ def _other_negatives(
     near = nearest(
         texts.text_of(positives["a"]), query_story, texts.text_of(pool), pool_story, mapper, workers
     )
-    drawn = random_other(_order_keys(texts, pool), pool_story, positives["offset"], query_story)
+    drawn = random_other(
+        _order_keys(texts, pool), pool_story, positives["offset"], query_story, exclude=near
+    )
     # Only the chosen entries are described (a whole 100k-capture pool as Python tuples: ~0.2 GB).
     chosen_entries = sorted_unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
     described = dict(
@@ -478,10 +485,17 @@ def random_other(
     pool_story: np.ndarray,
     offsets: np.ndarray,
     query_story: np.ndarray,
+    exclude: np.ndarray | None = None,
 ) -> np.ndarray:
-    """For each query, a pool entry of another story (-1 when there is none): the pool in a fixed
-    hashed order (`order_keys`, SHA-256 digests), entered at offset % len(pool), walked forward to
-    the first text of another story.
+    """For each query, a pool entry of another story (-1 when there is none): the pool on a ring in
+    hashed order (`order_keys`, SHA-256 digests), entered where the query's `offset` (60 bits of
+    its own hash) falls among the digests' first 60 bits, walked forward to the first text of
+    another story that is not the query's `exclude` entry (its nearest_other pick).
+
+    Entering by hash value and not by position (offset % len(pool)) is what keeps the draws when
+    texts are added: a draw changes only if a new text lands between the query's point and the
+    text it drew (consistent hashing); by position, every draw moved when the pool grew (99% of
+    random_other pairs changed after adding 60 stories to 300).
 
     The walk is O(1) per query in practice (it skips at most the texts of the query's own story,
     which the hashed order scatters); all queries take their steps together, one numpy pass per
@@ -494,16 +508,43 @@ def random_other(
     words = digests.reshape(n, -1)
     order = np.lexsort(words.T[::-1])  # by the whole digest (as its hex string sorts)
     ordered_story = pool_story[order]
-    start = (offsets % np.uint64(n)).astype(np.int64)
+    points = words[order, 0].astype(np.uint64) >> np.uint64(4)  # 60 bits, as offsets have
+    start = np.searchsorted(points, offsets.astype(np.uint64), side="left").astype(np.int64)
+    skip = np.full(len(offsets), -1, dtype=np.int64) if exclude is None else exclude
     todo = np.arange(len(offsets))
     for step in range(n):
         candidate = (start[todo] + step) % n
-        other = ordered_story[candidate] != query_story[todo]
-        found[todo[other]] = order[candidate[other]]
+        entry = order[candidate]
+        other = (ordered_story[candidate] != query_story[todo]) & (entry != skip[todo])
+        found[todo[other]] = entry[other]
         todo = todo[~other]
         if len(todo) == 0:
             break
     return found
+
+
+def _once_per_text_pair(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
+    """The negatives without a second pair of the same two sides, in either order (B, the nearest
+    text of A, may have A as its own nearest): the pair with the smaller pair ID stays. `pairs` is
+    sorted by pair ID."""
+    negative = np.flatnonzero(pairs["label"] == 1)
+    a = _paragraph_or_code(texts, pairs["a"][negative])
+    b = _paragraph_or_code(texts, pairs["b"][negative])
+    sides = np.stack([pairs["granularity"][negative], np.minimum(a, b), np.maximum(a, b)], axis=1)
+    _, first = np.unique(sides, axis=0, return_index=True)
+    keep = pairs["label"] != 1
+    keep[negative[first]] = True
+    return pairs[keep]
+
+
+def _paragraph_or_code(texts: SplitTexts, codes: np.ndarray) -> np.ndarray:
+    """A side as one number that is the same for the same text whatever its kind of code: the
+    split-wide index of its paragraph when it has one (a query's unit side and a pool paragraph
+    name one paragraph with different codes), else -1 - its code."""
+    variant, offsets, values = texts.sides(codes)
+    single = np.diff(offsets) == 1
+    paragraph = texts.first[variant] + values[offsets[:-1].clip(max=len(values) - 1)]
+    return np.where(single, paragraph, -1 - codes.astype(np.int64))
 
 
 def nearest(

@@ -72,8 +72,10 @@ def plan_publish(corpus: Path, repo: str) -> PublishPlan:
         raise PublishError(f"{corpus}: no MANIFEST.json: build the corpus first")
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     version = manifest["version"]
-    if parse_version(version) == (0, 0, 0):
-        raise PublishError(f"{corpus} is not released (version 0.0.0): run newsvariants release")
+    if "+" in version or parse_version(version) == (0, 0, 0):
+        raise PublishError(
+            f"{corpus} is not released (version {version}): run newsvariants release"
+        )
     verify_checksums(corpus, manifest)
     listed = [e["path"] for e in manifest["files"]] + list(EXTRA_FILES)
     present = sorted(

@@ -16,7 +16,8 @@ A release only edits metadata: MANIFEST.json's `version` (the listed files and t
 not change, and are re-verified), the rendered card corpus/README.md, CHANGELOG.md and
 CITATION.cff. The release date is an argument (defaulting to today in the CLI), never read from
 the clock here, so the same command gives the same files. The next build reads the version back
-from MANIFEST.json (build.previous_version), so a rebuild reproduces the release.
+from MANIFEST.json (build.previous_manifest), so a rebuild reproduces the release; a build whose
+files differ is `X.Y.Z+dev` (write.unreleased_version), never taken for the release.
 """
 
 from __future__ import annotations
@@ -402,7 +403,7 @@ def release(
     current = state.manifest["version"]
     verify_checksums(corpus, state.manifest)
     old_state = CorpusState.read(previous) if previous is not None else None
-    if old_state is None and parse_version(current) != (0, 0, 0):
+    if old_state is None and parse_version(current.split("+", 1)[0]) != (0, 0, 0):
         raise ReleaseError(
             f"{corpus} was released as {current}: give the previous release (--previous) so the "
             "changelog can be written from the diff"

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from newsvariants.arrays import sorted_unique
+from newsvariants.card import card_problems
 from newsvariants.errors import ValidationError
 from newsvariants.schema import (
     CLASS_LABEL_KEY,
@@ -543,7 +544,7 @@ def _check_raw(
         problems.append(
             f"{raw}: not the raw/ this corpus was built from: its {CAPTURES_FILE} has SHA-256 "
             f"{found}, MANIFEST.json's inputs.raw_manifest_sha256 is {built_from} (rebuild, or "
-            "validate without --raw)"
+            "validate with --no-raw)"
         )
         return
     captures = {c.capture_id: c for c in read_capture_records(raw)}
@@ -588,6 +589,7 @@ def validate_corpus(
     if not corpus.is_dir():
         raise ValidationError([f"{corpus}: not a folder"])
     manifest = _check_manifest(corpus, problems)
+    problems += card_problems(corpus, manifest)
     records = load_records(corpus, problems)
     counts: dict[str, int] = {}
     if not problems:

@@ -248,6 +248,17 @@ class BlockWriter:
             self.owner._pending.append((self.path, self.rows, done))
 
 
+UNRELEASED = "+dev"
+
+
+def unreleased_version(version: str) -> str:
+    """The version of a build whose data differs from release `version`: `0.1.2+dev` (semver
+    build metadata: 0.1.2 and changes since), so that it is never taken for 0.1.2 itself; a
+    corpus never released stays 0.0.0."""
+    base = version.split("+", 1)[0]
+    return version if base == "0.0.0" else base + UNRELEASED
+
+
 def write_corpus(
     out: Path,
     records: Any,
@@ -256,9 +267,13 @@ def write_corpus(
     report: dict[str, Any],
     version: str,
     schema_version: str,
+    previous_files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write every non-empty config/split (unless `records` is the SplitWriter that already did),
-    the registry and the manifest; returns the manifest."""
+    the registry and the manifest; returns the manifest.
+
+    `previous_files` (path -> SHA-256 of the build `version` comes from): when the files differ,
+    the data is no longer that release's and the version says so (`unreleased_version`)."""
     from newsvariants.registry import REGISTRY_FILE
     from newsvariants.schema import record_errors
 
@@ -275,6 +290,8 @@ def write_corpus(
     registry_path = out / REGISTRY_FILE
     registry_path.write_text(registry.dumps(), encoding="utf-8")
     files.append(file_entry(out, registry_path, None))
+    if previous_files is not None and previous_files != {f["path"]: f["sha256"] for f in files}:
+        version = unreleased_version(version)
     manifest = {
         "name": "newsvariants",
         "version": version,
