@@ -178,3 +178,81 @@ def test_ingesting_stored_bytes_under_other_metadata_says_what_is_kept(tmp_path:
     assert "captured_at None, not '2024-06-01'" in again.output
     same = runner.invoke(app, first)
     assert "already present (no-op)" in same.output and "keeps" not in same.output
+
+
+def test_build_refuses_an_output_folder_that_is_not_a_corpus(tmp_path: Path) -> None:
+    # A build replaces its output folder whole: it deleted a raw/ inside it, raw/ itself, or a
+    # folder of notes, without a word.
+    raw = tmp_path / "p" / "raw"
+    shutil.copytree(RAW, raw)
+    notes = tmp_path / "docs"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "out.txt").write_text("x", encoding="utf-8")
+    for out, reason in (
+        (raw.parent, "must not contain one another"),
+        (raw, "must not contain one another"),
+        (notes, "neither empty nor a corpus"),
+        (tmp_path / "out.txt", "not a folder"),
+    ):
+        before = tree_hashes(tmp_path)
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+        assert result.exit_code == 1 and reason in result.output, result.output
+        assert tree_hashes(tmp_path) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(app, ["build", "--raw", str(raw), "--out", str(empty)]).exit_code == 0
+    again = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(empty)])  # a corpus now
+    assert again.exit_code == 0, again.output
+
+
+def test_a_line_separator_in_a_note_does_not_break_raw(tmp_path: Path) -> None:
+    # Written unescaped into captures.jsonl (ensure_ascii=False), U+2028 was read back as a line
+    # break (str.splitlines): the next ingest or build failed with "not JSON".
+    raw = tmp_path / "raw"
+    for name, note in (("a", "one\u2028two\u0085three"), ("b", None)):
+        page = tmp_path / f"{name}.txt"
+        page.write_text(f"Story {name}\n\nIts only paragraph, long enough to be one.\n", "utf-8")
+        args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
+        result = runner.invoke(app, args + (["--note", note] if note else []))
+        assert result.exit_code == 0, result.output
+    from newsvariants.ingest import read_capture_records
+
+    notes = [c.note for c in read_capture_records(raw)]
+    assert "one\u2028two\u0085three" in notes and len(notes) == 2
+
+
+def test_a_saved_html_fragment_is_ingested_as_html(tmp_path: Path) -> None:
+    page = tmp_path / "fragment.html"
+    page.write_text('<div class="article"><p>A paragraph of the story.</p></div>\n', "utf-8")
+    result = runner.invoke(
+        app, ["ingest", str(page), "--raw", str(tmp_path / "raw"), "--source", "x.org"]
+    )
+    assert result.exit_code == 0 and "(html, utf_8)" in result.output, result.output
+    same = tmp_path / "fragment.txt"  # the same bytes as a .txt: text, and the output says so
+    same.write_text('<div class="article"><p>Another paragraph.</p></div>\n', "utf-8")
+    result = runner.invoke(
+        app, ["ingest", str(same), "--raw", str(tmp_path / "raw"), "--source", "x.org"]
+    )
+    assert "(text, utf_8)" in result.output
+
+
+def test_a_file_in_raw_annotations_that_is_not_read_is_an_error(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "annotations" / "notes.json").write_text("{}", encoding="utf-8")
+    result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 1 and "notes.json: not an annotation file" in result.output
+
+
+def test_ingesting_the_bytes_again_repairs_a_damaged_stored_file(tmp_path: Path) -> None:
+    raw, page = tmp_path / "raw", tmp_path / "page.txt"
+    page.write_text("A Story\n\nIts only paragraph, long enough to be one.\n", encoding="utf-8")
+    args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
+    assert runner.invoke(app, args).exit_code == 0
+    (stored,) = (raw / "captures").rglob("*.txt")
+    stored.write_bytes(stored.read_bytes()[:10])  # truncated
+    result = runner.invoke(app, args)
+    assert "its damaged stored file written again" in result.output, result.output
+    assert stored.read_bytes() == page.read_bytes()
+    assert "no-op" in runner.invoke(app, args).output  # intact now: nothing to do

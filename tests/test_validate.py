@@ -244,3 +244,22 @@ def test_cross_checks_find_the_same_problems_whatever_rows_they_read_at_once(
         f"alignment {alignment_id}: variant_a v-0000000000000000 does not resolve",
         f"pair {pair_id}: variant_b does not resolve",
     ]
+
+
+def test_a_manifest_that_is_not_json_or_points_outside_is_a_named_problem(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    manifest_path = corpus / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][0]["path"] = "../../outside.txt"  # was hashed: a file outside was read
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ValidationError, match=r"'../../outside.txt' leaves the corpus folder"):
+        validate_corpus(corpus)
+    manifest_path.write_text("{not json")
+    with pytest.raises(ValidationError, match=r"MANIFEST.json: not JSON"):
+        validate_corpus(corpus)
+    manifest_path.write_text(json.dumps({**manifest, "files": "all"}))
+    with pytest.raises(ValidationError, match=r"MANIFEST.json: "):
+        validate_corpus(corpus)

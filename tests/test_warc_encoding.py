@@ -282,7 +282,9 @@ def test_a_given_encoding_overrides_the_detected_one(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
     result = CliRunner().invoke(app, [*args, "--encoding", "windows-1250"])
-    assert result.exit_code == 0 and "(cp1250)" in result.output  # shown, in the stored spelling
+    assert (
+        result.exit_code == 0 and "(text, cp1250)" in result.output
+    )  # shown, in the stored spelling
     (record,) = [json.loads(line) for line in (raw / "captures.jsonl").read_text().splitlines()]
     assert record["encoding"] == "cp1250"
     for name in ("klingon", "hex"):  # "hex" is a Python codec, not a character encoding

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsvariants.errors import AnnotationError
+from newsvariants.errors import AnnotationError, jsonl_lines
 from newsvariants.label import allowed_relations
 from newsvariants.records import AlignmentUnit
 from newsvariants.schema import record_errors
@@ -87,8 +87,20 @@ def load_annotations(raw: Path) -> list[Annotation]:
     """Every annotation under raw/annotations/, files in name order, lines in file order."""
     folder = raw / ANNOTATIONS_DIR
     found: list[Annotation] = []
+    if folder.is_dir():
+        # a notes.json or a sub/x.jsonl was skipped without a word: its annotations never counted
+        others = sorted(
+            p.name
+            for p in folder.iterdir()
+            if not p.name.startswith(".") and not (p.is_file() and p.suffix == ".jsonl")
+        )
+        if others:
+            raise AnnotationError(
+                f"{folder}: {', '.join(others)}: not an annotation file (only *.jsonl files are "
+                "read there; rename or move it)"
+            )
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(jsonl_lines(path, AnnotationError), start=1):
             if line.strip():
                 found.append(parse_annotation(line, f"{path}:{number}"))
     return found

@@ -1062,6 +1062,24 @@ def _backup_of(out: Path) -> Path:
     return out.with_name(f".{out.name}-previous")
 
 
+def check_output_folder(raw: Path, out: Path) -> None:
+    """A build replaces `out` whole: refuse a folder that is not a corpus (a raw/, a folder of
+    notes, a file), where it deleted whatever was there."""
+    if out.exists() and not out.is_dir():
+        raise NewsVariantsError(f"{out}: not a folder (the corpus is written as a folder)")
+    here, source = out.resolve(), raw.resolve()
+    if here == source or here in source.parents or source in here.parents:
+        raise NewsVariantsError(
+            f"{out}: the output folder and raw/ ({raw}) must not contain one another: a build "
+            "replaces the whole output folder"
+        )
+    if out.is_dir() and any(out.iterdir()) and not (out / "MANIFEST.json").is_file():
+        raise NewsVariantsError(
+            f"{out}: neither empty nor a corpus (no MANIFEST.json): a build replaces the whole "
+            "folder, so give a new or empty folder, or a corpus folder"
+        )
+
+
 def recover_interrupted_swap(out: Path) -> bool:
     """Put the previous corpus back if a build was killed between `swap_in`'s two renames (no
     `out`, only its backup): it holds the registry, without which story IDs would start over.
@@ -1123,9 +1141,10 @@ def build(
     from newsvariants.validate import validate_corpus
     from newsvariants.write import write_corpus
 
+    out = Path(os.path.abspath(out))  # "." has no name to put a staging folder beside
+    recover_interrupted_swap(out)
     if runs_a_pool(workers, engine):
         boot_forkserver(WORKER_MODULES)  # its imports overlap reading raw/
-    recover_interrupted_swap(out)
     if registry_path is None and (out / REGISTRY_FILE).exists():
         registry_path = out / REGISTRY_FILE
     if registry_path is not None and not registry_path.is_file():
@@ -1141,6 +1160,7 @@ def build(
         version, previous_files = version or DEFAULT_VERSION, None
 
     captures = run_stage("ingest", load_captures, raw)
+    check_output_folder(raw, out)  # after raw/ itself is checked: its error is the clearer one
     with ExitStack() as stack:
         tmp = stack.enter_context(staging_dir(out))
         runner = stack.enter_context(

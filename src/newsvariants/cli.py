@@ -104,8 +104,11 @@ def ingest(
         if o.differs:  # e.g. the same page ingested again under another outlet's name
             kept = ", ".join(f"{name} {old!r}, not {new!r}" for name, old, new in o.differs)
             state = f"already present (no-op; its record keeps {kept})"
-        # the encoding is shown: a detected legacy one is a guess the user can check (--encoding)
-        line = f"{o.capture.capture_id}  {state}  {o.origin}  ({o.capture.encoding})"
+        if o.repaired and not o.added:
+            state = state.replace("(no-op", "(its damaged stored file written again", 1)
+        # format and encoding are shown: both may be guesses to check (--format, --encoding)
+        guessed = f"{o.capture.format}, {o.capture.encoding}"
+        line = f"{o.capture.capture_id}  {state}  {o.origin}  ({guessed})"
         out.print(line, highlight=False, soft_wrap=True)  # one line a capture, however long
 
 

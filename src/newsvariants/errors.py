@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class NewsVariantsError(Exception):
     """Base of every error the package raises on purpose."""
@@ -37,3 +39,21 @@ class ValidationError(NewsVariantsError):
 
 class AnnotationError(NewsVariantsError):
     """A human annotation no longer matches the paragraphs it was made on."""
+
+
+def jsonl_lines(path: Path, error: type[NewsVariantsError] = NewsVariantsError) -> list[str]:
+    """The lines of a UTF-8 JSONL file, split at "\\n" only (a CRLF line loses its "\\r").
+
+    Not `str.splitlines`: it also splits at U+2028, U+2029, U+0085 and other separators that JSON
+    strings may hold unescaped (a note or URL with one made raw/captures.jsonl unreadable by the
+    tool that wrote it). A file that is not UTF-8 is an `error` naming the file and the byte."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}:{line}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]

@@ -28,7 +28,7 @@ from typing import Any
 from charset_normalizer import from_bytes
 from charset_normalizer.utils import iana_name
 
-from newsvariants.errors import IngestError, RawStoreError
+from newsvariants.errors import IngestError, RawStoreError, jsonl_lines
 from newsvariants.records import Capture
 from newsvariants.schema import record_errors
 
@@ -64,14 +64,21 @@ class IngestOutcome:
     # (field, recorded value, value given) where the metadata given for bytes already in raw/
     # differs from their record: one capture has one record, so the given value is not applied
     differs: tuple[tuple[str, str | None, str | None], ...] = ()
+    repaired: bool = False  # its stored file was missing or damaged and is written again
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sniff_format(data: bytes) -> str:
-    """'warc', 'html' or 'text', from the leading bytes."""
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+_LEADING_TAG = re.compile(rb"<(!--|[a-z][a-z0-9]*[\s>/])")
+
+
+def sniff_format(data: bytes, suffix: str = "") -> str:
+    """'warc', 'html' or 'text', from the leading bytes, and the file name's `suffix`: a page
+    saved as .html that does not open with <html> (a fragment, a long comment first) is HTML
+    too; stored as text, its markup was published as a paragraph."""
     head = data[:2]
     if head == b"\x1f\x8b":
         try:
@@ -83,9 +90,14 @@ def sniff_format(data: bytes) -> str:
             return "warc"
     if data.startswith(b"WARC/"):
         return "warc"
-    sample = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    sample = data[:4096]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: look at its characters
+        sample = sample.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    sample = sample.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     markers = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
     if sample.startswith(markers) or b"<html" in sample[:1024]:
+        return "html"
+    if suffix.lower() in _HTML_SUFFIXES and (_LEADING_TAG.match(sample) or b"</" in sample):
         return "html"
     return "text"
 
@@ -280,7 +292,7 @@ def read_capture_records(raw: Path) -> list[Capture]:
         return []
     captures = []
     line_of: dict[str, int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(jsonl_lines(path, RawStoreError), start=1):
         if not line.strip():
             continue
         try:
@@ -413,17 +425,26 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
                 for name, value in given.items()
                 if value is not None and value != getattr(known, name)
             )
-            outcomes.append(IngestOutcome(known, item.origin, added=False, differs=differs))
+            repaired = _repair_stored(raw / known.path, known.sha256, item.data)
+            outcomes.append(IngestOutcome(known, item.origin, False, differs, repaired))
             continue
         new[capture.sha256] = (capture, item.data)
         outcomes.append(IngestOutcome(capture, item.origin, added=True))
     for capture, data in new.values():
-        target = raw / capture.path
-        if not target.exists():
-            _atomic_write(target, data)
+        _repair_stored(raw / capture.path, capture.sha256, data)
     if new:
         _write_records(raw, [*existing.values(), *(c for c, _ in new.values())])
     return outcomes
+
+
+def _repair_stored(target: Path, sha256: str, data: bytes) -> bool:
+    """Write `data` (whose SHA-256 is `sha256`) at `target` unless the right bytes are there; True
+    if it wrote. A file already there was trusted by its name alone, so a truncated or foreign
+    file under a capture's path stayed, and every build then failed on its hash."""
+    if target.is_file() and sha256_bytes(target.read_bytes()) == sha256:
+        return False
+    _atomic_write(target, data)
+    return True
 
 
 def iter_warc_html(
@@ -553,7 +574,7 @@ def read_input_file(path: Path, fmt: str | None = None) -> tuple[bytes, str]:
     if not data:
         raise IngestError(f"{path}: empty file")
     try:
-        return data, fmt or sniff_format(data)
+        return data, fmt or sniff_format(data, path.suffix)
     except IngestError as exc:
         raise IngestError(f"{path}: {exc}") from exc
 
@@ -610,7 +631,7 @@ def manifest_inputs(
 
     Errors name the manifest line and the field; `notice` as for `file_inputs`."""
     try:
-        lines = manifest.read_text(encoding="utf-8").splitlines()
+        lines = jsonl_lines(manifest, IngestError)
     except OSError as exc:
         raise IngestError(f"{manifest}: cannot read: {exc.strerror}") from exc
     items: list[CaptureInput] = []

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from newsvariants.errors import NewsVariantsError
+from newsvariants.errors import NewsVariantsError, jsonl_lines
 from newsvariants.schema import decode_class_labels
 from newsvariants.split import SPLITS
 from newsvariants.write import CONFIGS, shard_name
@@ -182,7 +182,7 @@ def cluster_metrics(gold: Sequence[str], predicted: Sequence[Any]) -> dict[str, 
 def read_predictions(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; a clear error for a bad line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = jsonl_lines(path, PredictionError)
     except OSError as exc:
         raise PredictionError(f"{path}: cannot read: {exc.strerror}") from exc
     found = []

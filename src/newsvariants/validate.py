@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -181,10 +181,19 @@ def _check_manifest(corpus: Path, problems: list[str]) -> dict[str, Any]:
     path = corpus / "MANIFEST.json"
     if not path.exists():
         raise ValidationError([f"{path}: missing"])
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    problems += [f"{path}: {p}" for p in record_errors("manifest", manifest)]
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError([f"{path}: not JSON: {exc}"]) from exc
+    schema_problems = [f"{path}: {p}" for p in record_errors("manifest", manifest)]
+    if schema_problems:  # its entries cannot be trusted to have a path to check
+        raise ValidationError(schema_problems)
     listed = set()
-    for entry in manifest.get("files", []):
+    for entry in manifest["files"]:
+        relative = PurePosixPath(entry["path"])
+        if relative.is_absolute() or ".." in relative.parts:  # never read outside the corpus
+            problems.append(f"{path}: file path {entry['path']!r} leaves the corpus folder")
+            continue
         file = corpus / entry["path"]
         listed.add(entry["path"])
         if not file.exists():
