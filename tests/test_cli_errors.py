@@ -161,11 +161,17 @@ def test_validate_no_raw_checks_the_corpus_alone_even_beside_a_raw_folder(
     assert both.exit_code == 1 and "not both" in both.output
 
 
-def test_ingesting_stored_bytes_under_other_metadata_says_what_is_kept(tmp_path: Path) -> None:
+def ingested_page(tmp_path: Path, source: str) -> tuple[Path, Path, list[str]]:
+    """A one-paragraph page ingested into tmp_path/raw: (raw, the page, the ingest arguments)."""
     raw, page = tmp_path / "raw", tmp_path / "page.txt"
     page.write_text("A Story\n\nIts only paragraph.\n", encoding="utf-8")
-    first = ["ingest", str(page), "--raw", str(raw), "--source", "a.example"]
-    assert runner.invoke(app, first).exit_code == 0
+    args = ["ingest", str(page), "--raw", str(raw), "--source", source]
+    assert runner.invoke(app, args).exit_code == 0
+    return raw, page, args
+
+
+def test_ingesting_stored_bytes_under_other_metadata_says_what_is_kept(tmp_path: Path) -> None:
+    raw, page, first = ingested_page(tmp_path, "a.example")
     again = runner.invoke(
         app,
         ["ingest", str(page), "--raw", str(raw), "--source", "b.example"]
@@ -246,10 +252,7 @@ def test_a_file_in_raw_annotations_that_is_not_read_is_an_error(tmp_path: Path) 
 
 
 def test_ingesting_the_bytes_again_repairs_a_damaged_stored_file(tmp_path: Path) -> None:
-    raw, page = tmp_path / "raw", tmp_path / "page.txt"
-    page.write_text("A Story\n\nIts only paragraph, long enough to be one.\n", encoding="utf-8")
-    args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
-    assert runner.invoke(app, args).exit_code == 0
+    raw, page, args = ingested_page(tmp_path, "x.org")
     (stored,) = (raw / "captures").rglob("*.txt")
     stored.write_bytes(stored.read_bytes()[:10])  # truncated
     result = runner.invoke(app, args)

@@ -93,15 +93,21 @@ def test_new_captures_join_existing_stories_without_renaming_anything(release) -
     assert registry.captures[a3] == story_a
 
 
+def two_releases_of_halves(raw: Path, run, x: list[str]) -> tuple[str, str, list[dict]]:  # type: ignore[no-untyped-def]
+    """Release 1: the head of article x; release 2: its tail (sharing nothing with the head), a
+    story of its own. (head capture, tail capture, the two releases' stories)."""
+    head = add_capture(raw, "x-head", x[:5], "alpha.example", 1)
+    _, first = run()
+    tail = add_capture(raw, "x-tail", x[5:], "beta.example", 2)
+    _, second = run()
+    return head, tail, [first, second]
+
+
 def test_a_merge_keeps_the_oldest_id_and_records_the_others_as_aliases(release) -> None:
     raw, run = release
     x = article(10, paragraphs=10)
-    head = add_capture(raw, "x-head", x[:5], "alpha.example", 1)
-    _, first = run()
-    older = story_of(first, head)
-    tail = add_capture(raw, "x-tail", x[5:], "beta.example", 2)  # shares nothing with the head
-    _, second = run()
-    newer = story_of(second, tail)
+    head, tail, (first, second) = two_releases_of_halves(raw, run, x)
+    older, newer = story_of(first, head), story_of(second, tail)
     assert newer != older and story_of(second, head) == older
 
     full = add_capture(raw, "x-full", x, "gamma.example", 3)  # contains both: they merge
@@ -185,12 +191,8 @@ def test_two_stories_regrouped_across_two_clusters_keep_one_id_each() -> None:
 def test_undoing_a_merge_gives_the_part_that_splits_off_its_old_id_back(release) -> None:
     raw, run = release
     x = article(40, paragraphs=10)
-    head = add_capture(raw, "x-head", x[:5], "alpha.example", 1)
-    _, first = run()
-    older = story_of(first, head)
-    tail = add_capture(raw, "x-tail", x[5:], "beta.example", 2)
-    _, second = run()
-    newer = story_of(second, tail)
+    head, tail, (first, second) = two_releases_of_halves(raw, run, x)
+    older, newer = story_of(first, head), story_of(second, tail)
     full = add_capture(raw, "x-full", x, "gamma.example", 3)  # the bridge: they merge
     _, third = run()
     assert story_of(third, tail) == older and newer in third[older]["aliases"]
