@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from newsvariants.cli import app
 from newsvariants.extract import (
     REMOVAL_REASONS,
+    Block,
     PageContext,
+    _block_evidence,
     _long_words,
     _number_count,
     _skeleton,
@@ -472,6 +474,22 @@ def test_lead_gate_and_literal_gates_never_change_a_reason() -> None:
         for text in texts:
             size = block_size(text)
             assert head_rule(text, size) == head_rule(text, size, every_rule), text
+
+
+def test_a_dump_line_has_its_text_evidence_wherever_the_text_repeats() -> None:
+    """A dump's evidence is computed once per distinct line text: every line, first or repeated,
+    must get what its text gets on its own (shape, key and own reason)."""
+    for texts in every_test_page_text():
+        page = texts + texts[::-1] + texts[::3]  # every line repeated, some three times
+        blocks = [Block(i, text, 0, len(text)) for i, text in enumerate(page)]
+        evidence = _block_evidence(blocks)
+        sizes = word_sizes(page)
+        assert [ev.key for ev in evidence] == page_keys(page)
+        assert [ev.size for ev in evidence] == sizes
+        assert [ev.sentence for ev in evidence] == [
+            size >= 5 and is_sentence_like(t, size) for t, size in zip(page, sizes, strict=True)
+        ]
+        assert [ev.reason for ev in evidence] == own_reasons(page, gated=False)
 
 
 TRICKY_CHARACTERS = (

@@ -278,25 +278,46 @@ def _block_evidence(blocks: list[Block]) -> list[_Evidence]:
     """Each block's shape and own removal reason (its text; for HTML also its link density and
     its containers' class/id words)."""
     texts = [b.text for b in blocks]
+    if any(b.tag != "p" or b.link_density or b.hints for b in blocks):
+        return _html_block_evidence(blocks, texts)
+    # A dump line's evidence is its text's alone, and a dump repeats about a quarter of its lines
+    # (menus, share bars, teasers above and below the article): each distinct text is looked at
+    # once, and every line takes its text's evidence.
+    distinct = list(dict.fromkeys(texts))
+    keys, sizes, sentences = _text_shapes(distinct)
+    reasons = page_reasons(distinct, keys, sizes, sentences)
+    if len(distinct) == len(texts):
+        return list(map(_Evidence, sizes, sentences, reasons, keys))
+    slot_of = {text: slot for slot, text in enumerate(distinct)}
+    slots = list(map(slot_of.__getitem__, texts))
+    columns = (sizes, sentences, reasons, keys)
+    return list(map(_Evidence, *(map(column.__getitem__, slots) for column in columns)))
+
+
+def _text_shapes(texts: list[str]) -> tuple[list[str], list[float], list[bool]]:
+    """The `block_key`, size in words and sentence shape of each text."""
     keys = page_keys(texts)
     sizes = word_sizes(texts)
     # never sentence-shaped below five words
     sentences = [
         size >= 5 and is_sentence_like(t, size) for t, size in zip(texts, sizes, strict=True)
     ]
-    html = any(b.tag != "p" or b.link_density or b.hints for b in blocks)
-    if html:
-        densities = [b.link_density for b in blocks]
-        reasons = page_reasons(texts, keys, sizes, sentences, densities, [b.tag for b in blocks])
-        # the furniture each block's containers name by their class/id words, if any
-        hints = [hint_reason(b.hints) if b.hints else None for b in blocks]
-        overruling = _overruling_hints(blocks, hints, sizes)
-        for i, block in enumerate(blocks):
-            against = block.extractor_body is True and hints[i] not in overruling
-            if reasons[i] is None and hints[i] is not None and not against:
-                reasons[i] = hints[i]
-    else:
-        reasons = page_reasons(texts, keys, sizes, sentences)
+    return keys, sizes, sentences
+
+
+def _html_block_evidence(blocks: list[Block], texts: list[str]) -> list[_Evidence]:
+    """`_block_evidence` of a rendered page: the rules also read each block's link density and
+    element, and its containers' class/id words name furniture."""
+    keys, sizes, sentences = _text_shapes(texts)
+    densities = [b.link_density for b in blocks]
+    reasons = page_reasons(texts, keys, sizes, sentences, densities, [b.tag for b in blocks])
+    # the furniture each block's containers name by their class/id words, if any
+    hints = [hint_reason(b.hints) if b.hints else None for b in blocks]
+    overruling = _overruling_hints(blocks, hints, sizes)
+    for i, block in enumerate(blocks):
+        against = block.extractor_body is True and hints[i] not in overruling
+        if reasons[i] is None and hints[i] is not None and not against:
+            reasons[i] = hints[i]
     return list(map(_Evidence, sizes, sentences, reasons, keys))
 
 
@@ -760,34 +781,45 @@ def _drop_stray_kept(blocks: list[Block], decisions: list[Decision], first: int,
 
 _BEFORE, _INSIDE, _AFTER = -1, 0, 1  # where a block stands relative to the body run
 
+# The decisions `_decide` takes for most blocks, made once: it runs for every block of every page,
+# and a dictionary lookup costs less than a call of the `_decision` cache (same instances).
+_MEDIA_CAPTION = _decision("caption", "caption", "a media caption")
+_PHOTO_CREDIT = _decision("caption", "credit", "photo credit")
+_REMOVED_FOR = {reason: _decision("removed", reason) for reason in REMOVAL_REASONS}
+_BODY_IN_RUN = _decision("body", "", "sentence-like block in the densest run")
+_SHORT_LINE_IN_RUN = _decision("body", "", "inside the densest run")
+_BEFORE_BODY = _decision("removed", "navigation", "before the article body")
+_OUTSIDE_BODY = _decision("removed", "boilerplate", "outside the article body")
+
 
 def _decide(
     block: Block, ev: _Evidence, place: int, below_end: str, section: str, score: float
 ) -> Decision:
     """`below_end`: the reason of the section end (comments, sources) the block is below, if
     any; `section`: the related or comments heading it falls under, if any."""
-    if block.tag == "figcaption" or ev.reason == "caption":
-        return _decision("caption", "caption", "a media caption")
-    if below_end and ev.reason in (None, "navigation", "boilerplate"):
+    reason = ev.reason
+    if reason == "caption" or block.tag == "figcaption":
+        return _MEDIA_CAPTION
+    if below_end and reason in (None, "navigation", "boilerplate"):
         return _decision("removed", section or below_end, "after the comments or sources heading")
-    if ev.reason == "credit":
-        return _decision("caption", "credit", "photo credit")
-    if ev.reason is not None:
-        return _decision("removed", ev.reason)
+    if reason == "credit":
+        return _PHOTO_CREDIT
+    if reason is not None:
+        return _REMOVED_FOR.get(reason) or _decision("removed", reason)
     if block.tag == "h1":
         return _decision("removed", "title", "the page's main heading")
     if place == _INSIDE and score > 0:
-        return _decision("body", "", "sentence-like block in the densest run")
+        return _BODY_IN_RUN
     if block.extractor_body and score > 0:
         return _decision("body", "", "trafilatura keeps it")
     if section:
         return _decision("removed", section, f"under a {section} heading")
     if place == _INSIDE and block.extractor_body is None and ev.size >= 2:
         # A dump's short lines inside the article's run: subheadings, list items, table rows.
-        return _decision("body", "", "inside the densest run")
+        return _SHORT_LINE_IN_RUN
     if place == _BEFORE:
-        return _decision("removed", "navigation", "before the article body")
-    return _decision("removed", "boilerplate", "outside the article body")
+        return _BEFORE_BODY
+    return _OUTSIDE_BODY
 
 
 def _keep_subheadings(
