@@ -87,19 +87,20 @@ def load_annotations(raw: Path) -> list[Annotation]:
     """Every annotation under raw/annotations/, files in name order, lines in file order."""
     folder = raw / ANNOTATIONS_DIR
     found: list[Annotation] = []
-    if folder.is_dir():
-        # a notes.json or a sub/x.jsonl was skipped without a word: its annotations never counted
-        others = sorted(
-            p.name
-            for p in folder.iterdir()
-            if not p.name.startswith(".") and not (p.is_file() and p.suffix == ".jsonl")
+    if not folder.is_dir():
+        return found
+    # a notes.json or a sub/x.jsonl was skipped without a word: its annotations never counted
+    others = sorted(
+        p.name
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and not (p.is_file() and p.suffix == ".jsonl")
+    )
+    if others:
+        raise AnnotationError(
+            f"{folder}: {', '.join(others)}: not an annotation file (only *.jsonl files are "
+            "read there; rename or move it)"
         )
-        if others:
-            raise AnnotationError(
-                f"{folder}: {', '.join(others)}: not an annotation file (only *.jsonl files are "
-                "read there; rename or move it)"
-            )
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    for path in sorted(folder.glob("*.jsonl")):
         for number, line in enumerate(jsonl_lines(path, AnnotationError), start=1):
             if line.strip():
                 found.append(parse_annotation(line, f"{path}:{number}"))

@@ -21,7 +21,7 @@ import yaml
 
 from newsvariants.schema import describe_fields, hf_features, schema_dir
 from newsvariants.split import SPLITS
-from newsvariants.write import CONFIGS, DEFAULT_CONFIG, shard_name
+from newsvariants.write import CONFIGS, DEFAULT_CONFIG, release_of, shard_name
 
 HUB_REPO = "newsvariants/newsvariants"  # the dataset repo the card's loading examples name
 CARD_METADATA: dict[str, Any] = {
@@ -280,8 +280,8 @@ def release_line(version: str) -> str:
     """The card's first line: which release this is, or that it is none."""
     if version == "0.0.0":
         return "Unreleased build (no release yet: `newsvariants release` gives it a version)."
-    if "+" in version:
-        base = version.split("+", 1)[0]
+    base = release_of(version)
+    if base != version:
         return (
             f"Unreleased build ({version}): its files differ from release {base}, so the loading "
             f"examples' `revision` names a release this is not; `newsvariants release` gives it "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from newsvariants.errors import NewsVariantsError
+
+if TYPE_CHECKING:  # imported where used: the command line starts without loading the stages
+    from newsvariants.ingest import IngestOutcome
 
 app = typer.Typer(
     name="newsvariants",
@@ -100,16 +103,19 @@ def ingest(
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     for o in outcomes:
-        state = "added" if o.added else "already present (no-op)"
-        if o.differs:  # e.g. the same page ingested again under another outlet's name
-            kept = ", ".join(f"{name} {old!r}, not {new!r}" for name, old, new in o.differs)
-            state = f"already present (no-op; its record keeps {kept})"
-        if o.repaired and not o.added:
-            state = state.replace("(no-op", "(its damaged stored file written again", 1)
+        state = "added" if o.added else _already_present(o)
         # format and encoding are shown: both may be guesses to check (--format, --encoding)
         guessed = f"{o.capture.format}, {o.capture.encoding}"
         line = f"{o.capture.capture_id}  {state}  {o.origin}  ({guessed})"
         out.print(line, highlight=False, soft_wrap=True)  # one line a capture, however long
+
+
+def _already_present(o: IngestOutcome) -> str:
+    what = ["its damaged stored file written again" if o.repaired else "no-op"]
+    if o.differs:  # e.g. the same page ingested again under another outlet's name
+        kept = ", ".join(f"{name} {old!r}, not {new!r}" for name, old, new in o.differs)
+        what.append(f"its record keeps {kept}")
+    return f"already present ({'; '.join(what)})"
 
 
 def _progress_bar() -> Progress:
@@ -329,11 +335,12 @@ def release(
 
     from newsvariants.release import CorpusState, previous_from_git
     from newsvariants.release import release as run_release
+    from newsvariants.write import release_of
 
     day = date or datetime.datetime.now(datetime.UTC).date().isoformat()
     try:
         # a build changed since release X.Y.Z is X.Y.Z+dev: its previous release is X.Y.Z
-        current = CorpusState.read(corpus).manifest["version"].split("+", 1)[0]
+        current = release_of(CorpusState.read(corpus).manifest["version"])
         if previous is None and current != "0.0.0":
             with previous_from_git(Path.cwd(), f"v{current}", corpus.as_posix()) as found:
                 if found is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from newsvariants.errors import NewsVariantsError
 from newsvariants.release import parse_version, verify_checksums
-from newsvariants.write import sha256_file
+from newsvariants.write import release_of, sha256_file
 
 REPO_TYPE = "dataset"
 EXTRA_FILES = ("MANIFEST.json", "README.md")
@@ -72,7 +72,7 @@ def plan_publish(corpus: Path, repo: str) -> PublishPlan:
         raise PublishError(f"{corpus}: no MANIFEST.json: build the corpus first")
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     version = manifest["version"]
-    if "+" in version or parse_version(version) == (0, 0, 0):
+    if release_of(version) != version or parse_version(version) == (0, 0, 0):
         raise PublishError(
             f"{corpus} is not released (version {version}): run newsvariants release"
         )

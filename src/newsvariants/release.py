@@ -36,7 +36,7 @@ import yaml
 
 from newsvariants.card import HUB_REPO
 from newsvariants.errors import NewsVariantsError
-from newsvariants.write import CONFIGS, sha256_file, write_json
+from newsvariants.write import CONFIGS, release_of, sha256_file, write_json
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 BUMPS = ("patch", "minor", "major")
@@ -403,7 +403,7 @@ def release(
     current = state.manifest["version"]
     verify_checksums(corpus, state.manifest)
     old_state = CorpusState.read(previous) if previous is not None else None
-    if old_state is None and parse_version(current.split("+", 1)[0]) != (0, 0, 0):
+    if old_state is None and parse_version(release_of(current)) != (0, 0, 0):
         raise ReleaseError(
             f"{corpus} was released as {current}: give the previous release (--previous) so the "
             "changelog can be written from the diff"

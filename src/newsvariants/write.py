@@ -251,11 +251,16 @@ class BlockWriter:
 UNRELEASED = "+dev"
 
 
+def release_of(version: str) -> str:
+    """The release a version is or was built from: `0.1.2` for `0.1.2` and `0.1.2+dev`."""
+    return version.split("+", 1)[0]
+
+
 def unreleased_version(version: str) -> str:
     """The version of a build whose data differs from release `version`: `0.1.2+dev` (semver
     build metadata: 0.1.2 and changes since), so that it is never taken for 0.1.2 itself; a
     corpus never released stays 0.0.0."""
-    base = version.split("+", 1)[0]
+    base = release_of(version)
     return version if base == "0.0.0" else base + UNRELEASED
 
 
