@@ -18,16 +18,19 @@ from newsvariants.cli import app
 from newsvariants.errors import IngestError
 from newsvariants.extract import extract_capture, extract_text_dump, text_of_capture
 from newsvariants.ingest import (
+    capture_record,
     capture_text,
     decode_capture,
     detect_encoding,
     file_inputs,
     ingest,
+    invalid_utf8_sequences,
     iter_warc_html,
     sniff_format,
     warc_inputs,
 )
 from newsvariants.normalize import comparison_form, fold
+from newsvariants.records import Capture
 
 ARTICLE_HTML = (
     "<html><head><title>{title}</title></head><body><h1>{title}</h1>"
@@ -91,12 +94,12 @@ def test_warc_gives_one_capture_per_html_response(gzip: bool) -> None:
     data = build_warc(gzip)
     assert sniff_format(data) == "warc"
     records = list(iter_warc_html(data, "test.warc"))
-    assert [(url, date) for _, url, date, _ in records] == [
+    assert [(page.url, page.date) for page in records] == [
         ("https://www.example.org/news/bridge", "2025-02-01T10:00:00Z"),
         ("https://news.example.com/2025/ferry", "2025-02-02T08:30:00Z"),
     ]
-    assert records[0][0].startswith(b"<html>")  # the HTTP payload, without its headers
-    with pytest.warns(UserWarning, match=r"test\.warc: 1 response record\(s\) not ingested"):
+    assert records[0].payload.startswith(b"<html>")  # the HTTP payload, without its headers
+    with pytest.warns(UserWarning, match=r"test\.warc: 1 record\(s\) not ingested"):
         inputs = list(warc_inputs(data, "test.warc", None, "rights"))  # the image: said so
     assert [(i.url, i.captured_at, i.source, i.format) for i in inputs] == [
         ("https://www.example.org/news/bridge", "2025-02-01T10:00:00Z", "example.org", "html"),
@@ -209,7 +212,7 @@ def test_error_pages_and_non_html_records_are_counted_not_ingested(tmp_path: Pat
         ]
     )
     skipped: Counter[str] = Counter()
-    assert [url for _, url, _, _ in iter_warc_html(data, "c.warc", skipped)] == [
+    assert [page.url for page in iter_warc_html(data, "c.warc", skipped)] == [
         "https://example.org/harbour"
     ]
     assert skipped == {
@@ -221,14 +224,14 @@ def test_error_pages_and_non_html_records_are_counted_not_ingested(tmp_path: Pat
     inputs = list(warc_inputs(data, "c.warc", None, "rights", told.append))
     assert len(inputs) == 1
     assert told == [
-        "c.warc: 3 response record(s) not ingested: 1 HTTP status 301, 1 HTTP status 404, "
+        "c.warc: 3 record(s) not ingested: 1 HTTP status 301, 1 HTTP status 404, "
         "1 not HTML (application/json)"
     ]
     warc = tmp_path / "c.warc"
     warc.write_bytes(data)
     result = CliRunner().invoke(app, ["ingest", str(warc), "--raw", str(tmp_path / "raw")])
     assert result.exit_code == 0, result.output
-    assert "3 response record(s) not ingested" in result.output  # said, not dropped silently
+    assert "3 record(s) not ingested" in result.output  # said, not dropped silently
 
 
 @pytest.mark.parametrize("gzip", [True, False])
@@ -236,7 +239,7 @@ def test_a_truncated_warc_is_refused_not_stored_as_a_partial_page(
     tmp_path: Path, gzip: bool
 ) -> None:
     whole = build_warc(gzip)
-    (_, _, _, last_id) = list(iter_warc_html(whole, "w"))[-1]
+    last_id = list(iter_warc_html(whole, "w"))[-1].record_id
     # Cut the file inside the last HTML record's payload (its body's last paragraph; compressed,
     # a little before the end).
     cut = len(whole) - 120 if gzip else whole.rindex(b"every single day")
@@ -303,3 +306,134 @@ def test_a_declared_charset_that_no_browser_reads_is_ignored_not_a_crash(label: 
     page = f'<html><head><meta charset="{label}"></head><body><p>Café na Praça, são bons.</p>'
     data = page.encode("cp1252")  # not UTF-8: the declaration is looked at, then sniffing
     assert detect_encoding(data) == "cp1252"
+
+
+QUOTED = "“We won’t stop,” she said. “It’s unacceptable,” the café owner added."
+
+
+def _with_one_bad_byte(text: str) -> bytes:
+    """`text` in UTF-8, its "é" written as the single latin-1 byte: invalid UTF-8."""
+    return text.encode("utf-8").replace("é".encode(), b"\xe9", 1)
+
+
+def test_utf8_with_one_invalid_byte_keeps_its_text_and_shows_the_byte_as_u_fffd() -> None:
+    # charset-normalizer, asked because strict UTF-8 fails, read it as cp866 ("тАЬWe won...")
+    data = _with_one_bad_byte(QUOTED)
+    assert detect_encoding(data) == "utf_8"
+    assert decode_capture(data, "utf_8") == QUOTED.replace("é", "\ufffd")
+    assert invalid_utf8_sequences(data) == 1
+    assert invalid_utf8_sequences("a \ufffd already there".encode()) == 0  # text, not an error
+
+
+def test_a_declared_utf8_is_read_as_utf8_only_if_the_bytes_mostly_are() -> None:
+    meta = '<html><head><meta charset="utf-8"></head><body><p>{}</p></body></html>'
+    one_quote = _with_one_bad_byte(meta.format("It’s the café of the year, a small town says."))
+    assert detect_encoding(one_quote) == "utf_8"  # one valid character for one invalid: declared
+    latin = meta.format("Le café de la gare, un dimanche matin à Lyon.").encode("cp1252")
+    assert detect_encoding(latin) == "cp1252"  # it says UTF-8 but holds no UTF-8 at all
+
+
+def test_utf8_given_for_bytes_that_are_not_is_refused(tmp_path: Path) -> None:
+    page = tmp_path / "p.txt"
+    page.write_bytes("Le café de la gare, à Lyon, ouvre à l’aube.\n".encode("cp1252"))
+    args = ["ingest", str(page), "--raw", str(tmp_path / "raw"), "--source", "x.org"]
+    result = CliRunner().invoke(app, [*args, "--encoding", "utf-8"])
+    assert result.exit_code == 1
+    assert "p.txt: bytes do not decode as utf_8: 4 invalid byte sequence(s)" in result.output
+
+
+def test_ingest_says_how_many_bytes_a_capture_shows_as_u_fffd(tmp_path: Path) -> None:
+    page = tmp_path / "p.txt"
+    page.write_bytes(_with_one_bad_byte(QUOTED + "\n"))
+    raw = tmp_path / "raw"
+    args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "(text, utf_8, 1 invalid byte sequence(s) read as U+FFFD)" in result.output
+    (capture,) = [Capture(**json.loads(line)) for line in (raw / "captures.jsonl").open()]
+    assert capture_text(raw, capture) == QUOTED.replace("é", "\ufffd") + "\n"
+
+
+def test_a_warc_records_http_charset_decides_its_encoding() -> None:
+    # Without a <meta> charset, charset-normalizer read this short koi8-r page as cp932.
+    body = "<html><body><p>Министр иностранных дел России заявил в четверг.</p></body></html>"
+    data = _warc_of(
+        [("https://example.ru/a", "200 OK", "text/html; charset=KOI8-R", body.encode("koi8_r"))]
+    )
+    (item,) = warc_inputs(data, "r.warc", None, "rights")
+    capture = capture_record(item)
+    assert capture.encoding == "koi8_r"
+    assert decode_capture(item.data, capture.encoding) == body
+
+
+def test_warc_records_that_could_hold_a_page_are_counted_when_not_ingested() -> None:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    page = ARTICLE_HTML.format(title="The harbour").encode("utf-8")
+    for kind in ("resource", "conversion"):
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://example.org/{kind}",
+                kind,
+                payload=io.BytesIO(page),
+                warc_content_type="text/html",
+            )
+        )
+    told: list[str] = []
+    assert list(warc_inputs(buffer.getvalue(), "k.warc", None, "rights", told.append)) == []
+    assert told == [
+        "k.warc: 2 record(s) not ingested: 1 conversion record (not an HTTP response), "
+        "1 resource record (not an HTTP response)"
+    ]
+
+
+def test_options_that_a_warc_gives_per_record_are_refused_for_a_warc_file(
+    tmp_path: Path,
+) -> None:
+    warc = tmp_path / "w.warc.gz"
+    warc.write_bytes(build_warc())
+    raw = str(tmp_path / "raw")
+    for option, value in [("--url", "https://x.org/a"), ("--captured-at", "2025-01-01")]:
+        result = CliRunner().invoke(app, ["ingest", str(warc), "--raw", raw, option, value])
+        assert result.exit_code == 1
+        name = option.removeprefix("--").replace("-", "_")
+        assert f"w.warc.gz: {name} cannot be given for a WARC file" in result.output
+    assert not (tmp_path / "raw" / "captures.jsonl").exists()
+
+
+def test_format_warc_for_a_file_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text(ARTICLE_HTML.format(title="The harbour"))
+    args = ["ingest", str(page), "--raw", str(tmp_path / "raw"), "--format", "warc"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "p.html: not a WARC file (it does not start with 'WARC/')" in result.output
+
+
+def test_a_manifest_field_that_is_not_a_string_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "p.txt").write_text(QUOTED + "\n")
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"path": "p.txt", "source": "x.org", "encoding": 5}) + "\n")
+    result = CliRunner().invoke(
+        app, ["ingest", "--manifest", str(manifest), "--raw", str(tmp_path / "raw")]
+    )
+    assert result.exit_code == 1
+    assert "m.jsonl:1: field(s) encoding must be strings" in result.output
+
+
+def test_re_ingesting_with_an_encoding_corrects_the_recorded_one(tmp_path: Path) -> None:
+    page = tmp_path / "p.txt"
+    page.write_bytes("Ceny wzrosły o 5% w ciągu roku, a rząd nic nie zrobi.\n".encode("cp1250"))
+    raw = tmp_path / "raw"
+    args = ["ingest", str(page), "--raw", str(raw), "--source", "x.org"]
+    first = CliRunner().invoke(app, [*args, "--encoding", "cp1252"])  # a wrong guess, say
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, [*args, "--encoding", "cp1250"])
+    assert again.exit_code == 0, again.output
+    assert "already present (encoding corrected from cp1252)" in again.output
+    (capture,) = [Capture(**json.loads(line)) for line in (raw / "captures.jsonl").open()]
+    assert capture.encoding == "cp1250"
+    assert "rząd" in capture_text(raw, capture)
+    same = CliRunner().invoke(app, args)  # no encoding given: the record stays
+    assert "already present (no-op)" in same.output
+    assert json.loads((raw / "captures.jsonl").read_text())["encoding"] == "cp1250"

@@ -106,12 +106,19 @@ def ingest(
         state = "added" if o.added else _already_present(o)
         # format and encoding are shown: both may be guesses to check (--format, --encoding)
         guessed = f"{o.capture.format}, {o.capture.encoding}"
+        if o.replaced:  # its text will show them: the reader should know why
+            guessed += f", {o.replaced} invalid byte sequence(s) read as U+FFFD"
         line = f"{o.capture.capture_id}  {state}  {o.origin}  ({guessed})"
         out.print(line, highlight=False, soft_wrap=True)  # one line a capture, however long
 
 
 def _already_present(o: IngestOutcome) -> str:
-    what = ["its damaged stored file written again" if o.repaired else "no-op"]
+    what = []
+    if o.recoded_from is not None:
+        what.append(f"encoding corrected from {o.recoded_from}")
+    if o.repaired:
+        what.append("its damaged stored file written again")
+    what = what or ["no-op"]
     if o.differs:  # e.g. the same page ingested again under another outlet's name
         kept = ", ".join(f"{name} {old!r}, not {new!r}" for name, old, new in o.differs)
         what.append(f"its record keeps {kept}")

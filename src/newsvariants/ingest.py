@@ -20,7 +20,7 @@ import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,10 +50,11 @@ class CaptureInput:
     captured_at: str | None
     url: str | None
     format: str
-    encoding: str | None = None
+    encoding: str | None = None  # given by the user: overrides detection
     rights: str = DEFAULT_RIGHTS
     container: dict[str, str] | None = None
     note: str | None = None
+    declared_charset: str | None = None  # the server's (HTTP Content-Type): a detection hint
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class IngestOutcome:
     # differs from their record: one capture has one record, so the given value is not applied
     differs: tuple[tuple[str, str | None, str | None], ...] = ()
     repaired: bool = False  # its stored file was missing or damaged and is written again
+    recoded_from: str | None = None  # the encoding its record had before --encoding corrected it
+    replaced: int = 0  # invalid UTF-8 sequences its text shows as U+FFFD (`decode_capture`)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -102,11 +105,14 @@ def sniff_format(data: bytes, suffix: str = "") -> str:
     return "text"
 
 
-def detect_encoding(data: bytes) -> str:
-    """The character encoding of a capture: a byte-order mark, UTF-8, the charset an HTML page
-    declares, else charset-normalizer's guess among the encodings a browser reads
-    (`_web_encoding`). The ingest command prints it; `--encoding` overrides a wrong guess (on a
-    short text in a legacy encoding, several decode cleanly and score alike)."""
+def detect_encoding(data: bytes, declared: str | None = None) -> str:
+    """The character encoding of a capture, in the order a browser settles it (WHATWG Encoding):
+    a byte-order mark; UTF-8 when the bytes are valid UTF-8; the charset the server declared
+    (`declared`: a WARC record's HTTP Content-Type) or, failing that, the page's <meta> tag;
+    UTF-8 with a few invalid sequences (`_mostly_utf8`); else charset-normalizer's guess among
+    the encodings a browser reads (`_web_encoding`). The ingest command prints it; `--encoding`
+    overrides a wrong guess (on a short text in a legacy encoding, several decode cleanly and
+    score alike)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf_8_sig"
     try:
@@ -114,14 +120,46 @@ def detect_encoding(data: bytes) -> str:
         return "utf_8"
     except UnicodeDecodeError:
         pass
-    declared = _declared_charset(data)
-    if declared:
-        return declared
+    found = _usable_charset(declared, data) if declared else None
+    found = found or _declared_charset(data)
+    if found:
+        return found
+    if _mostly_utf8(data, _VALID_PER_INVALID):
+        return "utf_8"
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
         raise IngestError("cannot detect the character encoding (not text?)")
     return _web_encoding(matches) or best.encoding
+
+
+def invalid_utf8_sequences(data: bytes) -> int:
+    """How many invalid byte sequences UTF-8 decoding replaces by U+FFFD in `data` (the U+FFFD
+    characters the bytes already encode are not counted)."""
+    replaced = data.decode("utf-8", errors="replace").count("\ufffd")
+    return replaced - data.count("\ufffd".encode())
+
+
+def _mostly_utf8(data: bytes, valid_per_invalid: int) -> bool:
+    """True for UTF-8 with a few invalid sequences (at least `valid_per_invalid` valid non-ASCII
+    characters for each): a page cut short inside a character, or one stray legacy byte pasted
+    in. A legacy encoding's non-ASCII letters hardly ever form valid UTF-8 sequences (a lead
+    byte must be followed by bytes of 0x80-0xBF, mostly punctuation there), so its invalid
+    sequences outnumber the valid ones. Read with charset-normalizer's guess instead, a UTF-8
+    page with one bad byte had all its quotes and accents garbled ("вАШ" for a curly quote)."""
+    invalid = invalid_utf8_sequences(data)
+    text = data.decode("utf-8", errors="replace")
+    valid = sum(1 for char in text if char > "\x7f") - invalid
+    return valid >= valid_per_invalid * invalid and valid > 0
+
+
+# Valid non-ASCII characters per invalid sequence for bytes to be read as UTF-8 when nothing
+# declares it: a cp1252 or cp1251 text has fewer valid sequences than invalid ones; 4 leaves a
+# margin and still reads a page with one bad byte among four curly quotes. When the page, the
+# server or the user says UTF-8, one is enough: the declaration is evidence too, and below that
+# the page most likely lies about its charset (an ASCII page with a stray latin-1 "é").
+_VALID_PER_INVALID = 4
+_VALID_PER_INVALID_DECLARED = 1
 
 
 # The legacy encodings a browser can read (WHATWG Encoding, https://encoding.spec.whatwg.org),
@@ -167,13 +205,18 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 
 
 def _declared_charset(data: bytes) -> str | None:
-    """The charset an HTML page declares in a <meta> tag, when its bytes decode with it (the
-    HTML standard puts the declaration before sniffing; a page that lies about it is sniffed)."""
+    """The charset an HTML page declares in a <meta> tag, if usable (`_usable_charset`)."""
     match = _META_CHARSET.search(data[:4096])
-    if not match:
-        return None
+    return _usable_charset(match.group(1).decode("ascii"), data) if match else None
+
+
+def _usable_charset(label: str, data: bytes) -> str | None:
+    """The encoding a declared charset `label` names, when a browser reads it and the bytes decode
+    with it (the HTML standard puts a declaration before sniffing; a page that lies about it is
+    sniffed). A declared UTF-8 is taken with a few invalid sequences (`_mostly_utf8`): a browser
+    shows each as U+FFFD, and so does `decode_capture`."""
     try:
-        codec = codecs.lookup(match.group(1).decode("ascii"))
+        codec = codecs.lookup(label)
     except LookupError:
         return None
     name = codec.name
@@ -185,6 +228,8 @@ def _declared_charset(data: bytes) -> str | None:
     # "hex", "rot13" or "unicode_escape" are Python codecs, not charsets a page can be in
     if web_name not in WEB_ENCODINGS and web_name not in ("latin_1", "ascii"):
         return None
+    if web_name == "utf_8":
+        return "utf_8" if _mostly_utf8(data, _VALID_PER_INVALID_DECLARED) else None
     # Browsers read a "latin-1" or "ascii" label as windows-1252 (WHATWG Encoding), and pages
     # so labelled use its curly quotes; plain latin-1 stays the fallback for its 5 unused bytes.
     for candidate in (_WHATWG_ALIAS.get(name), name):
@@ -194,7 +239,7 @@ def _declared_charset(data: bytes) -> str | None:
             data.decode(candidate)
         except (UnicodeError, LookupError):  # "undefined" raises UnicodeError, not ...DecodeError
             continue
-        return candidate
+        return iana_name(candidate, strict=True)  # spelt as detected ones are: "koi8_r"
     return None
 
 
@@ -218,21 +263,46 @@ def codec_name(encoding: str) -> str:
 
 def decode_capture(data: bytes, encoding: str) -> str:
     """Decoded bytes, newlines unified: a text dump's offsets index this; an HTML capture's
-    index its rendering of this (`extract.text_of_capture` gives either)."""
-    text = data.decode(encoding)
+    index its rendering of this (`extract.text_of_capture` gives either).
+
+    UTF-8 is decoded as a browser decodes it (WHATWG Encoding): each invalid sequence (its
+    maximal subpart, as Python's "replace" takes it) becomes one U+FFFD, so one bad byte costs
+    one character, not the page. Other encodings decode strictly: ingest refuses bytes they do
+    not decode."""
+    errors = "replace" if is_utf8(encoding) else "strict"
+    text = data.decode(encoding, errors=errors)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def is_utf8(encoding: str) -> bool:
+    """True when `encoding` names UTF-8 (with or without a byte-order mark)."""
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def capture_record(item: CaptureInput) -> Capture:
     digest = sha256_bytes(item.data)
     try:
-        encoding = codec_name(item.encoding) if item.encoding else detect_encoding(item.data)
+        encoding = (
+            codec_name(item.encoding)
+            if item.encoding
+            else detect_encoding(item.data, item.declared_charset)
+        )
     except IngestError as exc:
         raise IngestError(f"{item.origin}: {exc}") from exc
     try:
         decode_capture(item.data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise IngestError(f"{item.origin}: bytes do not decode as {encoding}: {exc}") from exc
+    if is_utf8(encoding) and not _mostly_utf8(item.data, _VALID_PER_INVALID_DECLARED):
+        bad = invalid_utf8_sequences(item.data)
+        if bad:  # decodable with U+FFFD, but more of it would be U+FFFD than text
+            raise IngestError(
+                f"{item.origin}: bytes do not decode as {encoding}: {bad} invalid byte "
+                "sequence(s), more than its valid non-ASCII characters (another encoding?)"
+            )
     return Capture(
         capture_id=digest[:16],
         sha256=digest,
@@ -406,10 +476,16 @@ _RECORDED_METADATA = ("source", "url", "captured_at")
 
 
 def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
-    """Store captures in raw/. All records are built and validated before anything is written."""
-    existing = {c.sha256: c for c in read_capture_records(raw)}
+    """Store captures in raw/. All records are built and validated before anything is written.
+
+    Bytes already in raw/ keep their record (one capture, one record: the first source, URL and
+    date stay; `IngestOutcome.differs` tells what was given otherwise), except for an encoding
+    given explicitly: the encoding is a fact of the bytes, not of the capture, and `--encoding`
+    is the way to correct a wrong guess, so it replaces the recorded one."""
+    records = {c.sha256: c for c in read_capture_records(raw)}
     outcomes: list[IngestOutcome] = []
-    new: dict[str, tuple[Capture, bytes]] = {}
+    added: dict[str, bytes] = {}
+    rewrite = False
     for item in items:
         if item.format not in FORMAT_EXTENSION:
             raise IngestError(f"{item.origin}: format must be text or html, got {item.format!r}")
@@ -417,24 +493,48 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
         problems = capture_errors(capture.to_dict())
         if problems:
             raise IngestError(f"{item.origin}: invalid metadata: {'; '.join(problems)}")
-        known = existing.get(capture.sha256) or (new.get(capture.sha256) or (None,))[0]
-        if known is not None:
-            given = {name: getattr(capture, name) for name in _RECORDED_METADATA}
-            differs = tuple(
-                (name, getattr(known, name), value)
-                for name, value in given.items()
-                if value is not None and value != getattr(known, name)
-            )
-            repaired = _repair_stored(raw / known.path, known.sha256, item.data)
-            outcomes.append(IngestOutcome(known, item.origin, False, differs, repaired))
+        known = records.get(capture.sha256)
+        if known is None:
+            records[capture.sha256] = capture
+            added[capture.sha256] = item.data
+            replaced = _replaced(item, capture.encoding)
+            outcomes.append(IngestOutcome(capture, item.origin, True, replaced=replaced))
             continue
-        new[capture.sha256] = (capture, item.data)
-        outcomes.append(IngestOutcome(capture, item.origin, added=True))
-    for capture, data in new.values():
-        _repair_stored(raw / capture.path, capture.sha256, data)
-    if new:
-        _write_records(raw, [*existing.values(), *(c for c, _ in new.values())])
+        recoded_from = None
+        if item.encoding is not None and capture.encoding != known.encoding:
+            recoded_from = known.encoding
+            known = records[capture.sha256] = replace(known, encoding=capture.encoding)
+            rewrite = True
+        outcome = IngestOutcome(
+            known,
+            item.origin,
+            added=False,
+            differs=_differs(known, capture),
+            repaired=capture.sha256 not in added
+            and _repair_stored(raw / known.path, known.sha256, item.data),
+            recoded_from=recoded_from,
+            replaced=_replaced(item, known.encoding),
+        )
+        outcomes.append(outcome)
+    for sha256, data in added.items():
+        _repair_stored(raw / records[sha256].path, sha256, data)
+    if added or rewrite:
+        _write_records(raw, records.values())
     return outcomes
+
+
+def _differs(known: Capture, given: Capture) -> tuple[tuple[str, str | None, str | None], ...]:
+    """(field, recorded value, value given) for the metadata given otherwise than recorded."""
+    return tuple(
+        (name, getattr(known, name), getattr(given, name))
+        for name in _RECORDED_METADATA
+        if getattr(given, name) is not None and getattr(given, name) != getattr(known, name)
+    )
+
+
+def _replaced(item: CaptureInput, encoding: str) -> int:
+    """How many invalid sequences of the item's bytes its text shows as U+FFFD."""
+    return invalid_utf8_sequences(item.data) if is_utf8(encoding) else 0
 
 
 def _repair_stored(target: Path, sha256: str, data: bytes) -> bool:
@@ -447,12 +547,28 @@ def _repair_stored(target: Path, sha256: str, data: bytes) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class WarcPage:
+    """The HTML page of one WARC response record."""
+
+    payload: bytes
+    url: str | None  # WARC-Target-URI
+    date: str | None  # WARC-Date
+    record_id: str  # WARC-Record-ID
+    charset: str | None  # from the HTTP Content-Type, if the server declared one
+
+
+# Record types that never hold a page: the crawl's own bookkeeping and the requests sent.
+_NOT_PAGES = frozenset({"warcinfo", "request", "metadata"})
+
+
 def iter_warc_html(
     data: bytes, origin: str, skipped: Counter[str] | None = None
-) -> Iterator[tuple[bytes, str, str, str]]:
-    """(payload, target URI, WARC-Date, record ID) of every HTML response record of a WARC file
-    that the server answered with a 2xx status. The response records passed over are counted in
-    `skipped` by why (a 404 page or a redirect is no article; an image is no page)."""
+) -> Iterator[WarcPage]:
+    """The HTML page of every response record of a WARC file that the server answered with a
+    2xx status. The records passed over that could hold a page are counted in `skipped` by why
+    (a 404 page or a redirect is no article; an image is no page; a revisit has no payload; a
+    resource or conversion record is not what the server sent)."""
     from warcio.archiveiterator import ArchiveIterator
 
     skipped = Counter() if skipped is None else skipped
@@ -461,8 +577,8 @@ def iter_warc_html(
         for record in ArchiveIterator(io.BytesIO(data)):
             records += record.rec_type is not None
             if record.rec_type != "response":
-                if record.rec_type == "revisit":
-                    skipped["revisit (no payload)"] += 1
+                if record.rec_type not in _NOT_PAGES:
+                    skipped[_NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")] += 1
                 continue
             why = _not_a_page(record.http_headers)
             if why is None:
@@ -472,11 +588,12 @@ def iter_warc_html(
             if why is not None:
                 skipped[why] += 1
                 continue
-            yield (
-                payload,
-                record.rec_headers.get_header("WARC-Target-URI"),
-                record.rec_headers.get_header("WARC-Date"),
-                record.rec_headers.get_header("WARC-Record-ID"),
+            yield WarcPage(
+                payload=payload,
+                url=record.rec_headers.get_header("WARC-Target-URI"),
+                date=record.rec_headers.get_header("WARC-Date"),
+                record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                charset=_http_charset(record.http_headers.get_header("Content-Type")),
             )
     except IngestError:
         raise
@@ -484,6 +601,21 @@ def iter_warc_html(
         raise IngestError(f"{origin}: not a readable WARC file: {exc}") from exc
     if records == 0:  # warcio accepts some garbage that starts "WARC/" as one untyped record
         raise IngestError(f"{origin}: not a readable WARC file: no records in it")
+
+
+_NOT_A_RESPONSE = {
+    "revisit": "revisit (no payload)",
+    "resource": "resource record (not an HTTP response)",
+    "conversion": "conversion record (not an HTTP response)",
+    "continuation": "continuation record (segmented records are not read)",
+}
+_HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+
+def _http_charset(content_type: str | None) -> str | None:
+    """The charset parameter of an HTTP Content-Type header, or None."""
+    match = _HTTP_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
 
 
 def _not_a_page(http_headers: Any) -> str | None:
@@ -513,11 +645,12 @@ def _check_complete(record: Any, origin: str) -> None:
 
 
 def skipped_notice(origin: str, skipped: Counter[str]) -> str | None:
-    """One line on the response records of a WARC file that gave no capture, or None."""
+    """One line on the records of a WARC file that could hold a page and gave no capture, or
+    None."""
     if not skipped:
         return None
     reasons = ", ".join(f"{count} {why}" for why, count in sorted(skipped.items()))
-    return f"{origin}: {sum(skipped.values())} response record(s) not ingested: {reasons}"
+    return f"{origin}: {sum(skipped.values())} record(s) not ingested: {reasons}"
 
 
 def source_from_url(url: str | None) -> str | None:
@@ -540,20 +673,23 @@ def warc_inputs(
     told to `notice` in one line (by default a warning)."""
     warc_sha = sha256_bytes(data)
     skipped: Counter[str] = Counter()
-    for payload, url, date, record_id in iter_warc_html(data, origin, skipped):
-        record_source = source or source_from_url(url)
+    for page in iter_warc_html(data, origin, skipped):
+        record_source = source or source_from_url(page.url)
         if not record_source:
-            raise IngestError(f"{origin}#{record_id}: no --source and no host in the target URI")
+            raise IngestError(
+                f"{origin}#{page.record_id}: no --source and no host in the target URI"
+            )
         yield CaptureInput(
-            data=payload,
-            origin=f"{origin}#{record_id}",
+            data=page.payload,
+            origin=f"{origin}#{page.record_id}",
             source=record_source,
-            captured_at=date,
-            url=url,
+            captured_at=page.date,
+            url=page.url,
             format="html",
             rights=rights,
-            container={"warc_sha256": warc_sha, "record_id": record_id},
+            container={"warc_sha256": warc_sha, "record_id": page.record_id},
             note="HTML response record of a WARC file; url and captured_at from its WARC headers.",
+            declared_charset=page.charset,
         )
     told = skipped_notice(origin, skipped)
     if told is not None:
@@ -574,9 +710,13 @@ def read_input_file(path: Path, fmt: str | None = None) -> tuple[bytes, str]:
     if not data:
         raise IngestError(f"{path}: empty file")
     try:
-        return data, fmt or sniff_format(data, path.suffix)
+        sniffed = sniff_format(data, path.suffix)
     except IngestError as exc:
         raise IngestError(f"{path}: {exc}") from exc
+    if fmt == "warc" and sniffed != "warc":
+        # warcio would read it as an ARC file, or as one untyped record of garbage
+        raise IngestError(f"{path}: not a WARC file (it does not start with 'WARC/')")
+    return data, fmt or sniffed
 
 
 def file_inputs(
@@ -601,8 +741,15 @@ def file_inputs(
     records declare their own."""
     data, fmt = read_input_file(path, fmt)
     if fmt == "warc":
-        if encoding is not None:
-            raise IngestError(f"{path}: an encoding is given per capture, not for a WARC file")
+        # each record has its own URL, date and charset in its headers: one value given for the
+        # whole file would be wrong for all records but one, and ignoring it would be silent
+        given = {"encoding": encoding, "url": url, "captured_at": captured_at, "note": note}
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise IngestError(
+                f"{path}: {', '.join(named)} cannot be given for a WARC file (each record's "
+                "headers give its own)"
+            )
         return list(warc_inputs(data, str(path), source, rights, notice))
     if not source:
         raise IngestError(f"{path}: {source_given_as} is required for {fmt} captures")
@@ -652,6 +799,9 @@ def manifest_inputs(
             raise IngestError(
                 f"{where}: field 'path' is required (a path relative to the manifest)"
             )
+        not_text = sorted(k for k, v in entry.items() if v is not None and not isinstance(v, str))
+        if not_text:
+            raise IngestError(f"{where}: field(s) {', '.join(not_text)} must be strings")
         try:
             found = file_inputs(
                 manifest.parent / entry["path"],
