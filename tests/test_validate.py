@@ -263,3 +263,40 @@ def test_a_manifest_that_is_not_json_or_points_outside_is_a_named_problem(
     manifest_path.write_text(json.dumps({**manifest, "files": "all"}))
     with pytest.raises(ValidationError, match=r"MANIFEST.json: "):
         validate_corpus(corpus)
+
+
+def test_a_relation_changed_with_its_checksum_recomputed_is_caught_only_by_rebuild(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    """A hand edit that keeps every record valid and MANIFEST.json consistent passes the
+    checks; the rebuild from raw/ shows the file is not what the inputs and code make."""
+    import hashlib
+
+    from newsvariants.card import render_card
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    path = _rewrite(
+        corpus, "alignments", lambda t: _set(t, "relation", 0, 3 - t["relation"][0].as_py())
+    )
+    manifest_path = corpus / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    relative = path.relative_to(corpus).as_posix()
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry.update(sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+            entry.update(bytes=path.stat().st_size)
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    render_card(corpus)  # its YAML header states the file sizes
+    validate_corpus(corpus, RAW)  # every check passes: the gap --rebuild closes
+    result = runner.invoke(app, ["validate", str(corpus), "--raw", str(RAW), "--rebuild"])
+    assert result.exit_code == 1
+    assert "3 file(s) are not what raw/ and this code build" in result.output
+    for edited in ("MANIFEST.json", "README.md", relative):
+        assert f"{edited}: differs from the rebuild" in result.output
+
+
+def test_the_seed_corpus_is_reproduced_by_rebuild(seed_corpus: Path) -> None:
+    result = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(RAW), "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "reproduced byte for byte" in result.output

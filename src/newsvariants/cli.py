@@ -213,12 +213,22 @@ def validate(
     no_raw: Annotated[
         bool, typer.Option("--no-raw", help="Check the corpus alone, even if ./raw is there.")
     ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Also rebuild it from raw/ (in a temporary folder) and compare every file.",
+        ),
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Processes for --rebuild (0: one per core).")] = 1,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
     from newsvariants.validate import validate_corpus
 
     if raw is not None and no_raw:
         raise _fail(NewsVariantsError("give --raw or --no-raw, not both"))
+    if rebuild and no_raw:
+        raise _fail(NewsVariantsError("--rebuild rebuilds from raw/: not with --no-raw"))
     if raw is not None and not raw.is_dir():  # asked for and missing: not "valid without raw/"
         raise _fail(NewsVariantsError(f"{raw}: no such raw/ folder"))
     default_raw = Path("raw") if Path("raw").is_dir() and not no_raw else None
@@ -229,6 +239,44 @@ def validate(
         raise _fail(exc) from exc
     checked = "with" if raw_dir else "without"
     out.print(f"{corpus} is valid ({checked} raw/): " + json.dumps(counts), highlight=False)
+    if rebuild:
+        if raw_dir is None:
+            raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
+        _check_rebuild(corpus, raw_dir, workers)
+
+
+def _check_rebuild(corpus: Path, raw: Path, workers: int) -> None:
+    """Stop unless a rebuild from raw/ reproduces every file of the corpus."""
+    from newsvariants.build import rebuild_differences
+
+    try:
+        differences = rebuild_differences(corpus, raw, workers)
+    except NewsVariantsError as exc:
+        raise _fail(exc) from exc
+    if differences:
+        shown = "; ".join(differences)
+        raise _fail(
+            NewsVariantsError(
+                f"{corpus}: {len(differences)} file(s) are not what raw/ and this code build: "
+                f"{shown}{_code_note(corpus)}"
+            )
+        )
+    out.print(f"{corpus} is reproduced byte for byte by a rebuild from {raw}", highlight=False)
+
+
+def _code_note(corpus: Path) -> str:
+    """Why a rebuild may differ other than by an edit: the corpus was built by other code."""
+    from newsvariants import __version__
+    from newsvariants.extract import EXTRACTOR_VERSION
+
+    inputs = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))["inputs"]
+    built = (inputs.get("code_version"), inputs["parameters"].get("extractor_version"))
+    if built == (__version__, EXTRACTOR_VERSION):
+        return ""
+    return (
+        f" (the corpus was built by package {built[0]}, extractor {built[1]}; this is "
+        f"{__version__}, extractor {EXTRACTOR_VERSION}: differences may come from the code)"
+    )
 
 
 @app.command()
