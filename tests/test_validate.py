@@ -265,29 +265,36 @@ def test_a_manifest_that_is_not_json_or_points_outside_is_a_named_problem(
         validate_corpus(corpus)
 
 
+def _as_if_released(corpus: Path, edited: Path) -> str:
+    """Record an edited file's checksum and size in MANIFEST.json and regenerate the card, as
+    someone passing off a hand edit would; the file's path in the corpus."""
+    import hashlib
+
+    from newsvariants.card import render_card
+
+    manifest_path = corpus / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    relative = edited.relative_to(corpus).as_posix()
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry.update(sha256=hashlib.sha256(edited.read_bytes()).hexdigest())
+            entry.update(bytes=edited.stat().st_size)
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    render_card(corpus)  # its YAML header states the file sizes
+    return relative
+
+
 def test_a_relation_changed_with_its_checksum_recomputed_is_caught_only_by_rebuild(
     seed_corpus: Path, tmp_path: Path
 ) -> None:
     """A hand edit that keeps every record valid and MANIFEST.json consistent passes the
     checks; the rebuild from raw/ shows the file is not what the inputs and code make."""
-    import hashlib
-
-    from newsvariants.card import render_card
-
     corpus = tmp_path / "corpus"
     shutil.copytree(seed_corpus, corpus)
     path = _rewrite(
         corpus, "alignments", lambda t: _set(t, "relation", 0, 3 - t["relation"][0].as_py())
     )
-    manifest_path = corpus / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text())
-    relative = path.relative_to(corpus).as_posix()
-    for entry in manifest["files"]:
-        if entry["path"] == relative:
-            entry.update(sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-            entry.update(bytes=path.stat().st_size)
-    manifest_path.write_text(json.dumps(manifest, indent=1))
-    render_card(corpus)  # its YAML header states the file sizes
+    relative = _as_if_released(corpus, path)
     validate_corpus(corpus, RAW)  # every check passes: the gap --rebuild closes
     result = runner.invoke(app, ["validate", str(corpus), "--raw", str(RAW), "--rebuild"])
     assert result.exit_code == 1
@@ -300,3 +307,18 @@ def test_the_seed_corpus_is_reproduced_by_rebuild(seed_corpus: Path) -> None:
     result = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(RAW), "--rebuild"])
     assert result.exit_code == 0, result.output
     assert "reproduced byte for byte" in result.output
+
+
+def test_a_variant_whose_source_differs_from_its_capture_record_is_caught(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    _as_if_released(
+        corpus, _rewrite(corpus, "variants", lambda t: _set(t, "source", 1, "elsewhere.example"))
+    )
+    with pytest.raises(ValidationError) as info:
+        validate_corpus(corpus, RAW)
+    assert any(
+        "source 'elsewhere.example' differs from raw/'s" in p for p in info.value.problems
+    ), info.value.problems

@@ -478,10 +478,13 @@ def _check_coverage(
         at = position
 
 
+# the variant metadata copied from its capture record: checked equal to raw/'s
+_CAPTURE_FIELDS = ("source", "url", "captured_at", "format")
 _OFFSET_COLUMNS = [
     "variant_id",
     "capture_id",
     "capture_sha256",
+    *_CAPTURE_FIELDS,
     "paragraphs",
     "captions",
     "title",
@@ -505,7 +508,8 @@ def _compact_batches(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
 
 
 def check_offsets_items(raw: Path, items: list[tuple[Any, pa.RecordBatch, int]]) -> list[list[str]]:
-    """Worker side of the offsets check: (capture, batch of variant rows, row) -> problems.
+    """Worker side of the checks against raw/: (capture, batch of variant rows, row) ->
+    problems (the metadata copied from the capture record, the hash, the offsets).
 
     Items of one chunk share their batch (pickled once), which is turned into Python once."""
     from newsvariants.extract import text_of_capture
@@ -518,6 +522,12 @@ def check_offsets_items(raw: Path, items: list[tuple[Any, pa.RecordBatch, int]])
             rows[id(batch)] = batch.to_pylist()
         variant = rows[id(batch)][n]
         problems: list[str] = []
+        problems += [
+            f"variant {variant['variant_id']}: {name} {variant[name]!r} differs from raw/'s "
+            f"{getattr(capture, name)!r}"
+            for name in _CAPTURE_FIELDS
+            if variant[name] != getattr(capture, name)
+        ]
         if capture.sha256 != variant["capture_sha256"]:
             problems.append(f"variant {variant['variant_id']}: capture_sha256 differs from raw/")
         else:
