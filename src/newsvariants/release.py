@@ -10,7 +10,8 @@ diff needs, never less.
 The CHANGELOG entry has the release kind, row counts, capture/story counts and changed build
 parameters (from MANIFEST.json and REGISTRY.json), then the story and variant changes reported by
 `newsvariants diff` (newsvariants.diff) against the previous release's corpus folder, which the
-CLI recovers from the git tag vOLD when --previous is not given.
+CLI recovers from the git tag vOLD when --previous is not given, with one summary line of the
+pairs added, removed, changed and moved to another split (the IDs: `newsvariants diff --json`).
 
 A release only edits metadata: MANIFEST.json's `version` (the listed files and their checksums do
 not change, and are re-verified), the rendered card corpus/README.md, CHANGELOG.md and
@@ -229,7 +230,8 @@ def verify_checksums(corpus: Path, manifest: dict[str, Any]) -> None:
 def changelog_entry(
     version: str, date: str, diff: ReleaseDiff, story_diff: str | None = None
 ) -> str:
-    """The entry: release kind, counts and parameters, then the `diff` of stories and variants."""
+    """The entry: release kind, counts and parameters, then the `diff` of stories and variants
+    (and its one line of pair counts)."""
     if diff.previous_version is None:
         kind = "first release"
     else:
@@ -364,14 +366,15 @@ def previous_from_git(repo: Path, tag: str, corpus_rel: str = "corpus") -> Itera
 
 
 def story_diff_text(previous: Path, corpus: Path, version: str, limit: int = 20) -> str:
-    """`newsvariants diff` of the previous release and this one, for the changelog entry."""
+    """`newsvariants diff` of the previous release and this one, for the changelog entry: stories
+    and variants listed, pairs as one summary line (their IDs would swamp the entry)."""
     from newsvariants.diff import diff_corpora, render_text
 
     report = diff_corpora(previous, corpus)
     report["old"]["path"] = "previous release"  # not the (temporary) folders: entries must
     report["new"]["path"] = "this release"  # not depend on where the release was made
     report["new"]["version"] = version
-    return render_text(report, limit=limit)
+    return render_text(report, limit=limit, pair_ids=False)
 
 
 @dataclass
