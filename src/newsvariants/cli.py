@@ -452,7 +452,8 @@ def diff(
     new: Annotated[Path, typer.Argument(help="The newer corpus folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
-    """Stories and variants added, removed, merged, split or changed between two releases."""
+    """Stories, variants and pairs added, removed or changed (merged, split, moved) between two
+    releases."""
     from newsvariants.diff import diff_corpora, render_text
 
     try:
