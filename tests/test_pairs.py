@@ -384,3 +384,48 @@ def test_no_two_negatives_have_the_same_two_sides(corpus: Path) -> None:
             key = (p["granularity"], frozenset([a, b]))
             assert key not in seen, p["pair_id"]
             seen.add(key)
+
+
+def _split_texts(texts: list[str], first: list[int], story_code: list[int]) -> pairs.SplitTexts:
+    """A split of variants whose paragraphs are `texts` (variant k's from first[k]), no units."""
+    import pyarrow as pa
+
+    return pairs.SplitTexts(
+        variant_ids=pa.array([f"v{k}" for k in range(len(story_code))]),
+        story_ids=pa.array([f"s{code}" for code in story_code]),
+        story_code=np.array(story_code),
+        first=np.array(first),
+        texts=pa.array(texts),
+        unit_variant=pairs.SplitTexts.empty_units(),
+        unit_offsets=(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)),
+        unit_values=pairs.SplitTexts.empty_units(),
+    )
+
+
+def test_no_two_texts_are_a_positive_and_a_negative() -> None:
+    # Stories 0 (v0, v1) and 1 (v2) all print paragraph "B" word for word: the positive pairs
+    # v0's "B" with v1's, and a negative drawn from story 1's copy holds the same two texts.
+    texts = _split_texts(["A", "B", "A", "B", "X", "B"], [0, 2, 4, 6], [0, 0, 1])
+    para = pairs.PARAGRAPH
+    rows = np.array(
+        [
+            (1, 0, 0, 0, -1, pairs.side(para, 1), pairs.side(para, 3)),  # positive: B, B
+            (2, 0, 1, -1, 2, pairs.side(para, 5), pairs.side(para, 1)),  # negative: B, B
+            (3, 0, 1, -1, 2, pairs.side(para, 0), pairs.side(para, 4)),  # negative: A, X
+            (4, 1, 1, -1, 2, pairs.side(para, 1), pairs.side(para, 5)),  # documents: other kind
+        ],
+        dtype=pairs.PAIR_DTYPE,
+    )
+    kept = pairs._without_both_labels(rows, texts)
+    assert kept["key"].tolist() == [1, 3, 4]
+    assert pairs._without_both_labels(rows[1:], texts)["key"].tolist() == [2, 3, 4]
+
+
+def test_no_pair_of_texts_has_both_labels_in_the_corpus(corpus: Path) -> None:
+    for rows in read_rows(corpus, "pairs").values():
+        labels: dict[tuple, set[str]] = {}
+        for p in rows:
+            key = (p["granularity"], frozenset([p["text_a"], p["text_b"]]))
+            labels.setdefault(key, set()).add(p["label"])
+        assert all(len(found) == 1 for found in labels.values())
+        assert {"same_source", "unrelated"} <= {p["label"] for p in rows}  # both kinds read

@@ -60,7 +60,8 @@ from newsvariants.records import Alignment
 # 4: a document positive's relation is label.document_relation, not its units' commonest relation
 # 5: nearest_other never picks a copy of the query (TF-IDF cosine >= NEAR_COPY_COSINE)
 # 6: random_other by consistent hashing and never nearest_other's pick; negatives unordered-unique
-PAIRS_VERSION = "6"
+# 7: no negative whose two texts are also a positive's (the same pair of texts with both labels)
+PAIRS_VERSION = "7"
 NEAR_COPY_COSINE = 0.9
 NEGATIVE_KINDS = ("same_story", "nearest_other", "random_other")
 GRANULARITIES = ("paragraph", "document")
@@ -422,7 +423,7 @@ class SplitPairs:
         pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
         pairs = pairs[np.argsort(pairs["key"], kind="stable")]
         first = np.r_[True, pairs["key"][1:] != pairs["key"][:-1]][: len(pairs)]
-        return _once_per_text_pair(pairs[first], texts)
+        return _without_both_labels(_once_per_text_pair(pairs[first], texts), texts)
 
 
 def _other_negatives(
@@ -528,23 +529,55 @@ def _once_per_text_pair(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
     text of A, may have A as its own nearest): the pair with the smaller pair ID stays. `pairs` is
     sorted by pair ID."""
     negative = np.flatnonzero(pairs["label"] == 1)
-    a = _paragraph_or_code(texts, pairs["a"][negative])
-    b = _paragraph_or_code(texts, pairs["b"][negative])
-    sides = np.stack([pairs["granularity"][negative], np.minimum(a, b), np.maximum(a, b)], axis=1)
+    sides = _unordered_sides(texts, pairs[negative], np.arange(int(texts.first[-1])))
     _, first = np.unique(sides, axis=0, return_index=True)
     keep = pairs["label"] != 1
     keep[negative[first]] = True
     return pairs[keep]
 
 
-def _paragraph_or_code(texts: SplitTexts, codes: np.ndarray) -> np.ndarray:
-    """A side as one number that is the same for the same text whatever its kind of code: the
-    split-wide index of its paragraph when it has one (a query's unit side and a pool paragraph
-    name one paragraph with different codes), else -1 - its code."""
+def _without_both_labels(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
+    """The pairs but the negatives whose two texts (in either order) are also a positive's. Two
+    stories can print one paragraph word for word (a quote, a wire sentence that clustering did
+    not take for a shared source); a negative drawn from the other story's copy then held the
+    same two texts as a positive of the first story, with the opposite label (2 pairs of texts
+    in ~200k rows of a generated 10k-capture corpus): no model can get both right."""
+    text_ids = pc.dictionary_encode(texts.texts).indices.to_numpy(zero_copy_only=False)
+    sides = _unordered_sides(texts, pairs, text_ids.astype(np.int64))
+    positive = pairs["label"] == 0
+    conflict = _rows_in(sides, sides[positive]) & ~positive
+    return pairs[~conflict]
+
+
+def _rows_in(rows: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """For each row of `rows`, whether it is one of the rows of `among` (2-D int64 arrays)."""
+    if len(among) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    as_void = np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))
+    return np.isin(
+        np.ascontiguousarray(rows).view(as_void).ravel(),
+        np.ascontiguousarray(among).view(as_void).ravel(),
+    )
+
+
+def _unordered_sides(texts: SplitTexts, pairs: np.ndarray, identity: np.ndarray) -> np.ndarray:
+    """(granularity, smaller side, larger side) of each pair, a side as `_side_number`."""
+    a = _side_number(texts, pairs["a"], identity)
+    b = _side_number(texts, pairs["b"], identity)
+    return np.stack([pairs["granularity"], np.minimum(a, b), np.maximum(a, b)], axis=1)
+
+
+def _side_number(texts: SplitTexts, codes: np.ndarray, identity: np.ndarray) -> np.ndarray:
+    """A side as one number that is the same for the same paragraph whatever its kind of code
+    (a query's unit side and a pool paragraph name one paragraph with different codes): the
+    `identity` of its paragraph (split-wide paragraph index -> a number: the index itself, or
+    its text's) when it has one paragraph, else -1 - its code."""
     variant, offsets, values = texts.sides(codes)
     single = np.diff(offsets) == 1
     paragraph = texts.first[variant] + values[offsets[:-1].clip(max=len(values) - 1)]
-    return np.where(single, paragraph, -1 - codes.astype(np.int64))
+    return np.where(
+        single, identity[paragraph.clip(max=len(identity) - 1)], -1 - codes.astype(np.int64)
+    )
 
 
 def nearest(
