@@ -32,9 +32,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for_futures
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -222,6 +223,46 @@ def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+# --- workers die with their driver ---------------------------------------------------------
+#
+# A driver killed outright (SIGKILL, the OOM killer) runs no cleanup, and its pool's workers used
+# to live on (~750 MB with two workers): each blocks on its task queue, whose pipe it holds both
+# ends of itself, so it never sees end-of-file; and the fork server waits for every holder of its
+# "alive" pipe to close it, which the workers are (multiprocessing hands them its write end).
+# PR_SET_PDEATHSIG in the workers would not help: their parent is the fork server, not the
+# driver, and it outlives them as just said. In the fork server it would fire on the death of the
+# driver's *thread* that started it (a pool started from a helper thread would lose its server
+# when that thread ends), and it is Linux only. So: a pipe whose only write end the driver holds
+# (never closed, never sent to another process); every worker gets its read end and a thread that
+# reads it. Only the kernel closes the write end, when the driver dies however it dies; the read
+# then returns and the worker exits, and once the workers are gone the fork server sees its own
+# pipe close and exits as well. Portable (any POSIX), no polling, no PID reuse to get wrong.
+
+_LIFELINE: dict[int, tuple[Connection, Connection]] = {}  # driver PID -> (read end, write end)
+
+
+def _driver_lifeline() -> Connection:
+    """The read end of this process's lifeline (made once per process: a forked child makes its
+    own). The write end stays referenced here so it is closed only when the process dies."""
+    pid = os.getpid()
+    if pid not in _LIFELINE:
+        _LIFELINE.clear()  # inherited from the parent by fork: the parent's, not ours
+        _LIFELINE[pid] = multiprocessing.Pipe(duplex=False)
+    return _LIFELINE[pid][0]
+
+
+def exit_with_driver(lifeline: Connection) -> None:
+    """A pool worker's initializer: a daemon thread that ends the worker as soon as its driver
+    is gone (see above). os._exit: nobody is left to take the worker's results."""
+
+    def watch() -> None:
+        with suppress(EOFError, OSError):
+            lifeline.recv_bytes()  # nothing is ever sent: returns only at end-of-file
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-lifeline", daemon=True).start()
+
+
 class PoolMapper(_GroupArraysInProcess):
     """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
 
@@ -239,7 +280,12 @@ class PoolMapper(_GroupArraysInProcess):
     @cached_property
     def pool(self) -> ProcessPoolExecutor:
         context = _forkserver(self.preload)
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=exit_with_driver,
+            initargs=(_driver_lifeline(),),
+        )
 
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
