@@ -3,6 +3,7 @@ an error that names the path and the reason, and never touch the corpus."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -259,3 +260,45 @@ def test_ingesting_the_bytes_again_repairs_a_damaged_stored_file(tmp_path: Path)
     assert "its damaged stored file written again" in result.output, result.output
     assert stored.read_bytes() == page.read_bytes()
     assert "no-op" in runner.invoke(app, args).output  # intact now: nothing to do
+
+
+def test_an_output_folder_under_a_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "notes.txt" / "corpus", tmp_path / "notes.txt" / "a" / "corpus"):
+        before = tree_hashes(tmp_path)
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+        # a clean exit (SystemExit), not the FileExistsError of mkdir
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"{out}: cannot write the corpus there" in result.output, result.output
+        assert f"{tmp_path / 'notes.txt'} is a file, not a folder" in result.output
+        assert tree_hashes(tmp_path) == before
+
+
+def test_a_read_only_output_parent_is_named_and_the_corpus_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    parent = tmp_path / "shared"
+    out = parent / "corpus"
+    assert runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)]).exit_code == 0
+    before = tree_hashes(parent)
+    parent.chmod(0o555)
+    try:
+        if os.access(parent, os.W_OK):  # root writes anyway: refuse as the kernel would
+            import tempfile
+
+            def refuse(*args: object, dir: str, **kwargs: object) -> str:
+                raise PermissionError(13, "Permission denied", dir)
+
+            monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+    finally:
+        parent.chmod(0o755)
+    assert result.exit_code == 1, result.output
+    assert f"{out}: cannot write the corpus there ({parent}: Permission denied)" in " ".join(
+        result.output.split()
+    )
+    assert tree_hashes(parent) == before

@@ -1016,22 +1016,40 @@ def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
 
 @contextmanager
 def staging_dir(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out`; removed unless swapped in."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_staging(out)
-    # the process ID in the name tells a later build whether this one is still running
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
-    # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the mode
-    # any new folder gets here (the umask's), read off a folder made inside it.
-    probe = tmp / ".mode"
-    probe.mkdir()
-    tmp.chmod(probe.stat().st_mode & 0o777)
-    probe.rmdir()
+    """A temporary folder beside `out`; removed unless swapped in. A place where it cannot be
+    made (a read-only folder, a parent that is a file) is an error naming `out`, raised before
+    any stage has run (it was a traceback)."""
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_staging(out)
+        # the process ID in the name tells a later build whether this one is still running
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
+    except OSError as exc:
+        raise NewsVariantsError(
+            f"{out}: cannot write the corpus there ({_unwritable(out.parent, exc)})"
+        ) from exc
+    try:
+        # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the
+        # mode any new folder gets here (the umask's), read off a folder made inside it.
+        probe = tmp / ".mode"
+        probe.mkdir()
+        tmp.chmod(probe.stat().st_mode & 0o777)
+        probe.rmdir()
         yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _unwritable(folder: Path, exc: OSError) -> str:
+    """Why nothing can be made in `folder`: a file where a folder should be (mkdir says only
+    "File exists" or "Not a directory"), else what the system said."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                return f"{ancestor} is a file, not a folder"
+            break
+    return f"{exc.filename or folder}: {exc.strerror or exc}"
 
 
 def remove_abandoned_staging(out: Path) -> list[Path]:
