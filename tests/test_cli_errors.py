@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from newsvariants.cli import app
@@ -302,3 +303,34 @@ def test_a_read_only_output_parent_is_named_and_the_corpus_kept(
         result.output.split()
     )
     assert tree_hashes(parent) == before
+
+
+def _build(raw: Path, out: Path, *options: str) -> Result:
+    return runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out), *options])
+
+
+def test_a_cache_folder_that_cannot_be_used_is_named_and_the_corpus_kept(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    out = tmp_path / "corpus"
+    assert _build(raw, out).exit_code == 0
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "folder" / "captures.sqlite").mkdir(parents=True)
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "captures.sqlite").write_bytes(b"not a database\n" * 500)
+    before = tree_hashes(out)
+    for cache_dir, reason in (
+        (tmp_path / "notes.txt", "cannot use as the cache folder (%s is a file, not a folder)"),
+        (
+            tmp_path / "notes.txt" / "c",
+            "cannot use as the cache folder (%s is a file, not a folder)",
+        ),
+        (tmp_path / "folder", "cannot use the cache database (unable to open database file)"),
+        (tmp_path / "garbage", "cannot use the cache database (file is not a database)"),
+    ):
+        result = _build(raw, out, "--cache", "--cache-dir", str(cache_dir))
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        message = " ".join(result.output.split())
+        assert reason.replace("%s", str(tmp_path / "notes.txt")) in message, message
+        assert str(cache_dir) in message
+        assert tree_hashes(out) == before

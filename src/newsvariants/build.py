@@ -36,7 +36,7 @@ from newsvariants.annotations import (
 )
 from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerprints
 from newsvariants.columns import Member, VariantTable, decode, text_digest
-from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.errors import NewsVariantsError, StageError, unusable_folder
 from newsvariants.executor import WORKER_MODULES as executor_modules
 from newsvariants.executor import release_free_memory
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
@@ -1026,7 +1026,7 @@ def staging_dir(out: Path) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
     except OSError as exc:
         raise NewsVariantsError(
-            f"{out}: cannot write the corpus there ({_unwritable(out.parent, exc)})"
+            f"{out}: cannot write the corpus there ({unusable_folder(out.parent, exc)})"
         ) from exc
     try:
         # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the
@@ -1039,17 +1039,6 @@ def staging_dir(out: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-
-
-def _unwritable(folder: Path, exc: OSError) -> str:
-    """Why nothing can be made in `folder`: a file where a folder should be (mkdir says only
-    "File exists" or "Not a directory"), else what the system said."""
-    for ancestor in (folder, *folder.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                return f"{ancestor} is a file, not a folder"
-            break
-    return f"{exc.filename or folder}: {exc.strerror or exc}"
 
 
 def remove_abandoned_staging(out: Path) -> list[Path]:

@@ -41,7 +41,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.errors import CacheError, NewsVariantsError, StageError, unusable_folder
 from newsvariants.extract import (
     EXTRACTOR_VERSION,
     PageContext,
@@ -481,39 +481,62 @@ class CaptureCache:
     keeps = True  # values put are kept (NoCache: forgotten, so not worth making)
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.path = folder / CACHE_FILE
-        self.db = sqlite3.connect(self.path, timeout=60)
-        self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                f"{folder}: cannot use as the cache folder ({unusable_folder(folder, exc)})"
+            ) from exc
+        with self.database():
+            self.db = sqlite3.connect(self.path, timeout=60)
+            self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
         self.hits = 0
         self.misses = 0
 
+    @contextmanager
+    def database(self) -> Iterator[None]:
+        """SQLite errors as a CacheError naming the file. A damaged database is not rebuilt
+        behind the user's back: other builds may be using the folder at the same time (SQLite
+        lets them), and a file that is not a database at all may not be ours to delete; the
+        user deletes the folder (nothing in it is more than work a build can redo)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise CacheError(
+                f"{self.path}: cannot use the cache database ({exc}); if it is damaged, delete "
+                f"{self.folder} (it only holds work a build redoes) or build without --cache"
+            ) from exc
+
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
-            batch = keys[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT key, value FROM entry WHERE key IN ({marks})", batch)
-            for key, value in rows:
-                found[key] = decode_value(value)
+        with self.database():
+            for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT key, value FROM entry WHERE key IN ({marks})"
+                for key, value in self.db.execute(query, batch):
+                    found[key] = decode_value(value)
         return found
 
     def present(self, keys: Sequence[str]) -> set[str]:
         """The keys that have a value (values are read later, a batch at a time: bounded
         memory even when every capture is cached)."""
         found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", batch)
-            found.update(key for (key,) in rows)
+        with self.database():
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", batch)
+                found.update(key for (key,) in rows)
         self.hits += len(found)
         self.misses += len(set(keys)) - len(found)
         return found
 
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         rows = [(key, encode_value(value)) for key, value in items]
-        with self.db:
+        with self.database(), self.db:
             self.db.executemany("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", rows)
 
     def stats(self) -> CacheStats:
