@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,45 @@ def test_a_cache_folder_that_cannot_be_used_is_named_and_the_corpus_kept(tmp_pat
         assert reason.replace("%s", str(tmp_path / "notes.txt")) in message, message
         assert str(cache_dir) in message
         assert tree_hashes(out) == before
+
+
+def _damage_cache(database: Path) -> int:
+    """Damages cached values in the ways a disk or a killed writer might; returns how many."""
+    from newsvariants.executor import encode_value
+
+    db = sqlite3.connect(database)
+    keys = sorted(key for (key,) in db.execute("SELECT key FROM entry"))
+    scan, extract, fingerprint, align = (
+        next(k for k in keys if k.startswith(p))
+        for p in ("scan", "extract", "fingerprint", "align")
+    )
+    valid = encode_value(("a", "value"))
+    damaged = {
+        scan: b"\x01" + b"\xde\xad\xbe\xef",  # cut short
+        extract: b"x" + bytes(64),  # not a zlib stream
+        fingerprint: valid[: len(valid) // 2],  # an LZ4 frame cut in the middle
+        align: valid,  # unpickles, but is not a cached alignment
+    }
+    with db:
+        db.executemany(
+            "UPDATE entry SET value = ? WHERE key = ?", [(v, k) for k, v in damaged.items()]
+        )
+    db.close()
+    return len(damaged)
+
+
+def test_damaged_cache_entries_are_computed_again_and_the_build_says_so(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    cache = tmp_path / "cache"
+    for _ in range(2):  # the second build reads the first's registry, as the cached one will
+        assert _build(raw, tmp_path / "plain").exit_code == 0
+    assert _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache)).exit_code == 0
+    count = _damage_cache(cache / "captures.sqlite")
+    result = _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache))
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert f"{cache / 'captures.sqlite'}: {count} cached values could not be read" in message
+    assert tree_hashes(tmp_path / "cached") == tree_hashes(tmp_path / "plain")
+    again = _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache))
+    assert again.exit_code == 0 and "could not be read" not in again.output  # stored again

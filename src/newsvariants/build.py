@@ -112,6 +112,8 @@ class BuildResult:
     events: list[StoryEvent]
     quarantined: list[Quarantined]
     captures: int
+    # what the user should know that is not in the corpus (e.g. damaged cache entries redone)
+    notes: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[str, int, int], None]
@@ -1205,4 +1207,5 @@ def build(
         run_stage("card", render_card, tmp)
         run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)
         swap_in(tmp, out)
-    return BuildResult(out, records, events, quarantined, len(captures))
+    notes = runner.cache.notes()
+    return BuildResult(out, records, events, quarantined, len(captures), notes)

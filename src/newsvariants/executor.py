@@ -494,6 +494,9 @@ class CaptureCache:
             self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
         self.hits = 0
         self.misses = 0
+        # Keys whose stored value could not be read: their callers recompute them (`_ordered`)
+        # and the build says how many there were (`notes`).
+        self.unreadable: set[str] = set()
 
     @contextmanager
     def database(self) -> Iterator[None]:
@@ -510,6 +513,8 @@ class CaptureCache:
             ) from exc
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The values of `keys` that are stored and readable; an unreadable one (a damaged
+        entry) is left out and noted in `unreadable`, so that its caller computes it again."""
         found: dict[str, Any] = {}
         with self.database():
             for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
@@ -517,8 +522,18 @@ class CaptureCache:
                 marks = ",".join("?" * len(batch))
                 query = f"SELECT key, value FROM entry WHERE key IN ({marks})"
                 for key, value in self.db.execute(query, batch):
-                    found[key] = decode_value(value)
+                    try:
+                        found[key] = decode_value(value)
+                    except Exception:  # any damage: a cache must not fail the build it serves
+                        self.lost(key)
         return found
+
+    def lost(self, key: str) -> None:
+        """`key`'s stored value could not be read: a miss, to be computed and put again."""
+        if key not in self.unreadable:
+            self.unreadable.add(key)
+            self.hits -= 1
+            self.misses += 1
 
     def present(self, keys: Sequence[str]) -> set[str]:
         """The keys that have a value (values are read later, a batch at a time: bounded
@@ -541,6 +556,16 @@ class CaptureCache:
 
     def stats(self) -> CacheStats:
         return CacheStats(self.hits, self.misses)
+
+    def notes(self) -> list[str]:
+        """What the build should tell its user about the cache: damaged entries it recomputed."""
+        if not self.unreadable:
+            return []
+        count = len(self.unreadable)
+        return [
+            f"{self.path}: {count} cached value{'s' if count > 1 else ''} could not be read "
+            "(damaged); computed again and stored again"
+        ]
 
     def close(self) -> None:
         self.db.close()
@@ -591,6 +616,12 @@ class NoCache:
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         for _ in items:
             pass
+
+    def lost(self, key: str) -> None:
+        return None
+
+    def notes(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         return None
@@ -828,7 +859,9 @@ class PhaseRunner:
                     worker, [(groups[run[0]], list(map(task_at, run))) for run in chunks]
                 )
             )
-        return self._ordered(keys, present, chunks, results, on_error, progress, store, load)
+        return self._ordered(
+            keys, present, chunks, results, on_error, progress, store, load, _redo(worker, task_at)
+        )
 
     def _ordered(
         self,
@@ -840,20 +873,27 @@ class PhaseRunner:
         progress: Callable[[int], None],
         store: Callable[[Any], Any] | None,
         load: Callable[[Any], Any] | None,
+        redo: Callable[[int], tuple[str, Any]],
     ) -> Iterator[Any]:
         computed: dict[int, Any] = {}
         cached: dict[str, Any] = {}
+        batch: set[str] = set()  # the keys asked for in the last batch (`cached`: those read)
         pending: list[tuple[str, Any]] = []
         done = len(keys) - sum(map(len, chunks))
         progress(done)
         next_chunk = iter(chunks)
         for index, key in enumerate(keys):
             if key in present:
-                if key not in cached:  # the next batch of cached values, in task order
+                if key not in batch:  # the next batch of cached values, in task order
                     wanted = [k for k in keys[index : index + CACHE_BATCH] if k in present]
-                    cached = self.cache.get_many(wanted)
-                value = cached[key]
-                yield value if load is None else load(value)
+                    batch, cached = set(wanted), self.cache.get_many(wanted)
+                value = self._loaded(key, cached, load)
+                if value is _LOST:  # a damaged entry: computed here (rare), stored again
+                    status, value = redo(index)
+                    if status == "error":
+                        raise on_error(index, value)
+                    pending.append((key, value if store is None else store(value)))
+                yield value
                 continue
             while index not in computed:
                 chunk, outcomes = next(next_chunk), next(results)
@@ -870,6 +910,28 @@ class PhaseRunner:
                     pending = []
             yield computed.pop(index)
         self.cache.put_many(pending)
+
+    def _loaded(self, key: str, cached: dict[str, Any], load: Callable[[Any], Any] | None) -> Any:
+        """`key`'s cached value, loaded; _LOST if it could not be read (see CaptureCache.lost)."""
+        if key not in cached:
+            return _LOST
+        if load is None:
+            return cached[key]
+        try:
+            return load(cached[key])
+        except Exception:  # unpickled but damaged inside (e.g. an Arrow IPC message)
+            self.cache.lost(key)
+            return _LOST
+
+
+_LOST = object()  # a cached value that could not be read
+
+
+def _redo(
+    worker: Callable[[list[T]], list[tuple[str, Any]]], task_at: Callable[[int], T]
+) -> Callable[[int], tuple[str, Any]]:
+    """Computes one task in this process: for the rare cached value found damaged."""
+    return lambda index: worker([task_at(index)])[0]
 
 
 # Cached values read per query while streaming: enough to amortise the query, few enough to keep
