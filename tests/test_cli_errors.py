@@ -3,10 +3,13 @@ an error that names the path and the reason, and never touch the corpus."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from newsvariants.cli import app
@@ -259,3 +262,118 @@ def test_ingesting_the_bytes_again_repairs_a_damaged_stored_file(tmp_path: Path)
     assert "its damaged stored file written again" in result.output, result.output
     assert stored.read_bytes() == page.read_bytes()
     assert "no-op" in runner.invoke(app, args).output  # intact now: nothing to do
+
+
+def test_an_output_folder_under_a_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "notes.txt" / "corpus", tmp_path / "notes.txt" / "a" / "corpus"):
+        before = tree_hashes(tmp_path)
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+        # a clean exit (SystemExit), not the FileExistsError of mkdir
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"{out}: cannot write the corpus there" in result.output, result.output
+        assert f"{tmp_path / 'notes.txt'} is a file, not a folder" in result.output
+        assert tree_hashes(tmp_path) == before
+
+
+def test_a_read_only_output_parent_is_named_and_the_corpus_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    parent = tmp_path / "shared"
+    out = parent / "corpus"
+    assert runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)]).exit_code == 0
+    before = tree_hashes(parent)
+    parent.chmod(0o555)
+    try:
+        if os.access(parent, os.W_OK):  # root writes anyway: refuse as the kernel would
+            import tempfile
+
+            def refuse(*args: object, dir: str, **kwargs: object) -> str:
+                raise PermissionError(13, "Permission denied", dir)
+
+            monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+        result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
+    finally:
+        parent.chmod(0o755)
+    assert result.exit_code == 1, result.output
+    assert f"{out}: cannot write the corpus there ({parent}: Permission denied)" in " ".join(
+        result.output.split()
+    )
+    assert tree_hashes(parent) == before
+
+
+def _build(raw: Path, out: Path, *options: str) -> Result:
+    return runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out), *options])
+
+
+def test_a_cache_folder_that_cannot_be_used_is_named_and_the_corpus_kept(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    out = tmp_path / "corpus"
+    assert _build(raw, out).exit_code == 0
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "folder" / "captures.sqlite").mkdir(parents=True)
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "captures.sqlite").write_bytes(b"not a database\n" * 500)
+    before = tree_hashes(out)
+    for cache_dir, reason in (
+        (tmp_path / "notes.txt", "cannot use as the cache folder (%s is a file, not a folder)"),
+        (
+            tmp_path / "notes.txt" / "c",
+            "cannot use as the cache folder (%s is a file, not a folder)",
+        ),
+        (tmp_path / "folder", "cannot use the cache database (unable to open database file)"),
+        (tmp_path / "garbage", "cannot use the cache database (file is not a database)"),
+    ):
+        result = _build(raw, out, "--cache", "--cache-dir", str(cache_dir))
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        message = " ".join(result.output.split())
+        assert reason.replace("%s", str(tmp_path / "notes.txt")) in message, message
+        assert str(cache_dir) in message
+        assert tree_hashes(out) == before
+
+
+def _damage_cache(database: Path) -> int:
+    """Damages cached values in the ways a disk or a killed writer might; returns how many."""
+    from newsvariants.executor import encode_value
+
+    db = sqlite3.connect(database)
+    keys = sorted(key for (key,) in db.execute("SELECT key FROM entry"))
+    scan, extract, fingerprint, align = (
+        next(k for k in keys if k.startswith(p))
+        for p in ("scan", "extract", "fingerprint", "align")
+    )
+    valid = encode_value(("a", "value"))
+    damaged = {
+        scan: b"\x01" + b"\xde\xad\xbe\xef",  # cut short
+        extract: b"x" + bytes(64),  # not a zlib stream
+        fingerprint: valid[: len(valid) // 2],  # an LZ4 frame cut in the middle
+        align: valid,  # unpickles, but is not a cached alignment
+    }
+    with db:
+        db.executemany(
+            "UPDATE entry SET value = ? WHERE key = ?", [(v, k) for k, v in damaged.items()]
+        )
+    db.close()
+    return len(damaged)
+
+
+def test_damaged_cache_entries_are_computed_again_and_the_build_says_so(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    cache = tmp_path / "cache"
+    for _ in range(2):  # the second build reads the first's registry, as the cached one will
+        assert _build(raw, tmp_path / "plain").exit_code == 0
+    assert _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache)).exit_code == 0
+    count = _damage_cache(cache / "captures.sqlite")
+    result = _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache))
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert f"{cache / 'captures.sqlite'}: {count} cached values could not be read" in message
+    assert tree_hashes(tmp_path / "cached") == tree_hashes(tmp_path / "plain")
+    again = _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache))
+    assert again.exit_code == 0 and "could not be read" not in again.output  # stored again

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -408,3 +412,86 @@ def test_cached_values_come_back_as_put_and_zlib_values_of_earlier_releases_stil
         cache.db.execute("INSERT INTO entry (key, value) VALUES (?, ?)", ("old", old))
     assert cache.get_many(["old"]) == {"old": values["nested"]}
     cache.close()
+
+
+def park_in_worker(chunk: list[str]) -> list[str]:
+    """A task that says where it runs (a file named by its PID, in the folder the chunk names)
+    and then waits, as a worker busy with a long extraction would."""
+    (Path(chunk[0]) / str(os.getpid())).touch()
+    time.sleep(120)
+    return chunk
+
+
+# A driver that starts a pool of two workers, both busy with `park_in_worker`, then waits.
+PARKED_POOL = """
+import sys
+from newsvariants import executor
+from tests.test_executor import park_in_worker
+
+mapper = executor.PoolMapper(2, stop_when_idle=True)
+next(mapper.map(park_in_worker, ([sys.argv[1]] for _ in range(4))))
+"""
+
+
+def _process_stats() -> dict[int, tuple[int, str, int]]:
+    """PID -> (parent PID, state, start time) of every process, from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        found[int(entry.name)] = (int(fields[1]), fields[0], int(fields[19]))
+    return found
+
+
+def _descendants(root: int) -> dict[int, int]:
+    """PID -> start time of every process under `root` (the start time tells a reused PID)."""
+    stats = _process_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = {}, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found[pid] = stats[pid][2]
+        todo += children.get(pid, [])
+    return found
+
+
+def _still_running(processes: dict[int, int]) -> list[int]:
+    stats = _process_stats()
+    return [
+        pid
+        for pid, started in processes.items()
+        if pid in stats and stats[pid][2] == started and stats[pid][1] != "Z"  # Z: exited
+    ]
+
+
+def test_a_killed_driver_leaves_no_worker_or_fork_server_behind(tmp_path: Path) -> None:
+    # kill -9 of a build with two workers left its fork server and workers running (~750 MB):
+    # they have to notice on their own that their driver is gone.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", PARKED_POOL, str(tmp_path)], cwd=Path(__file__).parents[1], env=env
+    )
+    processes: dict[int, int] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.iterdir())) < 2:  # both workers busy
+            assert driver.poll() is None and time.monotonic() < deadline, "no pool started"
+            time.sleep(0.1)
+        processes = _descendants(driver.pid)
+        assert len(processes) >= 3  # the fork server and its two workers (and a tracker)
+        driver.kill()
+        driver.wait()
+        deadline = time.monotonic() + 20
+        while _still_running(processes) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _still_running(processes) == []
+    finally:
+        driver.kill()
+        for pid in _still_running(processes):  # this test's leftovers only
+            os.kill(pid, signal.SIGKILL)

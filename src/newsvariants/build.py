@@ -36,7 +36,7 @@ from newsvariants.annotations import (
 )
 from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerprints
 from newsvariants.columns import Member, VariantTable, decode, text_digest
-from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.errors import NewsVariantsError, StageError, unusable_folder
 from newsvariants.executor import WORKER_MODULES as executor_modules
 from newsvariants.executor import release_free_memory
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
@@ -112,6 +112,8 @@ class BuildResult:
     events: list[StoryEvent]
     quarantined: list[Quarantined]
     captures: int
+    # what the user should know that is not in the corpus (e.g. damaged cache entries redone)
+    notes: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[str, int, int], None]
@@ -1016,18 +1018,25 @@ def inputs_digest(raw: Path, registry_text: str | None) -> dict[str, Any]:
 
 @contextmanager
 def staging_dir(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out`; removed unless swapped in."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_staging(out)
-    # the process ID in the name tells a later build whether this one is still running
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
-    # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the mode
-    # any new folder gets here (the umask's), read off a folder made inside it.
-    probe = tmp / ".mode"
-    probe.mkdir()
-    tmp.chmod(probe.stat().st_mode & 0o777)
-    probe.rmdir()
+    """A temporary folder beside `out`; removed unless swapped in. A place where it cannot be
+    made (a read-only folder, a parent that is a file) is an error naming `out`, raised before
+    any stage has run (it was a traceback)."""
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_staging(out)
+        # the process ID in the name tells a later build whether this one is still running
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-{os.getpid()}-", dir=out.parent))
+    except OSError as exc:
+        raise NewsVariantsError(
+            f"{out}: cannot write the corpus there ({unusable_folder(out.parent, exc)})"
+        ) from exc
+    try:
+        # mkdtemp makes a private (0700) folder, and this one becomes the corpus: give it the
+        # mode any new folder gets here (the umask's), read off a folder made inside it.
+        probe = tmp / ".mode"
+        probe.mkdir()
+        tmp.chmod(probe.stat().st_mode & 0o777)
+        probe.rmdir()
         yield tmp
     finally:
         if tmp.exists():
@@ -1198,7 +1207,8 @@ def build(
         run_stage("card", render_card, tmp)
         run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)
         swap_in(tmp, out)
-    return BuildResult(out, records, events, quarantined, len(captures))
+    notes = runner.cache.notes()
+    return BuildResult(out, records, events, quarantined, len(captures), notes)
 
 
 def rebuild_differences(corpus: Path, raw: Path, workers: int = 1) -> list[str]:

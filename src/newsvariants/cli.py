@@ -188,6 +188,8 @@ def build(
             )
         except NewsVariantsError as exc:
             raise _fail(exc) from exc
+    for note in result.notes:
+        _notice(note)
     counts = {c: result.records.count(c) for c in ("stories", "variants", "alignments", "pairs")}
     out.print(
         f"built {corpus}: {result.captures} captures -> "

@@ -41,6 +41,21 @@ class AnnotationError(NewsVariantsError):
     """A human annotation no longer matches the paragraphs it was made on."""
 
 
+class CacheError(NewsVariantsError):
+    """The --cache folder or its database cannot be used (the cache file is named)."""
+
+
+def unusable_folder(folder: Path, exc: OSError) -> str:
+    """Why `folder` cannot be made or written: a file where a folder should be (mkdir says only
+    "File exists" or "Not a directory"), else what the system said."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                return f"{ancestor} is a file, not a folder"
+            break
+    return f"{exc.filename or folder}: {exc.strerror or exc}"
+
+
 def jsonl_lines(path: Path, error: type[NewsVariantsError] = NewsVariantsError) -> list[str]:
     """The lines of a UTF-8 JSONL file, split at "\\n" only (a CRLF line loses its "\\r").
 

@@ -32,15 +32,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for_futures
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from newsvariants.errors import NewsVariantsError, StageError
+from newsvariants.errors import CacheError, NewsVariantsError, StageError, unusable_folder
 from newsvariants.extract import (
     EXTRACTOR_VERSION,
     PageContext,
@@ -222,6 +223,46 @@ def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+# --- workers die with their driver ---------------------------------------------------------
+#
+# A driver killed outright (SIGKILL, the OOM killer) runs no cleanup, and its pool's workers used
+# to live on (~750 MB with two workers): each blocks on its task queue, whose pipe it holds both
+# ends of itself, so it never sees end-of-file; and the fork server waits for every holder of its
+# "alive" pipe to close it, which the workers are (multiprocessing hands them its write end).
+# PR_SET_PDEATHSIG in the workers would not help: their parent is the fork server, not the
+# driver, and it outlives them as just said. In the fork server it would fire on the death of the
+# driver's *thread* that started it (a pool started from a helper thread would lose its server
+# when that thread ends), and it is Linux only. So: a pipe whose only write end the driver holds
+# (never closed, never sent to another process); every worker gets its read end and a thread that
+# reads it. Only the kernel closes the write end, when the driver dies however it dies; the read
+# then returns and the worker exits, and once the workers are gone the fork server sees its own
+# pipe close and exits as well. Portable (any POSIX), no polling, no PID reuse to get wrong.
+
+_LIFELINE: dict[int, tuple[Connection, Connection]] = {}  # driver PID -> (read end, write end)
+
+
+def _driver_lifeline() -> Connection:
+    """The read end of this process's lifeline (made once per process: a forked child makes its
+    own). The write end stays referenced here so it is closed only when the process dies."""
+    pid = os.getpid()
+    if pid not in _LIFELINE:
+        _LIFELINE.clear()  # inherited from the parent by fork: the parent's, not ours
+        _LIFELINE[pid] = multiprocessing.Pipe(duplex=False)
+    return _LIFELINE[pid][0]
+
+
+def exit_with_driver(lifeline: Connection) -> None:
+    """A pool worker's initializer: a daemon thread that ends the worker as soon as its driver
+    is gone (see above). os._exit: nobody is left to take the worker's results."""
+
+    def watch() -> None:
+        with suppress(EOFError, OSError):
+            lifeline.recv_bytes()  # nothing is ever sent: returns only at end-of-file
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-lifeline", daemon=True).start()
+
+
 class PoolMapper(_GroupArraysInProcess):
     """A process pool (concurrent.futures); `Executor.map` yields results in submission order."""
 
@@ -239,7 +280,12 @@ class PoolMapper(_GroupArraysInProcess):
     @cached_property
     def pool(self) -> ProcessPoolExecutor:
         context = _forkserver(self.preload)
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=exit_with_driver,
+            initargs=(_driver_lifeline(),),
+        )
 
     def map(
         self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
@@ -435,43 +481,91 @@ class CaptureCache:
     keeps = True  # values put are kept (NoCache: forgotten, so not worth making)
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.path = folder / CACHE_FILE
-        self.db = sqlite3.connect(self.path, timeout=60)
-        self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                f"{folder}: cannot use as the cache folder ({unusable_folder(folder, exc)})"
+            ) from exc
+        with self.database():
+            self.db = sqlite3.connect(self.path, timeout=60)
+            self.db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value BLOB)")
         self.hits = 0
         self.misses = 0
+        # Keys whose stored value could not be read: their callers recompute them (`_ordered`)
+        # and the build says how many there were (`notes`).
+        self.unreadable: set[str] = set()
+
+    @contextmanager
+    def database(self) -> Iterator[None]:
+        """SQLite errors as a CacheError naming the file. A damaged database is not rebuilt
+        behind the user's back: other builds may be using the folder at the same time (SQLite
+        lets them), and a file that is not a database at all may not be ours to delete; the
+        user deletes the folder (nothing in it is more than work a build can redo)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise CacheError(
+                f"{self.path}: cannot use the cache database ({exc}); if it is damaged, delete "
+                f"{self.folder} (it only holds work a build redoes) or build without --cache"
+            ) from exc
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The values of `keys` that are stored and readable; an unreadable one (a damaged
+        entry) is left out and noted in `unreadable`, so that its caller computes it again."""
         found: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
-            batch = keys[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT key, value FROM entry WHERE key IN ({marks})", batch)
-            for key, value in rows:
-                found[key] = decode_value(value)
+        with self.database():
+            for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT key, value FROM entry WHERE key IN ({marks})"
+                for key, value in self.db.execute(query, batch):
+                    try:
+                        found[key] = decode_value(value)
+                    except Exception:  # any damage: a cache must not fail the build it serves
+                        self.lost(key)
         return found
+
+    def lost(self, key: str) -> None:
+        """`key`'s stored value could not be read: a miss, to be computed and put again."""
+        if key not in self.unreadable:
+            self.unreadable.add(key)
+            self.hits -= 1
+            self.misses += 1
 
     def present(self, keys: Sequence[str]) -> set[str]:
         """The keys that have a value (values are read later, a batch at a time: bounded
         memory even when every capture is cached)."""
         found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", batch)
-            found.update(key for (key,) in rows)
+        with self.database():
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", batch)
+                found.update(key for (key,) in rows)
         self.hits += len(found)
         self.misses += len(set(keys)) - len(found)
         return found
 
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         rows = [(key, encode_value(value)) for key, value in items]
-        with self.db:
+        with self.database(), self.db:
             self.db.executemany("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", rows)
 
     def stats(self) -> CacheStats:
         return CacheStats(self.hits, self.misses)
+
+    def notes(self) -> list[str]:
+        """What the build should tell its user about the cache: damaged entries it recomputed."""
+        if not self.unreadable:
+            return []
+        count = len(self.unreadable)
+        return [
+            f"{self.path}: {count} cached value{'s' if count > 1 else ''} could not be read "
+            "(damaged); computed again and stored again"
+        ]
 
     def close(self) -> None:
         self.db.close()
@@ -522,6 +616,12 @@ class NoCache:
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         for _ in items:
             pass
+
+    def lost(self, key: str) -> None:
+        return None
+
+    def notes(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         return None
@@ -759,7 +859,9 @@ class PhaseRunner:
                     worker, [(groups[run[0]], list(map(task_at, run))) for run in chunks]
                 )
             )
-        return self._ordered(keys, present, chunks, results, on_error, progress, store, load)
+        return self._ordered(
+            keys, present, chunks, results, on_error, progress, store, load, _redo(worker, task_at)
+        )
 
     def _ordered(
         self,
@@ -771,20 +873,27 @@ class PhaseRunner:
         progress: Callable[[int], None],
         store: Callable[[Any], Any] | None,
         load: Callable[[Any], Any] | None,
+        redo: Callable[[int], tuple[str, Any]],
     ) -> Iterator[Any]:
         computed: dict[int, Any] = {}
         cached: dict[str, Any] = {}
+        batch: set[str] = set()  # the keys asked for in the last batch (`cached`: those read)
         pending: list[tuple[str, Any]] = []
         done = len(keys) - sum(map(len, chunks))
         progress(done)
         next_chunk = iter(chunks)
         for index, key in enumerate(keys):
             if key in present:
-                if key not in cached:  # the next batch of cached values, in task order
+                if key not in batch:  # the next batch of cached values, in task order
                     wanted = [k for k in keys[index : index + CACHE_BATCH] if k in present]
-                    cached = self.cache.get_many(wanted)
-                value = cached[key]
-                yield value if load is None else load(value)
+                    batch, cached = set(wanted), self.cache.get_many(wanted)
+                value = self._loaded(key, cached, load)
+                if value is _LOST:  # a damaged entry: computed here (rare), stored again
+                    status, value = redo(index)
+                    if status == "error":
+                        raise on_error(index, value)
+                    pending.append((key, value if store is None else store(value)))
+                yield value
                 continue
             while index not in computed:
                 chunk, outcomes = next(next_chunk), next(results)
@@ -801,6 +910,28 @@ class PhaseRunner:
                     pending = []
             yield computed.pop(index)
         self.cache.put_many(pending)
+
+    def _loaded(self, key: str, cached: dict[str, Any], load: Callable[[Any], Any] | None) -> Any:
+        """`key`'s cached value, loaded; _LOST if it could not be read (see CaptureCache.lost)."""
+        if key not in cached:
+            return _LOST
+        if load is None:
+            return cached[key]
+        try:
+            return load(cached[key])
+        except Exception:  # unpickled but damaged inside (e.g. an Arrow IPC message)
+            self.cache.lost(key)
+            return _LOST
+
+
+_LOST = object()  # a cached value that could not be read
+
+
+def _redo(
+    worker: Callable[[list[T]], list[tuple[str, Any]]], task_at: Callable[[int], T]
+) -> Callable[[int], tuple[str, Any]]:
+    """Computes one task in this process: for the rare cached value found damaged."""
+    return lambda index: worker([task_at(index)])[0]
 
 
 # Cached values read per query while streaming: enough to amortise the query, few enough to keep
