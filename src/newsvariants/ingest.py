@@ -147,9 +147,9 @@ def _mostly_utf8(data: bytes, valid_per_invalid: int) -> bool:
     byte must be followed by bytes of 0x80-0xBF, mostly punctuation there), so its invalid
     sequences outnumber the valid ones. Read with charset-normalizer's guess instead, a UTF-8
     page with one bad byte had all its quotes and accents garbled ("вАШ" for a curly quote)."""
-    invalid = invalid_utf8_sequences(data)
     text = data.decode("utf-8", errors="replace")
-    valid = sum(1 for char in text if char > "\x7f") - invalid
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - invalid  # non-ASCII, valid
     return valid >= valid_per_invalid * invalid and valid > 0
 
 
@@ -296,13 +296,13 @@ def capture_record(item: CaptureInput) -> Capture:
         decode_capture(item.data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise IngestError(f"{item.origin}: bytes do not decode as {encoding}: {exc}") from exc
-    if is_utf8(encoding) and not _mostly_utf8(item.data, _VALID_PER_INVALID_DECLARED):
-        bad = invalid_utf8_sequences(item.data)
-        if bad:  # decodable with U+FFFD, but more of it would be U+FFFD than text
-            raise IngestError(
-                f"{item.origin}: bytes do not decode as {encoding}: {bad} invalid byte "
-                "sequence(s), more than its valid non-ASCII characters (another encoding?)"
-            )
+    bad = invalid_utf8_sequences(item.data) if is_utf8(encoding) else 0
+    if bad and not _mostly_utf8(item.data, _VALID_PER_INVALID_DECLARED):
+        # decodable with U+FFFD, but more of it would be U+FFFD than text
+        raise IngestError(
+            f"{item.origin}: bytes do not decode as {encoding}: {bad} invalid byte "
+            "sequence(s), more than its valid non-ASCII characters (another encoding?)"
+        )
     return Capture(
         capture_id=digest[:16],
         sha256=digest,
