@@ -416,9 +416,9 @@ def test_no_two_texts_are_a_positive_and_a_negative() -> None:
         ],
         dtype=pairs.PAIR_DTYPE,
     )
-    kept = pairs._without_both_labels(rows, texts)
+    kept = pairs._distinct_negatives(rows, texts)
     assert kept["key"].tolist() == [1, 3, 4]
-    assert pairs._without_both_labels(rows[1:], texts)["key"].tolist() == [2, 3, 4]
+    assert pairs._distinct_negatives(rows[1:], texts)["key"].tolist() == [2, 3, 4]
 
 
 def test_no_pair_of_texts_has_both_labels_in_the_corpus(corpus: Path) -> None:

@@ -62,6 +62,7 @@ from newsvariants.write import (
     ROW_GROUP_SIZE,
     SplitWriter,
     encode_rows,
+    sha256_file,
 )
 
 T = TypeVar("T")
@@ -1230,7 +1231,7 @@ def rebuild_differences(corpus: Path, raw: Path, workers: int = 1) -> list[str]:
 
 def _file_hashes(folder: Path) -> dict[str, str]:
     return {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        path.relative_to(folder).as_posix(): sha256_file(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }

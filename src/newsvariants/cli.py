@@ -235,15 +235,15 @@ def validate(
         raise _fail(NewsVariantsError(f"{raw}: no such raw/ folder"))
     default_raw = Path("raw") if Path("raw").is_dir() and not no_raw else None
     raw_dir = raw if raw is not None else default_raw
+    if rebuild and raw_dir is None:  # said before the checks, not after them
+        raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
     try:
         counts = validate_corpus(corpus, raw_dir)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     checked = "with" if raw_dir else "without"
     out.print(f"{corpus} is valid ({checked} raw/): " + json.dumps(counts), highlight=False)
-    if rebuild:
-        if raw_dir is None:
-            raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
+    if rebuild and raw_dir is not None:
         _check_rebuild(corpus, raw_dir, workers)
 
 

@@ -136,8 +136,16 @@ def detect_encoding(data: bytes, declared: str | None = None) -> str:
 def invalid_utf8_sequences(data: bytes) -> int:
     """How many invalid byte sequences UTF-8 decoding replaces by U+FFFD in `data` (the U+FFFD
     characters the bytes already encode are not counted)."""
-    replaced = data.decode("utf-8", errors="replace").count("\ufffd")
-    return replaced - data.count("\ufffd".encode())
+    return _utf8_counts(data)[1]
+
+
+def _utf8_counts(data: bytes) -> tuple[int, int]:
+    """(valid non-ASCII characters, invalid sequences) of `data` read as UTF-8 with U+FFFD for
+    each invalid sequence."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return non_ascii - invalid, invalid
 
 
 def _mostly_utf8(data: bytes, valid_per_invalid: int) -> bool:
@@ -147,9 +155,7 @@ def _mostly_utf8(data: bytes, valid_per_invalid: int) -> bool:
     byte must be followed by bytes of 0x80-0xBF, mostly punctuation there), so its invalid
     sequences outnumber the valid ones. Read with charset-normalizer's guess instead, a UTF-8
     page with one bad byte had all its quotes and accents garbled ("вАШ" for a curly quote)."""
-    text = data.decode("utf-8", errors="replace")
-    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
-    valid = len(text) - len(text.encode("ascii", errors="ignore")) - invalid  # non-ASCII, valid
+    valid, invalid = _utf8_counts(data)
     return valid >= valid_per_invalid * invalid and valid > 0
 
 

@@ -423,7 +423,7 @@ class SplitPairs:
         pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
         pairs = pairs[np.argsort(pairs["key"], kind="stable")]
         first = np.r_[True, pairs["key"][1:] != pairs["key"][:-1]][: len(pairs)]
-        return _without_both_labels(_once_per_text_pair(pairs[first], texts), texts)
+        return _distinct_negatives(pairs[first], texts)
 
 
 def _other_negatives(
@@ -524,29 +524,28 @@ def random_other(
     return found
 
 
-def _once_per_text_pair(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
-    """The negatives without a second pair of the same two sides, in either order (B, the nearest
-    text of A, may have A as its own nearest): the pair with the smaller pair ID stays. `pairs` is
-    sorted by pair ID."""
-    negative = np.flatnonzero(pairs["label"] == 1)
-    sides = _unordered_sides(texts, pairs[negative], np.arange(int(texts.first[-1])))
-    _, first = np.unique(sides, axis=0, return_index=True)
-    keep = pairs["label"] != 1
-    keep[negative[first]] = True
-    return pairs[keep]
-
-
-def _without_both_labels(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
-    """The pairs but the negatives whose two texts (in either order) are also a positive's. Two
-    stories can print one paragraph word for word (a quote, a wire sentence that clustering did
-    not take for a shared source); a negative drawn from the other story's copy then held the
-    same two texts as a positive of the first story, with the opposite label (2 pairs of texts
-    in ~200k rows of a generated 10k-capture corpus): no model can get both right."""
+def _distinct_negatives(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
+    """The pairs (sorted by pair ID) with their negatives made distinct:
+    - one negative per pair of sides, in either order (B, the nearest text of A, may have A as
+      its own nearest): the one with the smaller pair ID stays;
+    - no negative whose two texts (in either order) are also a positive's. Two stories can print
+      one paragraph word for word (a quote, a wire sentence that clustering did not take for a
+      shared source); a negative drawn from the other story's copy then held the same two texts
+      as a positive of the first story, with the opposite label (2 pairs of texts in ~200k rows
+      of a generated 10k-capture corpus): no model can get both right."""
+    if len(pairs) == 0:
+        return pairs
+    negative = pairs["label"] == 1
+    one_a, one_b = _one_paragraph(texts, pairs["a"]), _one_paragraph(texts, pairs["b"])
+    paragraph_index = np.arange(int(texts.first[-1]))
+    sides = _unordered_sides(pairs, one_a, one_b, paragraph_index)
+    _, first = np.unique(sides[negative], axis=0, return_index=True)
+    keep = ~negative
+    keep[np.flatnonzero(negative)[first]] = True
     text_ids = pc.dictionary_encode(texts.texts).indices.to_numpy(zero_copy_only=False)
-    sides = _unordered_sides(texts, pairs, text_ids.astype(np.int64))
-    positive = pairs["label"] == 0
-    conflict = _rows_in(sides, sides[positive]) & ~positive
-    return pairs[~conflict]
+    texts_of = _unordered_sides(pairs, one_a, one_b, text_ids.astype(np.int64))
+    keep &= ~(negative & _rows_in(texts_of, texts_of[~negative]))
+    return pairs[keep]
 
 
 def _rows_in(rows: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -560,24 +559,24 @@ def _rows_in(rows: np.ndarray, among: np.ndarray) -> np.ndarray:
     )
 
 
-def _unordered_sides(texts: SplitTexts, pairs: np.ndarray, identity: np.ndarray) -> np.ndarray:
-    """(granularity, smaller side, larger side) of each pair, a side as `_side_number`."""
-    a = _side_number(texts, pairs["a"], identity)
-    b = _side_number(texts, pairs["b"], identity)
-    return np.stack([pairs["granularity"], np.minimum(a, b), np.maximum(a, b)], axis=1)
-
-
-def _side_number(texts: SplitTexts, codes: np.ndarray, identity: np.ndarray) -> np.ndarray:
-    """A side as one number that is the same for the same paragraph whatever its kind of code
-    (a query's unit side and a pool paragraph name one paragraph with different codes): the
-    `identity` of its paragraph (split-wide paragraph index -> a number: the index itself, or
-    its text's) when it has one paragraph, else -1 - its code."""
+def _one_paragraph(texts: SplitTexts, codes: np.ndarray) -> np.ndarray:
+    """The split-wide index of the paragraph each side is, when it is one paragraph (a query's
+    unit side and a pool paragraph name one paragraph with different codes), else -1."""
     variant, offsets, values = texts.sides(codes)
     single = np.diff(offsets) == 1
     paragraph = texts.first[variant] + values[offsets[:-1].clip(max=len(values) - 1)]
-    return np.where(
-        single, identity[paragraph.clip(max=len(identity) - 1)], -1 - codes.astype(np.int64)
-    )
+    return np.where(single, paragraph, -1)
+
+
+def _unordered_sides(
+    pairs: np.ndarray, one_a: np.ndarray, one_b: np.ndarray, identity: np.ndarray
+) -> np.ndarray:
+    """(granularity, smaller side, larger side) of each pair, a side as one number: the
+    `identity` of its paragraph (split-wide paragraph index -> a number: the index itself, or
+    its text's) when it is one paragraph (`_one_paragraph`), else -1 - its code."""
+    a = np.where(one_a >= 0, identity[one_a.clip(min=0)], -1 - pairs["a"].astype(np.int64))
+    b = np.where(one_b >= 0, identity[one_b.clip(min=0)], -1 - pairs["b"].astype(np.int64))
+    return np.stack([pairs["granularity"], np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def nearest(
