@@ -387,6 +387,24 @@ def test_warc_records_that_could_hold_a_page_are_counted_when_not_ingested() -> 
     ]
 
 
+def test_a_response_without_a_target_uri_is_counted_and_the_rest_of_the_warc_read() -> None:
+    # warcio fails on such a record with "'NoneType' object has no attribute 'startswith'",
+    # which made the whole file unreadable
+    page = ARTICLE_HTML.format(title="The harbour").encode("utf-8")
+    data = _warc_of(
+        [
+            ("https://example.org/no-uri", "200 OK", "text/html; charset=utf-8", page),
+            ("https://example.org/kept", "200 OK", "text/html; charset=utf-8", page),
+        ]
+    )
+    data = data.replace(b"WARC-Target-URI: https://example.org/no-uri\r\n", b"", 1)
+    assert data.count(b"WARC-Target-URI") == 1
+    told: list[str] = []
+    items = list(warc_inputs(data, "u.warc", None, "rights", told.append))
+    assert [item.url for item in items] == ["https://example.org/kept"]
+    assert told == ["u.warc: 1 record(s) not ingested: 1 no WARC-Target-URI (the page's URL)"]
+
+
 def test_options_that_a_warc_gives_per_record_are_refused_for_a_warc_file(
     tmp_path: Path,
 ) -> None:

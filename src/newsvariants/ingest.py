@@ -580,13 +580,18 @@ def iter_warc_html(
     skipped = Counter() if skipped is None else skipped
     records = 0
     try:
-        for record in ArchiveIterator(io.BytesIO(data)):
+        iterator = ArchiveIterator(io.BytesIO(data))
+        iterator.loader = _target_tolerant_loader()
+        for record in iterator:
             records += record.rec_type is not None
             if record.rec_type != "response":
                 if record.rec_type not in _NOT_PAGES:
                     skipped[_NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")] += 1
                 continue
-            why = _not_a_page(record.http_headers)
+            if not record.rec_headers.get_header("WARC-Target-URI"):
+                why = "no WARC-Target-URI (the page's URL)"
+            else:
+                why = _not_a_page(record.http_headers)
             if why is None:
                 payload = record.content_stream().read()
                 why = None if payload else "empty payload"
@@ -607,6 +612,26 @@ def iter_warc_html(
         raise IngestError(f"{origin}: not a readable WARC file: {exc}") from exc
     if records == 0:  # warcio accepts some garbage that starts "WARC/" as one untyped record
         raise IngestError(f"{origin}: not a readable WARC file: no records in it")
+
+
+def _target_tolerant_loader() -> Any:
+    """warcio's record loader, except that a record without `WARC-Target-URI` is read (without
+    HTTP headers) instead of failing the whole file.
+
+    Why: warcio tests the target URI's scheme before parsing HTTP headers and fails on a missing
+    one with an AttributeError, which ends the iteration: one malformed response record made the
+    whole WARC unreadable, with "'NoneType' object has no attribute 'startswith'" for a reason.
+    The record is counted as skipped instead (the WARC standard requires the header on every
+    response, and a capture without its URL has no provenance to give)."""
+    from warcio.recordloader import ArcWarcRecordLoader
+
+    class TargetTolerantLoader(ArcWarcRecordLoader):
+        def load_http_headers(self, rec_type: Any, uri: Any, stream: Any, length: Any) -> Any:
+            if uri is None:
+                return None
+            return super().load_http_headers(rec_type, uri, stream, length)
+
+    return TargetTolerantLoader()
 
 
 _NOT_A_RESPONSE = {
