@@ -194,6 +194,33 @@ def test_dateline_below_the_headline_is_the_publication_date() -> None:
     assert ex.published_at == "2025-03-01"  # "March 1, 2025" under the byline, not "March 3"
 
 
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("By Louis Jacobson on Monday, November 18th, 2019 at 11:04 a.m.", None),
+        ("By FEDERICA LUSIARDI - 2019-11-18", None),
+        ("Submitted on Mon, 2019-11-18 13:49", "metadata"),
+    ],
+)
+def test_a_dated_byline_or_dateline_below_the_headline_dates_the_article(
+    line: str, reason: str | None
+) -> None:
+    paragraphs = [
+        f"Paragraph {n} of the report says what the council decided about the old bridge."
+        for n in range(1, 6)
+    ]
+    # the render date above the headline is not the article's
+    lines = ["Thursday, April 25 2024", "Council budget approved after a long debate", line]
+    lines += paragraphs
+    text = "\n".join(lines) + "\n"
+    ex = extract_text_dump(text, "dated")
+    assert ex.published_at == "2019-11-18"
+    assert [p.text for p in ex.paragraphs] == paragraphs
+    if reason is not None:
+        start = text.index(line)
+        assert [r.reason for r in ex.removed if r.start == start] == [reason]
+
+
 def test_short_line_repeated_in_the_page_is_an_ad() -> None:
     body = [
         f"Paragraph {n} of the report explains what the council decided and why it matters now."

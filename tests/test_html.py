@@ -392,3 +392,53 @@ def test_a_page_libxml2_cannot_read_whole_is_quarantined_with_its_reason(tmp_pat
         assert [q.path for q in quarantined] == deep
         assert quarantined[0].reason.startswith("cannot render: libxml2 stopped reading the page")
         assert len(extractions) == 1
+
+
+def _dated_page(head: str, top: str = "", script: str = "") -> str:
+    """A page whose article states no date in its text, with `head` markup, a `top` bar above
+    the headline and a `script` in the body."""
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the report says what the council decided about the old bridge.</p>"
+        for n in range(1, 6)
+    )
+    return (
+        f"<html><head><title>Council budget</title>{head}</head><body>{top}"
+        f"<h1>Council budget</h1>{paragraphs}{script}</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "top", "script"),
+    [
+        # a render-date header in an element whose class says "date" (htmldate read its text)
+        ("", '<div class="date">Mon, 25 Dec 2023</div>', ""),
+        # a timestamp in a script (htmldate's regex over the page source found it)
+        ("", "", '<script>var built = "2023-12-25T04:07:50Z";</script>'),
+        # the copyright year, which htmldate gave as January 1st
+        ('<meta itemprop="copyrightYear" content="2023">', "", ""),
+    ],
+)
+def test_a_date_the_markup_does_not_state_is_not_the_publication_date(
+    head: str, top: str, script: str
+) -> None:
+    assert extract_html(_dated_page(head, top, script), "x", PageContext()).published_at is None
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="article:published_time" content="2020-05-14T08:00:00Z">',
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"datePublished": "2020-05-14T08:00:00Z"}</script>',
+        '<link rel="canonical" href="https://example.org/news/2020/05/14/council-budget">',
+    ],
+)
+def test_the_date_the_markup_states_is_the_publication_date_over_a_render_date(head: str) -> None:
+    page = _dated_page(head, '<div class="date">Mon, 25 Dec 2023</div>')
+    assert extract_html(page, "x", PageContext()).published_at == "2020-05-14"
+
+
+def test_a_time_element_dates_the_page_and_its_text_does_not() -> None:
+    top = '<div class="date">Mon, 25 Dec 2023</div>'
+    page = _dated_page("", top + '<time datetime="2020-05-14T08:00">14 May</time>')
+    assert extract_html(page, "x", PageContext()).published_at == "2020-05-14"

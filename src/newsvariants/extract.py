@@ -108,7 +108,11 @@ __all__ = [
 # a page beyond libxml2's raised limit (2,048) is refused (`render.parse_html`). A headline the
 # page does not repeat is the title when only a byline, dateline or credit stands between it and
 # the body (`_heading_above_body`; it was removed as `navigation`).
-EXTRACTOR_VERSION = "0.7"
+# 0.8: an HTML page's publication date comes from its markup alone (`render.markup_date`), not
+# from htmldate's fallbacks to text (a render-date header, a script's timestamp, the date of a
+# quoted claim) or the copyright year; else, for both forms, from a dateline or a dated byline
+# ("By X on Monday, November 18th, 2019", "Submitted on ...") between headline and body.
+EXTRACTOR_VERSION = "0.8"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -944,8 +948,10 @@ def _mark_image_labels(
 
 
 def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
-    """The article's own date: a date block between the headline and the body, or next to the
-    byline. A date above the headline is the page's render date (a `date_header`), never this."""
+    """The article's own date: the first date between the headline and the body, in a dateline
+    ("Published: ...", "Submitted on Mon, 2019-01-21 13:49") or in the byline ("By X on Monday,
+    November 18th, 2019"). A date above the headline is the page's render date (a
+    `date_header`), never this; one in the body or a caption is the story's."""
     anchors = [i for i, d in enumerate(decisions) if d.kind in ("title", "byline")]
     if not anchors:
         return None
@@ -953,12 +959,15 @@ def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
     if body is None:
         return None
     low, high = min(anchors), max(body, max(anchors) + 2)
-    for i in range(low + 1, min(high, len(blocks))):
-        if decisions[i].kind != "removed" or decisions[i].reason not in ("date_header", "metadata"):
+    for i in range(low, min(high, len(blocks))):
+        decision = decisions[i]
+        byline = decision.kind == "byline" or decision.reason == "byline"
+        if not byline and decision.reason not in ("date_header", "metadata"):
             continue
         parsed = parse_date(blocks[i].text)
         if parsed:
-            decisions[i] = _decision("removed", "metadata", "the article's dateline")
+            if not byline:
+                decisions[i] = _decision("removed", "metadata", "the article's dateline")
             return parsed
     return None
 

@@ -68,12 +68,15 @@ SHARE = (
 # "Published ... <date>": a lead word, and a date anywhere in the block (the lead word is looked
 # for first: most blocks fail there, before the date is looked for).
 META_LEAD = (
-    r"(?=(published|updated|posted|last (updated|modified)|modified|first published|date)\b)"
+    r"(?=(published|updated|posted|submitted|last (updated|modified)|modified|first published"
+    r"|date)\b)"
     rf".*?({_DATE_CORE})"
 )
 BYLINE = (  # case matters after the lead word: names are capitalised
     r"(?i:by|von|par|por|di|door|av|от|автор)\s*:?\s+[A-ZÀ-ÝА-Я][\w.'’-]+"
-    r"(\s+(and\s+)?[A-ZÀ-ÝА-Я][\w.'’-]+|,){0,8}(\s*[,|/–-].{0,60})?$"
+    r"(\s+(and\s+)?[A-ZÀ-ÝА-Я][\w.'’-]+|,){0,8}(\s*[,|/–-].{0,60}"
+    # "By Louis Jacobson on Monday, November 18th, 2019 at 11:04 a.m."
+    rf"|(?i:\s+on\s+(({_WEEKDAYS})\.?\s*+,?\s*+)?({_DATE_CORE})).{{0,30}})?$"
 )
 META_LABEL = (
     r"((researched|edited|reported|written|compiled|produced|additional reporting|graphics?)"
@@ -130,7 +133,8 @@ _SHARE_LEADS = ("share", "tweet", "follow", "connect", "find", "like", "facebook
 _SHARE_LEADS += ("whatsapp", "linkedin", "reddit", "pinterest", "telegram", "flipboard")
 _SHARE_LEADS += ("pocket", "instagram", "youtube", "tumblr", "e-mail", "email", "sms", "print")
 _SHARE_LEADS += ("copy", "messenger", "vk", "rss")
-_META_LEAD_LEADS = ("published", "updated", "posted", "last", "modified", "first", "date")
+_META_LEAD_LEADS = ("published", "updated", "posted", "submitted", "last", "modified", "first")
+_META_LEAD_LEADS += ("date",)
 _BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "автор")
 _META_LABEL_LEADS = ("researched", "edited", "reported", "written", "compiled", "produced")
 _META_LABEL_LEADS += ("additional", "graphic", "tags", "topics", "subjects", "filed")

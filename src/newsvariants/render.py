@@ -208,9 +208,11 @@ def parse_html(html: str) -> etree._Element | None:
 
 def render_html(html: str) -> RenderedPage:
     """Visible text blocks of a page, one a line, with offsets into the joined text."""
-    if not html.strip():
-        return RenderedPage("", [])
-    root = parse_html(html)
+    return render_tree(parse_html(html) if html.strip() else None)
+
+
+def render_tree(root: etree._Element | None) -> RenderedPage:
+    """`render_html` of a parsed page (None: no document)."""
     if root is None:
         return RenderedPage("", [])
     renderer = _Renderer()
@@ -310,6 +312,46 @@ _DATE_CONFIG = {
 }
 
 
+def markup_date(root: etree._Element | None) -> str | None:
+    """The publication date the page's markup states (YYYY-MM-DD), or None: htmldate on a copy
+    of the page that holds only its metadata: `<meta>` tags, JSON-LD, the canonical link, and
+    `<time datetime>` attributes without their text.
+
+    Why not htmldate on the whole page: when the markup has no date it falls back to text,
+    even with extensive_search off: the text of elements whose class says "date" (a page's
+    render-date header, "Mon, 25 Dec 2023" on a 2020 article), any timestamp in the HTML
+    source (a script's build time, a day after the article's `<time>`) and, in htmldate 1.11,
+    any bare date in the text; so the result depended on the installed htmldate too. A date in
+    the text is the article's only where it stands (`dateline_of`: between headline and body),
+    which htmldate does not see. The copyright year (`itemprop="copyrightYear"`) is dropped:
+    htmldate turns it into January 1st of that year, a day the article was not published."""
+    if root is None:
+        return None
+    import htmldate
+
+    return htmldate.find_date(_metadata_only(root), **_DATE_CONFIG)
+
+
+def _metadata_only(root: etree._Element) -> etree._Element:
+    element = lxml.html.Element
+    head, body = element("head"), element("body")
+    for node in root.iter("meta", "link", "script", "time"):
+        tag, attrs = node.tag, dict(node.attrib)
+        if tag == "meta" and (attrs.get("itemprop") or "").lower() != "copyrightyear":
+            head.append(element("meta", attrs))
+        elif tag == "link" and (attrs.get("rel") or "").lower() == "canonical":
+            head.append(element("link", attrs))
+        elif tag == "script" and (attrs.get("type") or "").lower() == "application/ld+json":
+            script = element("script", attrs)
+            script.text = node.text
+            head.append(script)
+        elif tag == "time" and attrs.get("datetime"):
+            body.append(element("time", attrs))
+    page = element("html")
+    page.extend([head, body])
+    return page
+
+
 def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | None]:
     """Mark the blocks trafilatura keeps as the article (comments excluded) and return its
     metadata. A block is kept when it is one of trafilatura's lines or when half its word
@@ -330,19 +372,20 @@ def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | Non
     return {
         "title": getattr(meta, "title", None) if meta else None,
         "author": getattr(meta, "author", None) if meta else None,
-        "date": getattr(meta, "date", None) if meta else None,
     }
 
 
 def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction:
     """Extract the article from an HTML page: render, add trafilatura's evidence, classify with
     the same block classifier as text dumps."""
-    page = render_html(html)
+    root = parse_html(html) if html.strip() else None
+    stated = markup_date(root)
+    page = render_tree(root)
     meta = _trafilatura_evidence(html, page.blocks)
     decisions = classify_html_blocks(page.blocks, context)
     _mark_meta_title(page.blocks, decisions, meta["title"])
     published_at = dateline_of(page.blocks, decisions)  # also labels the dateline block
-    published_at = meta["date"] or published_at
+    published_at = stated or published_at
     body = [b.text for b, d in zip(page.blocks, decisions, strict=True) if d.kind == "body"]
     return extraction_from_blocks(
         capture_id,
