@@ -304,7 +304,9 @@ def _match_lines(blocks: list[Block], lines: list[str]) -> None:
 
 
 # htmldate's parameters as trafilatura sets them for extensive=False, but for the latest date:
-# the last one `extract.parse_date` accepts, not the clock's.
+# the last one `extract.parse_date` accepts, not the clock's (trafilatura's default is today: a
+# page dated after the day of the build lost its date, and the same raw/ built later gave
+# another corpus).
 _DATE_CONFIG = {
     "original_date": True,
     "extensive_search": False,
@@ -333,6 +335,7 @@ def markup_date(root: etree._Element | None) -> str | None:
 
 
 def _metadata_only(root: etree._Element) -> etree._Element:
+    """A new page of copies of `root`'s metadata elements (the tree itself is left unchanged)."""
     element = lxml.html.Element
     head, body = element("head"), element("body")
     for node in root.iter("meta", "link", "script", "time"):
@@ -354,7 +357,7 @@ def _metadata_only(root: etree._Element) -> etree._Element:
 
 def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | None]:
     """Mark the blocks trafilatura keeps as the article (comments excluded) and return its
-    metadata. A block is kept when it is one of trafilatura's lines or when half its word
+    title. A block is kept when it is one of trafilatura's lines or when half its word
     trigrams occur in trafilatura's text (the two renderings split some elements differently).
     Blocks stay unjudged (None) when trafilatura finds no article at all."""
     import trafilatura
@@ -364,15 +367,10 @@ def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | Non
     )
     if body and body.strip():
         _match_lines(blocks, [block_key(line) for line in body.split("\n") if line.strip()])
-    # extensive=False: dates only from the page's markup (meta tags, JSON-LD, <time>, URL), never
-    # guessed from free text, where a page-render date ("Thursday, April 25 2024") would be found.
-    # A fixed latest date: trafilatura's default is today's, so a page dated after the day of the
-    # build lost its date, and the same raw/ built later gave another corpus.
+    # Its date is not used (`markup_date` is); trafilatura looks for one anyway, and this config
+    # keeps that search short (no extensive search) and independent of the day of the build.
     meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
-    return {
-        "title": getattr(meta, "title", None) if meta else None,
-        "author": getattr(meta, "author", None) if meta else None,
-    }
+    return {"title": getattr(meta, "title", None) if meta else None}
 
 
 def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction:
