@@ -354,6 +354,8 @@ def _damage_cache(database: Path) -> int:
         fingerprint: valid[: len(valid) // 2],  # an LZ4 frame cut in the middle
         align: valid,  # unpickles, but is not a cached alignment
     }
+    # a source's value stands for its captures' scans, which are read only when it is unusable
+    damaged |= {key: valid for key in keys if key.startswith("source-scan")}
     with db:
         db.executemany(
             "UPDATE entry SET value = ? WHERE key = ?", [(v, k) for k, v in damaged.items()]

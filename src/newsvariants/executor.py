@@ -1001,6 +1001,116 @@ def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else convert(value)
 
 
+# What the cache keeps of a source (`scan_sources`): per capture of the source, in capture order,
+# why it cannot be read (None: it can); and the source's site templates (sorted), or None for a
+# source without a readable text dump (it has no entry in `site_templates`).
+SourceScan = tuple[tuple[str | None, ...], tuple[str, ...] | None]
+
+
+def scan_sources(
+    runner: PhaseRunner,
+    raw: Path,
+    captures: list[Capture],
+    fingerprint: str,
+    progress: Progress,
+) -> tuple[list[str | None], dict[str, frozenset[str]]]:
+    """Phases 1 and 2: per capture, why it cannot be read (None: it can), and the site
+    templates of every source that has a readable text dump.
+
+    Both are functions of a source's captures alone (`site_templates` counts each source on its
+    own), so besides each capture's scan the cache keeps one value per source, keyed by the
+    scan keys of its captures in order: a rebuild reads that one value for a source none of
+    whose captures changed, where it read every capture's scan and counted the templates of
+    every source again (~0.9 s of a 10k-capture rebuild after adding 100 captures)."""
+    members: dict[str, list[int]] = {}
+    for index, capture in enumerate(captures):
+        members.setdefault(capture.source, []).append(index)
+    scan_keys = [_capture_key("scan", c, fingerprint) for c in captures]
+    source_keys = {
+        source: _source_key(source, [scan_keys[i] for i in rows], fingerprint)
+        for source, rows in members.items()
+    }
+    known = _cached_sources(runner.cache, source_keys, members)
+    unreadable: list[str | None] = [None] * len(captures)
+    templates: dict[str, frozenset[str]] = {}
+    for source, (reasons, keys) in known.items():
+        for index, reason in zip(members[source], reasons, strict=True):
+            unreadable[index] = reason
+        if keys is not None:
+            templates[source] = frozenset(keys)
+    todo = sorted(i for source, rows in members.items() if source not in known for i in rows)
+    done = len(captures) - len(todo)
+    scans: list[Scan] = runner.run(
+        [scan_keys[i] for i in todo],
+        [captures[i] for i in todo],
+        partial(scan_chunk, raw),
+        # as run_stage reports a verification failure of the sequential loop
+        lambda i, failure: StageError(
+            "extract", failure.message if failure.ours else failure.describe()
+        ),
+        lambda n: progress("scan", done + n, len(captures)),
+    )
+    dumps: dict[str, tuple[str, ...]] = {}
+    for index, scan in zip(todo, scans, strict=True):
+        unreadable[index] = scan.unreadable
+        if scan.unreadable is None and captures[index].format == "text":
+            dumps[captures[index].capture_id] = scan.template_texts
+    del scans
+    fresh = site_templates(dumps, {c.capture_id: c.source for c in captures})
+    templates.update(fresh)
+    runner.cache.put_many(
+        (
+            source_keys[source],
+            (
+                tuple(unreadable[i] for i in members[source]),
+                tuple(sorted(fresh[source])) if source in fresh else None,
+            ),
+        )
+        for source in members
+        if source not in known
+    )
+    return unreadable, templates
+
+
+def _source_key(source: str, scan_keys: list[str], fingerprint: str) -> str:
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass"))
+    for key in scan_keys:
+        digest.update(b"\0" + key.encode("utf-8"))
+    return f"source-scan|{fingerprint}|{digest.hexdigest()[:32]}"
+
+
+def _cached_sources(
+    cache: CaptureCache | NoCache, keys: dict[str, str], members: dict[str, list[int]]
+) -> dict[str, SourceScan]:
+    """The sources whose value (`SourceScan`) is cached and readable. A value that unpickles
+    but does not fit its source (damaged) is a miss, computed and stored again."""
+    present = cache.present(list(keys.values()))
+    values = cache.get_many([key for key in keys.values() if key in present])
+    found: dict[str, SourceScan] = {}
+    for source, key in keys.items():
+        if key not in values:
+            continue
+        value = values[key]
+        if _fits(value, len(members[source])):
+            found[source] = value
+        else:
+            cache.lost(key)
+    return found
+
+
+def _fits(value: Any, count: int) -> bool:
+    """Whether a cached value is a `SourceScan` of a source of `count` captures."""
+    if not (isinstance(value, tuple) and len(value) == 2):
+        return False
+    reasons, keys = value
+    return (
+        isinstance(reasons, tuple)
+        and len(reasons) == count
+        and all(r is None or isinstance(r, str) for r in reasons)
+        and (keys is None or (isinstance(keys, tuple) and all(isinstance(k, str) for k in keys)))
+    )
+
+
 def iter_extractions(
     runner: PhaseRunner,
     raw: Path,
@@ -1014,33 +1124,14 @@ def iter_extractions(
     (the caller keeps what it needs of each); the others are appended to `quarantined`. With
     `finish`, (capture, what the workers made of its extraction) instead."""
     fingerprint = stage_fingerprint()
-    scans: list[Scan] = runner.run(
-        [_capture_key("scan", c, fingerprint) for c in captures],
-        captures,
-        partial(scan_chunk, raw),
-        # as run_stage reports a verification failure of the sequential loop
-        lambda i, failure: StageError(
-            "extract", failure.message if failure.ours else failure.describe()
-        ),
-        lambda n: progress("scan", n, len(captures)),
-    )
+    unreadable, templates = scan_sources(runner, raw, captures, fingerprint, progress)
     quarantined += [
-        Quarantined(c.capture_id, c.path, "extract", scan.unreadable)
-        for c, scan in zip(captures, scans, strict=True)
-        if scan.unreadable is not None
+        Quarantined(c.capture_id, c.path, "extract", reason)
+        for c, reason in zip(captures, unreadable, strict=True)
+        if reason is not None
     ]
-    decoded = [
-        (c, scan) for c, scan in zip(captures, scans, strict=True) if scan.unreadable is None
-    ]
-    dumps = {c.capture_id: (c, scan) for c, scan in decoded if c.format == "text"}
-    templates = site_templates(
-        {cid: scan.template_texts for cid, (_, scan) in dumps.items()},
-        {cid: c.source for cid, (c, _) in dumps.items()},
-    )
-    del scans, dumps
+    todo = [c for c, reason in zip(captures, unreadable, strict=True) if reason is None]
     digests = {source: templates_digest(keys) for source, keys in templates.items()}
-    todo = [c for c, _ in decoded]
-    del decoded
     phase = "extract" if finish is None else f"extract-{finish.name}"
     extracted = runner.stream(
         [_capture_key(phase, c, fingerprint, digests.get(c.source, "")) for c in todo],
