@@ -356,6 +356,8 @@ def _damage_cache(database: Path) -> int:
     }
     # a source's value stands for its captures' scans, which are read only when it is unusable
     damaged |= {key: valid for key in keys if key.startswith("source-scan")}
+    # the variant rows of a chunk, kept once for its captures: all of them are made again
+    damaged[next(k for k in keys if k.startswith("rows|variant"))] = valid[:-3]
     with db:
         db.executemany(
             "UPDATE entry SET value = ? WHERE key = ?", [(v, k) for k, v in damaged.items()]

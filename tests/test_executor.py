@@ -495,3 +495,45 @@ def test_a_killed_driver_leaves_no_worker_or_fork_server_behind(tmp_path: Path) 
         driver.kill()
         for pid in _still_running(processes):  # this test's leftovers only
             os.kill(pid, signal.SIGKILL)
+
+
+def shared_chunk(chunk: list[int]) -> list[tuple[str, object]]:
+    """A chunk's values share one list (as a worker's rows share one table)."""
+    whole = [task * 10 for task in chunk]
+    return [("ok", (whole, k)) for k in range(len(chunk))]
+
+
+def store_shared(value: tuple[list[int], int]) -> executor.Shared:
+    whole, k = value
+    return executor.Shared(f"whole|{whole}", tuple(whole), k)
+
+
+def load_shared(value: tuple[tuple[int, ...], int]) -> tuple[list[int], int]:
+    whole, k = value
+    return list(whole), k
+
+
+def test_values_that_share_a_whole_keep_it_once_and_come_back_from_it(tmp_path: Path) -> None:
+    keys = [f"task|{i}" for i in range(40)]
+    cache = executor.CaptureCache(tmp_path)
+    runner = executor.PhaseRunner(executor.InProcessMapper(), cache, 1)
+
+    def run() -> list[int]:
+        found = runner.stream(
+            keys, lambda i: i, shared_chunk, lambda i, failure: AssertionError(failure),
+            store=store_shared, load=load_shared, load_whole=tuple,
+        )  # fmt: skip
+        return [whole[k] for whole, k in found]
+
+    assert run() == [i * 10 for i in range(40)]
+    stored = dict(cache.db.execute("SELECT key, value FROM entry"))
+    wholes = [key for key in stored if key.startswith("whole|")]
+    assert len(wholes) == len(chunked(keys, 1)) < len(keys)  # one whole per chunk
+    parts = cache.get_many(keys)
+    assert all(isinstance(part, executor.SharedPart) for part in parts.values())
+    assert run() == [i * 10 for i in range(40)]  # all cached: read from the wholes
+    with cache.db:  # a whole damaged: its parts are made again, and the build says so
+        cache.db.execute("UPDATE entry SET value = ? WHERE key = ?", (b"\x01bad", wholes[0]))
+    assert run() == [i * 10 for i in range(40)]
+    assert cache.unreadable == {wholes[0]}
+    cache.close()
