@@ -537,3 +537,34 @@ def test_values_that_share_a_whole_keep_it_once_and_come_back_from_it(tmp_path: 
     assert run() == [i * 10 for i in range(40)]
     assert cache.unreadable == {wholes[0]}
     cache.close()
+
+
+def test_the_shared_wholes_used_last_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executor._Reader, "KEEP", 2)
+    cache = executor.CaptureCache(tmp_path)
+    order = "ABACAB"  # the whole of each task's part, as an older build's chunks interleave
+    keys = [f"task|{n}" for n in range(len(order))]
+    cache.put_many([(f"whole|{name}", (name * 3,)) for name in "ABC"])
+    cache.put_many(
+        (key, executor.SharedPart(f"whole|{name}", n % 3))
+        for n, (key, name) in enumerate(zip(keys, order, strict=True))
+    )
+    read: list[str] = []
+    get_many = executor.CaptureCache.get_many
+
+    def recording(self: executor.CaptureCache, wanted: list[str]) -> dict[str, object]:
+        read.extend(key for key in wanted if key.startswith("whole|"))
+        return get_many(self, wanted)
+
+    monkeypatch.setattr(executor.CaptureCache, "get_many", recording)
+    runner = executor.PhaseRunner(executor.InProcessMapper(), cache, 1)
+    found = runner.stream(
+        keys, lambda i: i, refuse_to_store, lambda i, failure: AssertionError(failure),
+        load=lambda value: value[0][value[1]], load_whole=lambda whole: whole[0],
+    )  # fmt: skip
+    assert "".join(found) == order
+    # A, B, A (kept), C (B goes: A was used since), A (kept), B (read again)
+    assert read == ["whole|A", "whole|B", "whole|C", "whole|B"]
+    cache.close()

@@ -962,10 +962,12 @@ class _Keeper:
 
 class _Reader:
     """Cached values loaded (`load`); the shared wholes that `SharedPart` values name are read
-    and loaded once each (the last few are kept: a phase reads its tasks in order, so the parts
-    of one whole come together)."""
+    and loaded once each: the KEEP used last are kept. A phase reads its tasks in order, so a
+    chunk's parts come together, interleaved only with those of the chunks that later builds
+    made of the captures they added (a few rows each, over the whole order: one more chunk to
+    keep per incremental build, while the first build's chunks pass one after the other)."""
 
-    KEEP = 4
+    KEEP = 16
 
     def __init__(
         self,
@@ -974,7 +976,7 @@ class _Reader:
         load_whole: Callable[[Any], Any] | None,
     ) -> None:
         self.cache, self.load, self.load_whole = cache, load, load_whole
-        self.wholes: dict[str, Any] = {}  # key -> loaded whole, or _LOST; oldest first
+        self.wholes: dict[str, Any] = {}  # key -> loaded whole, or _LOST; least recently used first
 
     def loaded(self, key: str, cached: dict[str, Any]) -> Any:
         """`key`'s cached value, loaded; _LOST if it could not be read (see CaptureCache.lost)."""
@@ -995,11 +997,13 @@ class _Reader:
             return _LOST
 
     def _whole(self, key: str) -> Any:
-        if key not in self.wholes:
+        whole = self.wholes.pop(key, _UNREAD)
+        if whole is _UNREAD:
             if len(self.wholes) >= self.KEEP:
-                del self.wholes[next(iter(self.wholes))]
-            self.wholes[key] = self._read_whole(key)
-        return self.wholes[key]
+                del self.wholes[next(iter(self.wholes))]  # the least recently used
+            whole = self._read_whole(key)
+        self.wholes[key] = whole  # the most recently used last
+        return whole
 
     def _read_whole(self, key: str) -> Any:
         found = self.cache.get_many([key])
@@ -1014,6 +1018,7 @@ class _Reader:
 
 
 _LOST = object()  # a cached value that could not be read
+_UNREAD = object()  # a shared whole not among those kept
 
 
 def _redo(
