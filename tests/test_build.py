@@ -171,27 +171,49 @@ def test_variant_rows_are_gathered_as_runs_of_their_tables() -> None:
 
 
 def test_cached_rows_read_back_as_they_were_made() -> None:
-    """Variant and alignment rows cached as bare IPC messages come back equal, under their
-    kind's Arrow types (the writer adds the features metadata), zero rows too; the cache keys
-    name the schema."""
-    from newsvariants.build import Aligned, VariantRow, _schema_tag
+    """Variant and alignment rows cached as their chunk's table, a bare IPC message kept once
+    for the chunk, come back equal, under their kind's Arrow types (the writer adds the
+    features metadata), zero rows too; the keys of the tables name the schema."""
+    from newsvariants.build import (
+        Aligned,
+        VariantRow,
+        _alignment_table,
+        _schema_tag,
+        _variant_batch,
+    )
+    from newsvariants.columns import decode
     from newsvariants.pairs import local_pairs
     from newsvariants.schema import arrow_types
 
     variants = pq.read_table(CORPUS / "variants" / "train-00000-of-00001.parquet")
     alignments = pq.read_table(CORPUS / "alignments" / "train-00000-of-00001.parquet")
     assert variants.num_rows >= 2 and alignments.num_rows >= 2
-    for index in range(variants.num_rows):
-        back = VariantRow.from_cache(VariantRow(variants, index, "d").to_cache())
+    kept = {VariantRow(variants, index, "d").to_cache() for index in range(variants.num_rows)}
+    assert len({(shared.key, shared.whole) for shared in kept}) == 1  # one table for all
+    for shared in kept:
+        assert _schema_tag("variant") in shared.key
+        back = VariantRow.from_cache((_variant_batch(shared.whole), shared.part))
         assert back.digest == "d" and back.rows.schema == arrow_types("variant")
-        assert back.rows.to_pylist() == variants.slice(index, 1).to_pylist()
-    pairs = local_pairs("a", 1, "b", 1, [], None)
+        assert (
+            back.rows.slice(back.index, 1).to_pylist()
+            == variants.slice(shared.part[0], 1).to_pylist()
+        )
+    first = decode("alignment", alignments.slice(0, 1))
+    pairs = local_pairs("a", 1, "b", 1, first, "minor_edit")  # a paragraph and a document pair
+    assert len(pairs.pairs) and len(pairs.positives)
     for start, count in ((0, alignments.num_rows), (1, 1), (0, 0)):
         made = Aligned(alignments, start, count, "minor_edit", pairs)
-        back = Aligned.from_cache(made.to_cache())
+        shared = made.to_cache()
+        assert _schema_tag("alignment") in shared.key
+        back = Aligned.from_cache((_alignment_table(shared.whole), shared.part))
         assert back.units().schema == arrow_types("alignment")
         assert back.units().to_pylist() == made.units().to_pylist()
         assert back.doc_relation == "minor_edit"
+        assert back.pairs.prefixes == pairs.prefixes
+        for name in ("pairs", "positives"):
+            kept_array, made_array = getattr(back.pairs, name), getattr(pairs, name)
+            assert kept_array.dtype == made_array.dtype
+            assert kept_array.tobytes() == made_array.tobytes()
     assert _schema_tag("variant") != _schema_tag("alignment")
 
 

@@ -354,6 +354,10 @@ def _damage_cache(database: Path) -> int:
         fingerprint: valid[: len(valid) // 2],  # an LZ4 frame cut in the middle
         align: valid,  # unpickles, but is not a cached alignment
     }
+    # a source's value stands for its captures' scans, which are read only when it is unusable
+    damaged |= {key: valid for key in keys if key.startswith("source-scan")}
+    # the variant rows of a chunk, kept once for its captures: all of them are made again
+    damaged[next(k for k in keys if k.startswith("rows|variant"))] = valid[:-3]
     with db:
         db.executemany(
             "UPDATE entry SET value = ? WHERE key = ?", [(v, k) for k, v in damaged.items()]

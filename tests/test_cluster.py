@@ -344,3 +344,23 @@ def test_segment_signatures_are_each_segments_minimum(chunk_rows: int) -> None:
             for salt, mult in zip(fingerprint._SALTS, fingerprint._MULTIPLIERS, strict=True)
         ]
         assert found[k].tolist() == expected
+
+
+def test_linking_on_id_places_gives_links_groups() -> None:
+    """cluster_bodies links on the variants' places in ID order (`link_ranks`): the groups of
+    `link` over ID-named edges, whatever order the IDs come in, bridges and excerpts included."""
+    a, c = article(20), article(21)
+    items = [ClusterInput(f"a{i}", reword(a, 100 + i, 0.03)) for i in range(9)]
+    items += [ClusterInput(f"c{i}", reword(c, 200 + i, 0.03)) for i in range(9)]
+    items += [ClusterInput("b-mixed", a[:6] + c[:6]), ClusterInput("a-excerpt", a[2:5])]
+    items += [ClusterInput(f"z{i}", article(300 + i)) for i in range(6)]
+    random.Random(11).shuffle(items)
+    bodies = cluster.bodies_of(
+        [item.variant_id for item in items],
+        cluster.fingerprints([item.paragraphs for item in items]),
+        [None] * len(items),
+    )
+    body = dict(zip(bodies.ids, bodies.body, strict=True))
+    expected = cluster.link(bodies.ids, cluster.verified_edges(bodies), body)
+    assert cluster.cluster_bodies(bodies) == expected
+    assert len(expected) > 2 and any(len(group) > 9 for group in expected)

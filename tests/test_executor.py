@@ -495,3 +495,76 @@ def test_a_killed_driver_leaves_no_worker_or_fork_server_behind(tmp_path: Path) 
         driver.kill()
         for pid in _still_running(processes):  # this test's leftovers only
             os.kill(pid, signal.SIGKILL)
+
+
+def shared_chunk(chunk: list[int]) -> list[tuple[str, object]]:
+    """A chunk's values share one list (as a worker's rows share one table)."""
+    whole = [task * 10 for task in chunk]
+    return [("ok", (whole, k)) for k in range(len(chunk))]
+
+
+def store_shared(value: tuple[list[int], int]) -> executor.Shared:
+    whole, k = value
+    return executor.Shared(f"whole|{whole}", tuple(whole), k)
+
+
+def load_shared(value: tuple[tuple[int, ...], int]) -> tuple[list[int], int]:
+    whole, k = value
+    return list(whole), k
+
+
+def test_values_that_share_a_whole_keep_it_once_and_come_back_from_it(tmp_path: Path) -> None:
+    keys = [f"task|{i}" for i in range(40)]
+    cache = executor.CaptureCache(tmp_path)
+    runner = executor.PhaseRunner(executor.InProcessMapper(), cache, 1)
+
+    def run() -> list[int]:
+        found = runner.stream(
+            keys, lambda i: i, shared_chunk, lambda i, failure: AssertionError(failure),
+            store=store_shared, load=load_shared, load_whole=tuple,
+        )  # fmt: skip
+        return [whole[k] for whole, k in found]
+
+    assert run() == [i * 10 for i in range(40)]
+    stored = dict(cache.db.execute("SELECT key, value FROM entry"))
+    wholes = [key for key in stored if key.startswith("whole|")]
+    assert len(wholes) == len(chunked(keys, 1)) < len(keys)  # one whole per chunk
+    parts = cache.get_many(keys)
+    assert all(isinstance(part, executor.SharedPart) for part in parts.values())
+    assert run() == [i * 10 for i in range(40)]  # all cached: read from the wholes
+    with cache.db:  # a whole damaged: its parts are made again, and the build says so
+        cache.db.execute("UPDATE entry SET value = ? WHERE key = ?", (b"\x01bad", wholes[0]))
+    assert run() == [i * 10 for i in range(40)]
+    assert cache.unreadable == {wholes[0]}
+    cache.close()
+
+
+def test_the_shared_wholes_used_last_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executor._Reader, "KEEP", 2)
+    cache = executor.CaptureCache(tmp_path)
+    order = "ABACAB"  # the whole of each task's part, as an older build's chunks interleave
+    keys = [f"task|{n}" for n in range(len(order))]
+    cache.put_many([(f"whole|{name}", (name * 3,)) for name in "ABC"])
+    cache.put_many(
+        (key, executor.SharedPart(f"whole|{name}", n % 3))
+        for n, (key, name) in enumerate(zip(keys, order, strict=True))
+    )
+    read: list[str] = []
+    get_many = executor.CaptureCache.get_many
+
+    def recording(self: executor.CaptureCache, wanted: list[str]) -> dict[str, object]:
+        read.extend(key for key in wanted if key.startswith("whole|"))
+        return get_many(self, wanted)
+
+    monkeypatch.setattr(executor.CaptureCache, "get_many", recording)
+    runner = executor.PhaseRunner(executor.InProcessMapper(), cache, 1)
+    found = runner.stream(
+        keys, lambda i: i, refuse_to_store, lambda i, failure: AssertionError(failure),
+        load=lambda value: value[0][value[1]], load_whole=lambda whole: whole[0],
+    )  # fmt: skip
+    assert "".join(found) == order
+    # A, B, A (kept), C (B goes: A was used since), A (kept), B (read again)
+    assert read == ["whole|A", "whole|B", "whole|C", "whole|B"]
+    cache.close()

@@ -107,3 +107,26 @@ def test_an_incremental_build_is_byte_identical_to_an_uncached_one(
     build(raw, tmp_path / "scratch", registry_path=registry)
     assert tree_hashes(tmp_path / "cached") == tree_hashes(tmp_path / "scratch")
     assert tree_hashes(tmp_path / "cached") != tree_hashes(tmp_path / "v1")
+
+
+def test_a_rebuild_reads_no_scan_of_a_source_whose_captures_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    add_stories(tmp_path, (0, 1, 2, 3))
+    first = extract_captures(raw, load_captures(raw), cache_dir=cache)
+    new = add_stories(tmp_path, (4,), source="newcomer.example")
+    read: list[str] = []
+    get_many = executor.CaptureCache.get_many
+
+    def recording(self: executor.CaptureCache, keys: list[str]) -> dict[str, object]:
+        read.extend(keys)
+        return get_many(self, keys)
+
+    monkeypatch.setattr(executor.CaptureCache, "get_many", recording)
+    again = extract_captures(raw, load_captures(raw), cache_dir=cache)
+    scans = [key for key in read if key.startswith("scan|")]
+    assert scans == []  # the old sources' values stood for their scans; the new one's were made
+    assert sum(key.startswith("source-scan|") for key in read) == 3  # origin and two mirrors
+    assert set(again[0]) == set(first[0]) | new
+    assert again == extract_captures(raw, load_captures(raw))  # no cache: the same results

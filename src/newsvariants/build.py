@@ -38,11 +38,19 @@ from newsvariants.cluster import Fingerprint, bodies_of, cluster_bodies, fingerp
 from newsvariants.columns import Member, VariantTable, decode, text_digest
 from newsvariants.errors import NewsVariantsError, StageError, unusable_folder
 from newsvariants.executor import WORKER_MODULES as executor_modules
-from newsvariants.executor import release_free_memory
+from newsvariants.executor import Shared, release_free_memory
 from newsvariants.extract import EXTRACTOR_VERSION, extract_capture
 from newsvariants.ingest import load_captures
 from newsvariants.label import LABEL_RULE_VERSION, document_relation, relation_of, unit_scores
-from newsvariants.pairs import LABELS, LocalPairs, SplitPairs, SplitTexts, local_pairs
+from newsvariants.pairs import (
+    LABELS,
+    PAIR_DTYPE,
+    POSITIVE_DTYPE,
+    LocalPairs,
+    SplitPairs,
+    SplitTexts,
+    local_pairs,
+)
 from newsvariants.records import (
     Alignment,
     AlignmentUnit,
@@ -200,7 +208,7 @@ def extract_table(
 
     # the name keys the cache: a schema change must not read rows cached under another schema
     name = f"variant-row-{_schema_tag('variant')}"
-    finish = Finish(name, variant_rows, VariantRow.to_cache, VariantRow.from_cache)
+    finish = Finish(name, variant_rows, VariantRow.to_cache, VariantRow.from_cache, _variant_batch)
     # extract_capture is looked up when the stage runs (tests replace it)
     found = iter_extractions(
         runner, raw, list(captures), progress, extract_capture, quarantined, finish
@@ -217,21 +225,30 @@ def extract_table(
 @dataclass(frozen=True)
 class VariantRow:
     """One capture's extraction as its `variants` row (story ID blank): row `index` of `rows`, a
-    table that the captures of one worker's chunk share (so they travel as one table; a cached
-    row is a record batch of its own), and the digest of its paragraph texts."""
+    table that the captures of one worker's chunk share (so they travel as one table, and the
+    cache keeps that table once: `to_cache`), and the digest of its paragraph texts."""
 
     rows: pa.Table | pa.RecordBatch
     index: int
     digest: str
 
-    def to_cache(self) -> tuple[bytes, str]:
-        """Its own row as an Arrow IPC message (as `Aligned.to_cache` keeps its rows)."""
-        return _batch_bytes(self.rows.slice(self.index, 1)), self.digest
+    def to_cache(self) -> Shared:
+        """Its chunk's table, kept once (an Arrow IPC message, `shared_rows`), and its place in
+        it. Kept a row at a time, reading the rows back cost ~40 us each (a message read, then
+        10k one-row batches put together), ~0.4 s of a 10k-capture rebuild."""
+        key, data = shared_rows("variant", self.rows)
+        return Shared(key, data, (self.index, self.digest))
 
     @classmethod
-    def from_cache(cls, value: tuple[bytes, str]) -> VariantRow:
-        data, digest = value
-        return cls(_from_batch_bytes(data, "variant"), 0, digest)
+    def from_cache(cls, value: tuple[pa.RecordBatch, tuple[int, str]]) -> VariantRow:
+        rows, (index, digest) = value
+        if not (isinstance(rows, pa.RecordBatch) and 0 <= index < rows.num_rows):
+            raise ValueError(f"not a cached variant row: {index!r} of {type(rows).__name__}")
+        return cls(rows, index, str(digest))
+
+
+def _variant_batch(data: bytes) -> pa.RecordBatch:
+    return _from_batch_bytes(data, "variant")
 
 
 def _row_runs(rows: list[VariantRow]) -> list[pa.Table | pa.RecordBatch]:
@@ -272,6 +289,24 @@ def _batch_bytes(rows: pa.Table | pa.RecordBatch) -> bytes:
 
 def _from_batch_bytes(data: bytes, kind: str) -> pa.RecordBatch:
     return pa.ipc.read_record_batch(pa.py_buffer(data), arrow_types(kind))
+
+
+# The table `shared_rows` encoded last, with its key and bytes: the rows of one chunk are stored
+# one after the other, and each asks for their table's.
+_LAST_SHARED: list[tuple[pa.Table | pa.RecordBatch, str, bytes]] = []
+
+
+def shared_rows(kind: str, rows: pa.Table | pa.RecordBatch) -> tuple[str, bytes]:
+    """The cache key and IPC bytes (`_batch_bytes`) of a table of `kind` rows that several
+    cached values share. The key names the bytes (their digest) and the schema they are read
+    with. Made once per table (the last one is remembered, and holds its table, so an `is`
+    match is that table)."""
+    if not (_LAST_SHARED and _LAST_SHARED[0][0] is rows):
+        data = _batch_bytes(rows)
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        _LAST_SHARED[:] = [(rows, f"rows|{kind}-{_schema_tag(kind)}|{digest}", data)]
+    _, key, data = _LAST_SHARED[0]
+    return key, data
 
 
 @cache
@@ -530,16 +565,34 @@ class Aligned:
     def units(self) -> pa.Table:
         return self.rows.slice(self.start, self.count)
 
-    def to_cache(self) -> tuple[bytes, str | None, LocalPairs]:
-        """What the cache keeps: its own rows as an Arrow IPC message (a pickled slice would carry
-        the whole chunk's buffers), read back with the kind's schema (`_batch_bytes`)."""
-        return _batch_bytes(self.units()), self.doc_relation, self.pairs
+    def to_cache(self) -> Shared:
+        """What the cache keeps: its chunk's rows once (an Arrow IPC message, `shared_rows`) and
+        its place in them, with its document relation and pairs (their arrays as bytes: a
+        pickled structured array cost ~8 us to load back, two of them per variant)."""
+        key, data = shared_rows("alignment", self.rows)
+        local = self.pairs
+        if local.pairs.dtype != PAIR_DTYPE or local.positives.dtype != POSITIVE_DTYPE:
+            raise ValueError("local pairs of another layout than pairs.py's dtypes")
+        arrays = (local.pairs.tobytes(), local.positives.tobytes(), local.prefixes)
+        return Shared(key, data, (self.start, self.count, self.doc_relation, *arrays))
 
     @classmethod
-    def from_cache(cls, value: tuple[bytes, str | None, LocalPairs]) -> Aligned:
-        data, doc, pairs = value
-        rows = pa.Table.from_batches([_from_batch_bytes(data, "alignment")])
-        return cls(rows, 0, rows.num_rows, doc, pairs)
+    def from_cache(
+        cls, value: tuple[pa.Table, tuple[int, int, str | None, bytes, bytes, tuple[str, ...]]]
+    ) -> Aligned:
+        rows, (start, count, doc, pairs, positives, prefixes) = value
+        if not (isinstance(rows, pa.Table) and 0 <= start <= start + count <= rows.num_rows):
+            raise ValueError(f"not a cached alignment: rows {start}+{count!r}")
+        if not (isinstance(prefixes, tuple) and all(isinstance(p, str) for p in prefixes)):
+            raise ValueError("not a cached alignment's pair prefixes")
+        local = LocalPairs(
+            np.frombuffer(pairs, PAIR_DTYPE), np.frombuffer(positives, POSITIVE_DTYPE), prefixes
+        )
+        return cls(rows, start, count, doc, local)
+
+
+def _alignment_table(data: bytes) -> pa.Table:
+    return pa.Table.from_batches([_from_batch_bytes(data, "alignment")])
 
 
 def align_chunk(chunk: list[AlignTask]) -> list[tuple[str, Any]]:
@@ -739,7 +792,7 @@ def _assemble_split(
     keep_records: bool,
     records: CorpusRecords,
 ) -> None:
-    from newsvariants.executor import code_fingerprint
+    from newsvariants.executor import CACHE_FORMAT, code_fingerprint
 
     assert table.table is not None
     rows = [row for s in stories for row in s.rows]
@@ -761,7 +814,9 @@ def _assemble_split(
     tasks = [(n, s.pivot, row) for n, s in enumerate(stories) for row in s.rows if row != s.pivot]
     # the schema's digest too: rows are cached as bare IPC messages, read with today's schema
     code = code_fingerprint(
-        _ALIGN_MODULES, _ALIGN_LIBRARIES, f"{RULE_VERSION}|{_schema_tag('alignment')}"
+        _ALIGN_MODULES,
+        _ALIGN_LIBRARIES,
+        f"{CACHE_FORMAT}|{RULE_VERSION}|{_schema_tag('alignment')}",
     )
     vid = [variant_id_of(table.capture_ids[row]) for row in rows]
     keys = [
@@ -799,6 +854,7 @@ def _assemble_split(
             groups=[n for n, _, _ in tasks],
             store=Aligned.to_cache,
             load=Aligned.from_cache,
+            load_whole=_alignment_table,
         )
         for i, ((n, pivot, other), aligned) in enumerate(zip(tasks, found, strict=True)):
             story_id = stories[n].record.story_id

@@ -450,9 +450,13 @@ def unrecorded_capture_files(raw: Path, captures: Iterable[Capture]) -> list[str
     root = raw / "captures"
     recorded = {c.path for c in captures}
     found = []
+    # Paths as strings: os.walk's folders all start with `root` as given, so the relative path
+    # is a slice (pathlib's join and relative_to cost ~25 us a file, ~0.25 s at 10k captures).
+    prefix = len(str(root))
     for folder, _, names in os.walk(root):
+        inner = "captures" + folder[prefix:].replace(os.sep, "/") + "/"
         for name in names:
-            path = (Path(folder) / name).relative_to(raw).as_posix()
+            path = inner + name
             if not name.startswith(".tmp-") and path not in recorded:
                 found.append(path)
     return sorted(found)
