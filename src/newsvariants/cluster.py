@@ -431,26 +431,6 @@ def _verified(
     return pairs[order, 0], pairs[order, 1], score[order]
 
 
-class _UnionFind:
-    def __init__(self, items: Sequence[str]) -> None:
-        self.parent = {i: i for i in items}
-        self.members = {i: [i] for i in items}
-
-    def find(self, x: str) -> str:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        keep, drop = (ra, rb) if ra < rb else (rb, ra)
-        self.parent[drop] = keep
-        self.members[keep].extend(self.members.pop(drop))
-
-
 def _sample(members: list[Any]) -> list[Any]:
     """Up to LINK_SAMPLE members spread over the group (sorted IDs, so deterministic)."""
     ordered = sorted(members)
@@ -460,41 +440,17 @@ def _sample(members: list[Any]) -> list[Any]:
     return [ordered[int(k * step)] for k in range(LINK_SAMPLE)]
 
 
-def group_link(
-    a: list[str],
-    b: list[str],
-    body: Mapping[str, np.ndarray],
-    contained: set[tuple[str, str]] | None = None,
-) -> float:
-    """Share of member pairs across two groups (deterministic samples of each) whose containment
-    reaches MIN_CONTAINMENT: the groups merge only if most of those pairs would be edges too.
-    `contained`: pairs (lower ID first) already known to reach it (the verified edges: most
-    sampled pairs are edges, so only the others are measured).
-
-    (A mean containment was measured too: it lets a short excerpt made of the quote two sibling
-    articles share bridge them; the share of agreeing pairs does not.)"""
-    known = contained or set()
-    pairs = [(x, y) for x in _sample(a) for y in _sample(b)]
-    agree = sum(
-        (min(x, y), max(x, y)) in known or containment(body[x], body[y]) >= MIN_CONTAINMENT
-        for x, y in pairs
-    )
-    return agree / len(pairs)
-
-
 def link(
     ids: Sequence[str], edges: Sequence[Edge], body: Mapping[str, np.ndarray]
 ) -> list[list[str]]:
-    uf = _UnionFind(sorted(ids))
-    # An edge's score is its containment, and every edge reaches MIN_CONTAINMENT.
-    contained = {(min(e.a, e.b), max(e.a, e.b)) for e in edges}
-    for edge in edges:
-        ra, rb = uf.find(edge.a), uf.find(edge.b)
-        if ra == rb:
-            continue
-        if group_link(uf.members[ra], uf.members[rb], body, contained) >= MIN_GROUP_LINK:
-            uf.union(ra, rb)
-    return sorted(sorted(m) for m in uf.members.values())
+    """Groups of IDs from verified edges (strongest first): `link_ranks` on the IDs' places in
+    sorted order (an ID given twice is one variant)."""
+    ordered = sorted(set(ids))
+    place = {variant_id: i for i, variant_id in enumerate(ordered)}
+    first = np.array([place[e.a] for e in edges], dtype=np.int64)
+    second = np.array([place[e.b] for e in edges], dtype=np.int64)
+    groups = link_ranks(len(ordered), first, second, [body[i] for i in ordered])
+    return [[ordered[r] for r in group] for group in groups]
 
 
 def cluster_variants(items: Sequence[ClusterInput], engine: Any = None) -> list[list[str]]:
@@ -521,12 +477,12 @@ def cluster_bodies(bodies: Bodies, engine: Any = None) -> list[list[str]]:
 def link_ranks(
     count: int, first: np.ndarray, second: np.ndarray, body: Sequence[np.ndarray]
 ) -> list[list[int]]:
-    """`link` on variants named by their place in ID order (0..count-1, `body` in that order)
-    and edges given as two arrays, strongest first: the same groups, as places. Integers and
-    lists instead of IDs, dicts and Edge records: at 10k captures `link` and making its 47k
-    edges took ~0.25 s of the cluster stage's ~1.3 s. Order is kept: ID order is place order,
-    so every comparison (the union's root, the samples, the output's sorting) comes out the
-    same."""
+    """Groups of variants named by their place in ID order (0..count-1, `body` in that order),
+    from verified edges given as two arrays, strongest first: each edge joins its two groups
+    when `_group_link_ranks` reaches MIN_GROUP_LINK; a group's root is its first place.
+    Integers and lists instead of IDs, dicts and Edge records: at 10k captures, linking with
+    those and making the 47k edges took ~0.25 s of the cluster stage's ~1.3 s. ID order is
+    place order, so the groups are those IDs would give (`link`)."""
     parent = list(range(count))
     members = {i: [i] for i in range(count)}
 
@@ -552,7 +508,13 @@ def link_ranks(
 def _group_link_ranks(
     a: list[int], b: list[int], body: Sequence[np.ndarray], contained: set[int], count: int
 ) -> float:
-    """`group_link` on places (`link_ranks`): pairs are known edges by their code."""
+    """Share of member pairs across two groups (deterministic samples of each, `_sample`) whose
+    containment reaches MIN_CONTAINMENT: the groups merge only if most of those pairs would be
+    edges too. `contained`: the codes (lower place * count + higher) of the pairs known to reach
+    it (the verified edges: most sampled pairs are edges, so only the others are measured).
+
+    (A mean containment was measured too: it lets a short excerpt made of the quote two sibling
+    articles share bridge them; the share of agreeing pairs does not.)"""
     pairs = [(x, y) for x in _sample(a) for y in _sample(b)]
     agree = sum(
         min(x, y) * count + max(x, y) in contained
