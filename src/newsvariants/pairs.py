@@ -35,7 +35,9 @@ its rows are written (`SplitTexts.table`), a row group at a time.
 The nearest_other candidate search, the bulk of `finish`, is independent per query: given the
 split's fitted pool (its postings), ranges of queries go to the runner's workers (`finish`'s
 `mapper`, the same engine as the alignment) and their candidates are merged in query order, so
-the pairs do not depend on the number of workers or on which worker finishes first.
+the pairs do not depend on the number of workers or on which worker finishes first. When the
+pool's workers are up, a large split's document search goes whole to one of them while the driver
+searches the paragraphs (`SplitPairs.finish`); which process searches never changes a result.
 """
 
 from __future__ import annotations
@@ -417,12 +419,21 @@ class SplitPairs:
         document_pool = order[counts[order] > 0]
         pools = [side(PARAGRAPH, 0) + paragraph_pool, side(DOCUMENT, 0) + document_pool]
         asked = [np.flatnonzero(positives["granularity"] == g) for g in range(len(GRANULARITIES))]
-        # The documents' search is started first: on a worker, it runs while this process
-        # searches the paragraphs (`_nearest_search`).
-        near = [
-            _nearest_search(texts, positives["a"][asked[g]], pools[g], mapper, workers, g == 1)
-            for g in (1, 0)
-        ][::-1]
+        queries = [positives["a"][which] for which in asked]
+        # The documents' search goes whole to a worker, started first, when the pool is up and
+        # the split large enough; this process searches the paragraphs meanwhile, their
+        # candidate search included: shipping the postings to the pool's other worker cost
+        # more than that search (10k captures: 0.3-0.8 s of waiting, 0.2 s searched here).
+        offload = (
+            mapper is not None
+            and workers > 1
+            and mapper.running
+            and len(queries[1]) > 0
+            and len(pools[1]) >= OFFLOAD_TEXTS
+        )
+        documents = _nearest_search(texts, queries[1], pools[1], mapper, workers, offload)
+        paragraph_mapper = None if offload else mapper
+        near = [_nearest_search(texts, queries[0], pools[0], paragraph_mapper, workers), documents]
         for granularity, which in enumerate(asked):
             found.append(
                 _other_negatives(
@@ -452,12 +463,12 @@ def _nearest_search(
     pool: np.ndarray,
     mapper: Any,
     workers: int,
-    offload: bool,
+    offload: bool = False,
 ) -> Callable[[], np.ndarray]:
     """`nearest` of the `queries` in the `pool` (side codes), as a call that returns it. With
-    `offload`, when the pool's workers are up and the pool has OFFLOAD_TEXTS texts or more, the
-    whole search starts now on one worker (`_nearest_on_worker`) and the call waits for it;
-    otherwise it runs when called, here (its candidate search on `mapper`)."""
+    `offload`, the whole search starts now on one of the mapper's workers
+    (`_nearest_on_worker`) and the call waits for it; otherwise it runs when called, here (its
+    candidate search on `mapper`, if any)."""
     if not len(queries) or not len(pool):
         return lambda: np.full(len(queries), -1, dtype=np.int64)
 
@@ -469,8 +480,7 @@ def _nearest_search(
             _stories_of(texts, pool),
         )
 
-    parallel = mapper is not None and workers > 1 and mapper.running
-    if offload and parallel and len(pool) >= OFFLOAD_TEXTS:
+    if offload:
         return _nearest_on_worker(*arguments(), mapper)
     return lambda: nearest(*arguments(), mapper, workers)
 
@@ -747,9 +757,10 @@ def _top_terms(matrix: Any, keep: int) -> Any:
     """The matrix with only each row's `keep` largest weights (ties: the lower term index).
 
     A row of at most `keep` entries keeps them all; a row of up to `_SORTED_ROW_LARGEST` entries
-    (a query's terms) is ordered by one sort of all such rows; a longer row (a common term's
-    postings: most of the entries at 100k captures) gets its `keep`-th largest weight from a
-    partition, linear in its length, instead of a place in that sort."""
+    (a query's terms) gets its `keep` best from one partition of all such rows laid out as a grid
+    (`_best_of_rows`; a three-key sort of their entries took ~4x longer); a longer row (a
+    common term's postings: most of the entries at 100k captures) gets its `keep`-th largest
+    weight from a partition of its own, linear in its length, not a grid row that wide."""
     from scipy.sparse import csr_matrix
 
     lengths = np.diff(matrix.indptr)
@@ -758,9 +769,10 @@ def _top_terms(matrix: Any, keep: int) -> Any:
     sorted_rows = (lengths[rows] > keep) & (lengths[rows] <= _SORTED_ROW_LARGEST)
     if sorted_rows.any():
         entries = np.flatnonzero(sorted_rows)
-        order = entries[np.lexsort((matrix.indices[entries], -matrix.data[entries], rows[entries]))]
-        rank = np.arange(len(order)) - np.searchsorted(rows[order], rows[order], side="left")
-        kept[order[rank < keep]] = True
+        owner = rows[entries]  # renumbered from 0: a row of `_best_of_rows`'s grid each
+        local = np.cumsum(np.r_[False, owner[1:] != owner[:-1]])
+        best = _best_of_rows(local, matrix.indices[entries], matrix.data[entries], keep)
+        kept[entries[best]] = True
     for row in np.flatnonzero(lengths > _SORTED_ROW_LARGEST).tolist():
         start, stop = int(matrix.indptr[row]), int(matrix.indptr[row + 1])
         kept[start:stop] = _top_of_row(matrix.data[start:stop], matrix.indices[start:stop], keep)
