@@ -288,6 +288,50 @@ def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(
     assert tree_hashes(tmp_path / "two") == tree_hashes(corpus)
 
 
+def test_a_build_whose_document_search_runs_on_a_worker_is_byte_identical(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split's document search sent whole to a pool worker, while the driver searches the
+    paragraphs: the corpus of the sequential build, byte for byte. (The seeds are too few for
+    the extraction to start the pool: the first split's paragraph search starts it, so the
+    documents of the two later splits go to its workers.)"""
+    from newsvariants import pairs
+    from newsvariants.build import build
+
+    from .test_executor import tree_hashes
+
+    sent: list[int] = []
+    real = pairs._nearest_on_worker
+
+    def counting(queries, *args):  # type: ignore[no-untyped-def]
+        sent.append(len(queries))
+        return real(queries, *args)
+
+    monkeypatch.setattr(pairs, "OFFLOAD_TEXTS", 1)
+    monkeypatch.setattr(pairs, "PARALLEL_QUERIES", 1)
+    monkeypatch.setattr(pairs, "COLD_PARALLEL_QUERIES", 1)
+    monkeypatch.setattr(pairs, "_nearest_on_worker", counting)
+    build(corpus.parent / "raw", tmp_path / "two", workers=2)
+    assert len(sent) == 2 and min(sent) > 0
+    assert tree_hashes(tmp_path / "two") == tree_hashes(corpus)
+
+
+def test_sides_are_described_as_python_prints_them() -> None:
+    """The hashed description of a side (pair IDs, random_other's order), made by Arrow kernels:
+    what f"{variant_id}\x1f{tuple(paragraphs)}" gives, for one paragraph, several and none."""
+    texts = _split_texts(["a", "b", "c", "d", "e"], [0, 1, 1, 5], [0, 1, 2])
+    codes = np.array(
+        [pairs.side(pairs.PARAGRAPH, 0), pairs.side(pairs.PARAGRAPH, 3)]
+        + [pairs.side(pairs.DOCUMENT, v) for v in (0, 1, 2)]
+    )
+    expected = [
+        f"v{v}\x1f{tuple(ps)}"
+        for v, ps in [(0, [0]), (2, [2]), (0, [0]), (1, []), (2, [0, 1, 2, 3])]
+    ]
+    assert texts.describe(codes).to_pylist() == expected
+    assert expected[3].endswith("()") and expected[0].endswith("(0,)")
+
+
 @pytest.mark.parametrize("keep", [1, 8, 48])
 def test_top_terms_keeps_each_rows_largest_weights_lower_index_on_ties(keep: int) -> None:
     """Short rows, rows ordered by the sort and rows longer than `_SORTED_ROW_LARGEST` (by

@@ -124,6 +124,26 @@ def test_coverage_reports_the_first_character_in_no_span_or_in_several() -> None
         assert found == _coverage_by_character(text, spans), (text, spans)
 
 
+def test_coverage_of_spans_that_tile_the_text_is_checked_in_its_gaps() -> None:
+    """Disjoint spans (a well-formed variant's, checked through their gaps alone), some dropped,
+    some shifted onto their neighbour: the character-by-character rule's report."""
+    import random
+
+    draw = random.Random(7)
+    alphabet = "ab \n\u00a0\u3000."
+    for _ in range(3000):
+        text = "".join(draw.choice(alphabet) for _ in range(draw.randint(0, 40)))
+        cuts = sorted(draw.sample(range(len(text) + 1), min(len(text) + 1, draw.randint(0, 8))))
+        spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if draw.random() < 0.8]
+        if spans and draw.random() < 0.2:  # one span reaching into the next: an overlap
+            start, end = spans[0]
+            spans[0] = (start, end + draw.randint(1, 3))
+        draw.shuffle(spans)
+        found: list[str] = []
+        _check_coverage("v", text, spans, found)
+        assert found == _coverage_by_character(text, spans), (text, spans)
+
+
 def test_offsets_must_slice_the_paragraph_out_of_the_capture() -> None:
     text = "Menu\nThe body sentence."
     variant = _variant(text, 5, len(text))

@@ -35,13 +35,15 @@ its rows are written (`SplitTexts.table`), a row group at a time.
 The nearest_other candidate search, the bulk of `finish`, is independent per query: given the
 split's fitted pool (its postings), ranges of queries go to the runner's workers (`finish`'s
 `mapper`, the same engine as the alignment) and their candidates are merged in query order, so
-the pairs do not depend on the number of workers or on which worker finishes first.
+the pairs do not depend on the number of workers or on which worker finishes first. When the
+pool's workers are up, a large split's document search goes whole to one of them while the driver
+searches the paragraphs (`SplitPairs.finish`); which process searches never changes a result.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -80,6 +82,10 @@ RESCORE_BLOCK = 1 << 18
 # must be long enough to pay for that: 45k queries on two workers, so COLD_PARALLEL_QUERIES.
 PARALLEL_QUERIES = 2048
 COLD_PARALLEL_QUERIES = 50_000
+# A split's document search goes whole to a running pool's worker from this many documents: the
+# driver searches the paragraphs meanwhile (at 10k captures the train split's 8k documents take
+# ~0.6 s, its paragraphs ~1 s). Below, the task's round trip is not worth it.
+OFFLOAD_TEXTS = 2048
 
 # Side codes: kind << SIDE_SHIFT | index. Split-wide, the index is an alignment row (UNIT_A,
 # UNIT_B: its pivot or variant side), a paragraph of the split's variants in table order
@@ -303,13 +309,20 @@ class SplitTexts:
     def text_of(self, codes: np.ndarray) -> pa.Array:
         return self.join(*self.sides(codes))
 
-    def describe(self, codes: np.ndarray) -> list[tuple[str, tuple[int, ...]]]:
-        """(variant ID, paragraphs) of each side, as pair IDs hash them."""
+    def describe(self, codes: np.ndarray) -> pa.Array:
+        """f"{variant ID}\x1f{paragraphs}" of each side, the paragraphs as Python prints their
+        tuple ("(3,)", "(0, 1)"): a side as pair IDs hash it. Built by Arrow kernels: as Python
+        tuples and f-strings, a 10k-capture build spent ~0.4 s on the sides it hashed."""
         variant, offsets, values = self.sides(codes)
-        ids = pc.take(self.variant_ids, pa.array(variant)).to_pylist()
-        flat = values.tolist()
-        bounds = offsets.tolist()
-        return [(ids[k], tuple(flat[bounds[k] : bounds[k + 1]])) for k in range(len(ids))]
+        numbers = pa.array(values, pa.int64()).cast(pa.string())
+        inner = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), numbers), ", "
+        )
+        close = pa.array(np.where(np.diff(offsets) == 1, ",)", ")"), pa.string())
+        tuples = pc.binary_join_element_wise("(", inner, close, "")
+        return pc.binary_join_element_wise(
+            pc.take(self.variant_ids, pa.array(variant)), tuples, "\x1f"
+        )
 
     def table(self, pairs: np.ndarray, schema: pa.Schema, label_ids: Sequence[int]) -> pa.Table:
         """Rows of the `pairs` config (with `schema`) for `pairs` (PAIR_DTYPE, split-wide sides);
@@ -404,20 +417,32 @@ class SplitPairs:
         counts = np.diff(texts.first)
         paragraph_pool = _gather(np.arange(int(texts.first[-1])), texts.first[order], counts[order])
         document_pool = order[counts[order] > 0]
-        for granularity, kind, pool in (
-            (0, PARAGRAPH, paragraph_pool),
-            (1, DOCUMENT, document_pool),
-        ):
-            which = np.flatnonzero(positives["granularity"] == granularity)
+        pools = [side(PARAGRAPH, 0) + paragraph_pool, side(DOCUMENT, 0) + document_pool]
+        asked = [np.flatnonzero(positives["granularity"] == g) for g in range(len(GRANULARITIES))]
+        queries = [positives["a"][which] for which in asked]
+        # The documents' search goes whole to a worker, started first, when the pool is up and
+        # the split large enough; this process searches the paragraphs meanwhile, their
+        # candidate search included: shipping the postings to the pool's other worker cost
+        # more than that search (10k captures: 0.3-0.8 s of waiting, 0.2 s searched here).
+        offload = (
+            mapper is not None
+            and workers > 1
+            and mapper.running
+            and len(queries[1]) > 0
+            and len(pools[1]) >= OFFLOAD_TEXTS
+        )
+        documents = _nearest_search(texts, queries[1], pools[1], mapper, workers, offload)
+        paragraph_mapper = None if offload else mapper
+        near = [_nearest_search(texts, queries[0], pools[0], paragraph_mapper, workers), documents]
+        for granularity, which in enumerate(asked):
             found.append(
                 _other_negatives(
                     texts,
                     positives[which],
                     [self.prefixes[i] for i in which.tolist()],
                     granularity,
-                    side(kind, 0) + pool.astype(np.int64),
-                    mapper,
-                    workers,
+                    pools[granularity],
+                    near[granularity],
                 )
             )
         pairs = np.concatenate(found) if found else np.zeros(0, PAIR_DTYPE)
@@ -426,44 +451,107 @@ class SplitPairs:
         return _distinct_negatives(pairs[first], texts)
 
 
+def _stories_of(texts: SplitTexts, codes: np.ndarray) -> np.ndarray:
+    """The story code of each side."""
+    variant, _, _ = texts.sides(codes)
+    return texts.story_code[variant]
+
+
+def _nearest_search(
+    texts: SplitTexts,
+    queries: np.ndarray,
+    pool: np.ndarray,
+    mapper: Any,
+    workers: int,
+    offload: bool = False,
+) -> Callable[[], np.ndarray]:
+    """`nearest` of the `queries` in the `pool` (side codes), as a call that returns it. With
+    `offload`, the whole search starts now on one of the mapper's workers
+    (`_nearest_on_worker`) and the call waits for it; otherwise it runs when called, here (its
+    candidate search on `mapper`, if any)."""
+    if not len(queries) or not len(pool):
+        return lambda: np.full(len(queries), -1, dtype=np.int64)
+
+    def arguments() -> tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]:
+        return (
+            texts.text_of(queries),
+            _stories_of(texts, queries),
+            texts.text_of(pool),
+            _stories_of(texts, pool),
+        )
+
+    if offload:
+        return _nearest_on_worker(*arguments(), mapper)
+    return lambda: nearest(*arguments(), mapper, workers)
+
+
+def _nearest_on_worker(
+    queries: pa.Array,
+    query_story: np.ndarray,
+    pool: pa.Array,
+    pool_story: np.ndarray,
+    mapper: Any,
+) -> Callable[[], np.ndarray]:
+    """`nearest` as one task on `mapper`, started now; the returned call waits for its result.
+    The task carries each distinct (text, story) of the pool and of the queries once (`nearest`
+    scores only those): ~2 MB for the ~1.2k distinct queries and ~8k documents of a
+    10k-capture train split, whose search takes ~0.6 s."""
+    entries, _ = distinct_first(pool, pool_story)
+    asked, which = distinct_first(queries, query_story)
+    task = (
+        pc.take(queries, pa.array(asked)),
+        query_story[asked],
+        pc.take(pool, pa.array(entries)),
+        pool_story[entries],
+    )
+    # A generator, not a list: PoolMapper runs short sequences in-process.
+    results = mapper.map(nearest_tasks, ([task] for _ in range(1)))
+
+    def result() -> np.ndarray:
+        best = next(results)[0]  # an index among the distinct entries, or -1
+        return np.where(best >= 0, entries[np.maximum(best, 0)], -1)[which]
+
+    return result
+
+
+def nearest_tasks(chunk: list[tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]]) -> list[Any]:
+    """Worker side of `_nearest_on_worker` (module level: pickled to the pool)."""
+    return [nearest(*task) for task in chunk]
+
+
 def _other_negatives(
     texts: SplitTexts,
     positives: np.ndarray,
     prefixes: list[str],
     granularity: int,
     pool: np.ndarray,
-    mapper: Any = None,
-    workers: int = 1,
+    search: Callable[[], np.ndarray],
 ) -> np.ndarray:
     """nearest_other and random_other negatives of one granularity's positives; `pool`: side
-    codes of every text of the split, in pool order (variants by ID, then paragraph order)."""
+    codes of every text of the split, in pool order (variants by ID, then paragraph order);
+    `search`: the nearest_other entry of each positive (`_nearest_search`)."""
     if len(positives) == 0 or len(pool) == 0:
         return np.zeros(0, PAIR_DTYPE)
-    pool_variant, _, _ = texts.sides(pool)
-    pool_story = texts.story_code[pool_variant]
-    query_variant, _, _ = texts.sides(positives["a"])
-    query_story = texts.story_code[query_variant]
-    near = nearest(
-        texts.text_of(positives["a"]), query_story, texts.text_of(pool), pool_story, mapper, workers
-    )
+    near = search()
+    pool_story = _stories_of(texts, pool)
+    query_story = _stories_of(texts, positives["a"])
     drawn = random_other(
         _order_keys(texts, pool), pool_story, positives["offset"], query_story, exclude=near
     )
     # Only the chosen entries are described (a whole 100k-capture pool as Python tuples: ~0.2 GB).
     chosen_entries = sorted_unique(np.concatenate([near[near >= 0], drawn[drawn >= 0]]))
-    described = dict(
-        zip(chosen_entries.tolist(), texts.describe(pool[chosen_entries]), strict=True)
-    )
+    described = texts.describe(pool[chosen_entries])
+    prefix_of = pa.array(prefixes, pa.string())
     found: list[np.ndarray] = []
     for kind, chosen in (("nearest_other", near), ("random_other", drawn)):
         queries = np.flatnonzero(chosen >= 0)
         entries = chosen[queries]
-        keys = (
-            _key(prefixes[k], *described[entry], kind)
-            for k, entry in zip(queries.tolist(), entries.tolist(), strict=True)
-        )
         rows = np.zeros(len(queries), dtype=PAIR_DTYPE)
-        rows["key"] = np.fromiter(keys, dtype=np.uint64, count=len(queries))
+        rows["key"] = _keys(
+            pc.take(prefix_of, pa.array(queries)),
+            pc.take(described, pa.array(np.searchsorted(chosen_entries, entries))),
+            kind,
+        )
         rows["granularity"], rows["label"], rows["relation"] = granularity, 1, -1
         rows["kind"] = _KIND[kind]
         rows["a"], rows["b"] = positives["a"][queries], pool[entries]
@@ -471,14 +559,29 @@ def _other_negatives(
     return np.concatenate(found)
 
 
+def _keys(prefixes: pa.Array, described: pa.Array, kind: str) -> np.ndarray:
+    """`_key` of each (a side's hashed prefix, the b side as `SplitTexts.describe` gives it)."""
+    texts = pc.binary_join_element_wise(prefixes, described, kind, "\x1f")
+    return _digest_heads(texts).astype(np.uint64)
+
+
+def _digest_heads(texts: pa.Array) -> np.ndarray:
+    """The first 8 bytes of the SHA-256 of each (UTF-8) text, as big-endian numbers."""
+    sha256 = hashlib.sha256
+    heads = b"".join([sha256(text).digest()[:8] for text in texts.cast(pa.binary()).to_pylist()])
+    return np.frombuffer(heads, dtype=">u8")
+
+
 def _order_keys(texts: SplitTexts, pool: np.ndarray, block: int = 1 << 16) -> list[bytes]:
-    """random_other's hashed order of the pool entries (SHA-256 digests), described a block at a
-    time."""
-    return [
-        _digest("order", vid, paragraphs)
-        for start in range(0, len(pool), block)
-        for vid, paragraphs in texts.describe(pool[start : start + block])
-    ]
+    """random_other's hashed order of the pool entries (SHA-256 digests of
+    `_digest("order", variant ID, paragraphs)`), described a block at a time."""
+    sha256 = hashlib.sha256
+    found: list[bytes] = []
+    for start in range(0, len(pool), block):
+        described = texts.describe(pool[start : start + block])
+        hashed = pc.binary_join_element_wise("order", described, "\x1f").cast(pa.binary())
+        found += [sha256(text).digest() for text in hashed.to_pylist()]
+    return found
 
 
 def random_other(
@@ -538,25 +641,27 @@ def _distinct_negatives(pairs: np.ndarray, texts: SplitTexts) -> np.ndarray:
     negative = pairs["label"] == 1
     one_a, one_b = _one_paragraph(texts, pairs["a"]), _one_paragraph(texts, pairs["b"])
     paragraph_index = np.arange(int(texts.first[-1]))
-    sides = _unordered_sides(pairs, one_a, one_b, paragraph_index)
-    _, first = np.unique(sides[negative], axis=0, return_index=True)
+    sides = _row_codes(_unordered_sides(pairs, one_a, one_b, paragraph_index))
+    _, first = np.unique(sides[negative], return_index=True)  # first occurrences: stable
     keep = ~negative
     keep[np.flatnonzero(negative)[first]] = True
     text_ids = pc.dictionary_encode(texts.texts).indices.to_numpy(zero_copy_only=False)
-    texts_of = _unordered_sides(pairs, one_a, one_b, text_ids.astype(np.int64))
-    keep &= ~(negative & _rows_in(texts_of, texts_of[~negative]))
+    texts_of = _row_codes(_unordered_sides(pairs, one_a, one_b, text_ids.astype(np.int64)))
+    keep &= ~(negative & np.isin(texts_of, texts_of[~negative]))
     return pairs[keep]
 
 
-def _rows_in(rows: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """For each row of `rows`, whether it is one of the rows of `among` (2-D int64 arrays)."""
-    if len(among) == 0:
-        return np.zeros(len(rows), dtype=bool)
-    as_void = np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))
-    return np.isin(
-        np.ascontiguousarray(rows).view(as_void).ravel(),
-        np.ascontiguousarray(among).view(as_void).ravel(),
-    )
+def _row_codes(rows: np.ndarray) -> np.ndarray:
+    """A number per row of a 2-D int64 array, equal for equal rows and only for them (the row's
+    rank among the distinct rows). One lexsort of the columns: numpy's unique(axis=0) and isin of
+    rows viewed as bytes sort them as void items, ~3x slower (0.13 s a call at 10k captures)."""
+    codes = np.zeros(len(rows), dtype=np.int64)
+    if len(rows) == 0:
+        return codes
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    codes[order] = np.cumsum(np.r_[False, (ordered[1:] != ordered[:-1]).any(axis=1)])
+    return codes
 
 
 def _one_paragraph(texts: SplitTexts, codes: np.ndarray) -> np.ndarray:
@@ -652,9 +757,10 @@ def _top_terms(matrix: Any, keep: int) -> Any:
     """The matrix with only each row's `keep` largest weights (ties: the lower term index).
 
     A row of at most `keep` entries keeps them all; a row of up to `_SORTED_ROW_LARGEST` entries
-    (a query's terms) is ordered by one sort of all such rows; a longer row (a common term's
-    postings: most of the entries at 100k captures) gets its `keep`-th largest weight from a
-    partition, linear in its length, instead of a place in that sort."""
+    (a query's terms) gets its `keep` best from one partition of all such rows laid out as a grid
+    (`_best_of_rows`; a three-key sort of their entries took ~4x longer); a longer row (a
+    common term's postings: most of the entries at 100k captures) gets its `keep`-th largest
+    weight from a partition of its own, linear in its length, not a grid row that wide."""
     from scipy.sparse import csr_matrix
 
     lengths = np.diff(matrix.indptr)
@@ -663,9 +769,10 @@ def _top_terms(matrix: Any, keep: int) -> Any:
     sorted_rows = (lengths[rows] > keep) & (lengths[rows] <= _SORTED_ROW_LARGEST)
     if sorted_rows.any():
         entries = np.flatnonzero(sorted_rows)
-        order = entries[np.lexsort((matrix.indices[entries], -matrix.data[entries], rows[entries]))]
-        rank = np.arange(len(order)) - np.searchsorted(rows[order], rows[order], side="left")
-        kept[order[rank < keep]] = True
+        owner = rows[entries]  # renumbered from 0: a row of `_best_of_rows`'s grid each
+        local = np.cumsum(np.r_[False, owner[1:] != owner[:-1]])
+        best = _best_of_rows(local, matrix.indices[entries], matrix.data[entries], keep)
+        kept[entries[best]] = True
     for row in np.flatnonzero(lengths > _SORTED_ROW_LARGEST).tolist():
         start, stop = int(matrix.indptr[row]), int(matrix.indptr[row + 1])
         kept[start:stop] = _top_of_row(matrix.data[start:stop], matrix.indices[start:stop], keep)
