@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -208,7 +208,8 @@ def extract_table(
 
     # the name keys the cache: a schema change must not read rows cached under another schema
     name = f"variant-row-{_schema_tag('variant')}"
-    finish = Finish(name, variant_rows, VariantRow.to_cache, VariantRow.from_cache, _variant_batch)
+    store = partial(VariantRow.to_cache, encode=SharedRows("variant"))
+    finish = Finish(name, variant_rows, store, VariantRow.from_cache, _variant_batch)
     # extract_capture is looked up when the stage runs (tests replace it)
     found = iter_extractions(
         runner, raw, list(captures), progress, extract_capture, quarantined, finish
@@ -232,11 +233,12 @@ class VariantRow:
     index: int
     digest: str
 
-    def to_cache(self) -> Shared:
-        """Its chunk's table, kept once (an Arrow IPC message, `shared_rows`), and its place in
-        it. Kept a row at a time, reading the rows back cost ~40 us each (a message read, then
-        10k one-row batches put together), ~0.4 s of a 10k-capture rebuild."""
-        key, data = shared_rows("variant", self.rows)
+    def to_cache(self, encode: SharedRows | None = None) -> Shared:
+        """Its chunk's table, kept once (an Arrow IPC message, `SharedRows`: the stage's
+        `encode`), and its place in it. Kept a row at a time, reading the rows back cost ~40 us
+        each (a message read, then 10k one-row batches put together), ~0.4 s of a 10k-capture
+        rebuild."""
+        key, data = (encode or SharedRows("variant"))(self.rows)
         return Shared(key, data, (self.index, self.digest))
 
     @classmethod
@@ -291,22 +293,23 @@ def _from_batch_bytes(data: bytes, kind: str) -> pa.RecordBatch:
     return pa.ipc.read_record_batch(pa.py_buffer(data), arrow_types(kind))
 
 
-# The table `shared_rows` encoded last, with its key and bytes: the rows of one chunk are stored
-# one after the other, and each asks for their table's.
-_LAST_SHARED: list[tuple[pa.Table | pa.RecordBatch, str, bytes]] = []
-
-
-def shared_rows(kind: str, rows: pa.Table | pa.RecordBatch) -> tuple[str, bytes]:
-    """The cache key and IPC bytes (`_batch_bytes`) of a table of `kind` rows that several
-    cached values share. The key names the bytes (their digest) and the schema they are read
-    with. Made once per table (the last one is remembered, and holds its table, so an `is`
+class SharedRows:
+    """The cache key and IPC bytes (`_batch_bytes`) of tables of `kind` rows that several cached
+    values share (a worker chunk's rows). The key names the bytes (their digest) and the schema
+    they are read with. One encoder a stage: a chunk's values are stored one after the other and
+    each asks for their table's, so the last table is encoded once (and held, so that an `is`
     match is that table)."""
-    if not (_LAST_SHARED and _LAST_SHARED[0][0] is rows):
-        data = _batch_bytes(rows)
-        digest = hashlib.sha256(data).hexdigest()[:32]
-        _LAST_SHARED[:] = [(rows, f"rows|{kind}-{_schema_tag(kind)}|{digest}", data)]
-    _, key, data = _LAST_SHARED[0]
-    return key, data
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.last: tuple[pa.Table | pa.RecordBatch, str, bytes] | None = None
+
+    def __call__(self, rows: pa.Table | pa.RecordBatch) -> tuple[str, bytes]:
+        if self.last is None or self.last[0] is not rows:
+            data = _batch_bytes(rows)
+            digest = hashlib.sha256(data).hexdigest()[:32]
+            self.last = (rows, f"rows|{self.kind}-{_schema_tag(self.kind)}|{digest}", data)
+        return self.last[1], self.last[2]
 
 
 @cache
@@ -565,11 +568,11 @@ class Aligned:
     def units(self) -> pa.Table:
         return self.rows.slice(self.start, self.count)
 
-    def to_cache(self) -> Shared:
-        """What the cache keeps: its chunk's rows once (an Arrow IPC message, `shared_rows`) and
-        its place in them, with its document relation and pairs (their arrays as bytes: a
-        pickled structured array cost ~8 us to load back, two of them per variant)."""
-        key, data = shared_rows("alignment", self.rows)
+    def to_cache(self, encode: SharedRows | None = None) -> Shared:
+        """What the cache keeps: its chunk's rows once (an Arrow IPC message, `SharedRows`: the
+        stage's `encode`) and its place in them, with its document relation and pairs (their
+        arrays as bytes: a pickled structured array cost ~8 us to load back, two per variant)."""
+        key, data = (encode or SharedRows("alignment"))(self.rows)
         local = self.pairs
         if local.pairs.dtype != PAIR_DTYPE or local.positives.dtype != POSITIVE_DTYPE:
             raise ValueError("local pairs of another layout than pairs.py's dtypes")
@@ -852,7 +855,7 @@ def _assemble_split(
             ),
             counter.report,
             groups=[n for n, _, _ in tasks],
-            store=Aligned.to_cache,
+            store=partial(Aligned.to_cache, encode=SharedRows("alignment")),
             load=Aligned.from_cache,
             load_whole=_alignment_table,
         )
