@@ -100,31 +100,3 @@ def test_no_texts_and_no_terms() -> None:
     assert len(model.vocabulary) == 0 and matrix.shape == (3, 0) and matrix.nnz == 0
     empty = model.transform(pa.array([], pa.string()))
     assert empty.shape == (0, 0)
-
-
-def test_ascii_texts_split_over_their_bytes_as_the_regex_splits_them() -> None:
-    """ASCII texts are tokenised by numpy over their bytes, the others by the regex kernel, and
-    their tokens put back in text order: the regex kernel's tokens over all of them, for mixed
-    texts, words that touch across two texts, one-letter words, and sliced arrays."""
-    texts = pa.array(
-        MULTILINGUAL + ["ab", "cd e", "x", "", "f_g1 h-ij", "KLM", None, "zz", "Ärger über", "q"]
-    )
-    for part in (texts, texts.slice(3), texts.slice(12, 5), texts.slice(13, 1), texts[:0]):
-        tokens, row = tfidf._tokens(part)
-        expected, expected_row = tfidf._regex_tokens(tfidf._lower(part))
-        assert tokens.to_pylist() == expected.to_pylist()
-        assert row.tolist() == expected_row.tolist()
-    ascii_only = pa.array(["ab", "cd", "e,fg", "hi_j k"])
-    assert tfidf._tokens(ascii_only)[0].to_pylist() == ["ab", "cd", "fg", "hi_j"]
-
-
-def test_ascii_texts_split_a_piece_at_a_time_as_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pieces of a few bytes of whole texts (the memory bound): the tokens of one pass."""
-    texts = pa.array(["ab cd", "efg", "", "hi jk lm", "n", "op_q rs"] * 5)
-    whole = tfidf._tokens(texts)
-    monkeypatch.setattr(tfidf, "ASCII_PIECE", 7)
-    for part in (texts, texts.slice(4, 20)):
-        pieces, expected = tfidf._tokens(part), tfidf._regex_tokens(tfidf._lower(part))
-        assert pieces[0].to_pylist() == expected[0].to_pylist()
-        assert pieces[1].tolist() == expected[1].tolist()
-    assert tfidf._tokens(texts)[0].equals(whole[0])

@@ -131,94 +131,13 @@ def _slice_counts(
 
 
 def _tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """The tokens of `texts` in order, and the index (in `texts`) of each one's text.
-
-    ASCII texts (after lower-casing: most of them) are split by `_ascii_tokens` over their bytes,
-    the others by Arrow's regex kernel (`_regex_tokens`); their tokens are put back in text
-    order. The regex kernel was ~0.23 s of CPU for the 62k paragraphs of a 10k-capture split."""
-    lowered = _lower(texts)
-    if lowered.type != pa.string() or not len(lowered):  # (32-bit offsets below)
-        return _regex_tokens(lowered)
-    is_ascii = pc.string_is_ascii(lowered).to_numpy(zero_copy_only=False)
-    if is_ascii.all():
-        return _ascii_tokens(lowered)
-    if not is_ascii.any():
-        return _regex_tokens(lowered)
-    parts = []
-    for subset in (is_ascii, ~is_ascii):
-        where = np.flatnonzero(subset)
-        split = _ascii_tokens if subset is is_ascii else _regex_tokens
-        tokens, row = split(pc.take(lowered, pa.array(where)))
-        parts.append((tokens, where[row]))
-    row = np.concatenate([row for _, row in parts])
-    order = np.argsort(row, kind="stable")  # each text's tokens stay in their order
-    tokens = pc.take(pa.concat_arrays([tokens for tokens, _ in parts]), pa.array(order))
-    return tokens, row[order]
-
-
-def _regex_tokens(lowered: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """`_tokens` of lower-cased texts, by Arrow's regex kernel (any text)."""
-    parts = pc.split_pattern_regex(lowered, _WORD_BREAK)
+    """The tokens of `texts` in order, and the index (in `texts`) of each one's text."""
+    parts = pc.split_pattern_regex(_lower(texts), _WORD_BREAK)
     row = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(parts)
     long_enough = pc.greater_equal(pc.utf8_length(flat), 2)
     keep = long_enough.to_numpy(zero_copy_only=False)
     return pc.filter(flat, long_enough), row[keep]
-
-
-# Python's `\w` among ASCII bytes (what `[^\pL\pN_]` leaves of ASCII): letters, digits, "_".
-_ASCII_WORD = np.zeros(256, dtype=bool)
-for _span in (b"az", b"AZ", b"09", b"__"):
-    _ASCII_WORD[_span[0] : _span[1] + 1] = True
-
-
-ASCII_PIECE = 1 << 24  # bytes of text split at a time: bounds the per-byte masks held at once
-
-
-def _ascii_tokens(lowered: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """`_tokens` of lower-cased ASCII texts, by numpy over their bytes, ASCII_PIECE bytes of
-    whole texts at a time (`_ascii_piece`)."""
-    offsets = np.frombuffer(lowered.buffers()[1], dtype=np.int32)
-    bounds = offsets[lowered.offset : lowered.offset + len(lowered) + 1].astype(np.int64)
-    cuts = np.searchsorted(bounds, np.arange(bounds[0], bounds[-1], ASCII_PIECE)[1:])
-    edges = [0, *sorted(set(cuts.tolist()) - {0, len(lowered)}), len(lowered)]
-    if len(edges) == 2:
-        return _ascii_piece(lowered)
-    parts = [
-        (_ascii_piece(lowered.slice(a, b - a)), a)
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
-    tokens = pa.concat_arrays([tokens for (tokens, _), _ in parts])
-    return tokens, np.concatenate([row + first for (_, row), first in parts])
-
-
-def _ascii_piece(lowered: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """`_ascii_tokens` of a few texts: a token is a maximal run of word bytes within one text,
-    of 2+ bytes (= characters, in ASCII); the kept tokens' bytes are copied out contiguously and
-    become a string array as they are."""
-    offsets = np.frombuffer(lowered.buffers()[1], dtype=np.int32)
-    bounds = offsets[lowered.offset : lowered.offset + len(lowered) + 1]
-    data = np.frombuffer(lowered.buffers()[2] or b"", dtype=np.uint8)[bounds[0] : bounds[-1]]
-    bounds = bounds - bounds[0]  # a slice's first text need not start the buffer
-    word = _ASCII_WORD[data]
-    edge = np.zeros(len(data) + 1, dtype=bool)  # a token cannot run across two texts
-    edge[bounds] = True
-    before = np.r_[False, word[:-1]] & ~edge[:-1]
-    after = np.r_[word[1:], False] & ~edge[1:]
-    starts = np.flatnonzero(word & ~before)
-    ends = np.flatnonzero(word & ~after) + 1
-    keep = ends - starts >= 2
-    starts, ends = starts[keep], ends[keep]
-    inside = np.zeros(len(data) + 1, dtype=np.int8)  # +1 where a kept token starts, -1 after
-    inside[starts] += 1  # (starts are distinct, ends too; an end may be another token's start)
-    inside[ends] -= 1
-    chosen = data[np.cumsum(inside[:-1], dtype=np.int8) > 0]
-    offsets = np.r_[0, np.cumsum(ends - starts)].astype(np.int32)
-    tokens = pa.StringArray.from_buffers(
-        len(starts), pa.py_buffer(offsets), pa.py_buffer(chosen.tobytes())
-    )
-    row = np.searchsorted(bounds, starts, side="right") - 1
-    return tokens, row.astype(np.int64)
 
 
 def _lower(texts: pa.Array) -> pa.Array:

@@ -450,63 +450,30 @@ def _check_coverage(
     where: str, text: str, spans: Iterable[tuple[int, int]], problems: list[str]
 ) -> None:
     """Every non-blank character (`str.isspace` false) of `text` lies in exactly one span; the
-    first one that does not is reported, with how many spans hold it (after each span outside
-    the text, in span order).
+    first one that does not is reported, with how many spans hold it.
 
-    Spans that do not overlap (a well-formed variant's) hold each character at most once: only
-    the gaps between them are looked at. Overlapping ones go through the sweep (`_sweep`)."""
+    A sweep over the spans' ends: between two consecutive ends every character lies in the same
+    number of spans, so only the stretches held by no span or by several are looked at (`lstrip`
+    finds their first non-blank character). ~3x faster than counting per character with numpy
+    (a 100k-capture build checks 100k texts of ~5k characters)."""
     size = len(text)
-    inside: list[tuple[int, int]] = []
+    change: dict[int, int] = {}  # position -> spans starting there minus spans ending there
     for start, end in spans:
         if not 0 <= start < end <= size:
             problems.append(f"{where}: span {start}-{end} outside the capture's text")
             continue
-        inside.append((start, end))
-    inside.sort()
-    at = 0
-    for start, end in inside:
-        if start < at:  # two spans share characters
-            _sweep(where, text, inside, problems)
-            return
-        if start > at and _blank_until(where, text, at, start, 0, problems):
-            return
-        at = end
-    if size > at:
-        _blank_until(where, text, at, size, 0, problems)
-
-
-def _blank_until(
-    where: str, text: str, at: int, position: int, depth: int, problems: list[str]
-) -> bool:
-    """Whether text[at:position], held by `depth` spans, has a non-blank character: the first
-    one is reported."""
-    stretch = text[at:position]
-    rest = stretch.lstrip()
-    if not rest:
-        return False
-    i = at + len(stretch) - len(rest)
-    state = "no span" if depth == 0 else f"{depth} spans"
-    problems.append(f"{where}: character {i} ({text[i]!r}) lies in {state}")
-    return True
-
-
-def _sweep(where: str, text: str, spans: list[tuple[int, int]], problems: list[str]) -> None:
-    """`_check_coverage` of spans inside the text, any of them overlapping: a sweep over their
-    ends (between two consecutive ends every character lies in the same number of spans, so only
-    the stretches held by no span or by several are looked at). ~3x faster than counting per
-    character with numpy (a 100k-capture build checks 100k texts of ~5k characters)."""
-    change: dict[int, int] = {}  # position -> spans starting there minus spans ending there
-    for start, end in spans:
         change[start] = change.get(start, 0) + 1
         change[end] = change.get(end, 0) - 1
     depth, at = 0, 0
-    for position in sorted(change.keys() | {len(text)}):
-        if (
-            depth != 1
-            and position > at
-            and _blank_until(where, text, at, position, depth, problems)
-        ):
-            return
+    for position in sorted(change.keys() | {size}):
+        if depth != 1 and position > at:
+            stretch = text[at:position]
+            rest = stretch.lstrip()
+            if rest:
+                i = at + len(stretch) - len(rest)
+                state = "no span" if depth == 0 else f"{depth} spans"
+                problems.append(f"{where}: character {i} ({text[i]!r}) lies in {state}")
+                return
         depth += change.get(position, 0)
         at = position
 
