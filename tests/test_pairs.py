@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from newsvariants import pairs
+from newsvariants.arrays import budget_ranges
 from newsvariants.pairs import _first_by_hash, _hash, nearest, random_other
 from newsvariants.split import SPLITS
 
@@ -272,6 +273,38 @@ def test_nearest_other_searched_on_the_pool_equals_the_search_in_process(
     assert parallel.tolist() == serial.tolist()
 
 
+def test_memory_bounds_do_not_change_nearest_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens, the top-terms grid and the rescoring cut into many small blocks: the same
+    picks, for paragraphs and for documents (long texts, over a block's budget alone)."""
+    from newsvariants import pairs, tfidf
+
+    from .multistory import paragraph
+
+    texts = [paragraph(s, i) for s in range(40) for i in range(10)]
+    story = np.repeat(np.arange(40), 10)
+    documents = [" ".join(texts[s * 10 : (s + 1) * 10]) for s in range(40)]
+    searches = [
+        (texts[::3], story[::3], texts, story),
+        (documents[::2], np.arange(0, 40, 2), documents, np.arange(40)),
+    ]
+    expected = [nearest(*search) for search in searches]
+    cut: list[int] = []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ranges = budget_ranges(*args, **kwargs)
+        cut.append(len(ranges))
+        return ranges
+
+    monkeypatch.setattr(tfidf, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(pairs, "GRID_CELLS", 64)
+    monkeypatch.setattr(pairs, "RESCORE_ENTRIES", 32)
+    monkeypatch.setattr(pairs, "budget_ranges", counted)
+    found = [nearest(*search) for search in searches]
+    assert [f.tolist() for f in found] == [e.tolist() for e in expected]
+    assert all(f.min() >= 0 for f in found)
+    assert len(cut) >= 4 and min(cut) > 1  # the grid and the rescoring ran in several blocks
+
+
 def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -358,8 +391,13 @@ def test_top_terms_keeps_each_rows_largest_weights_lower_index_on_ties(keep: int
     assert np.array_equal(found.toarray(), expected)
 
 
-def test_best_of_rows_is_each_rows_best_entries_lower_col_on_ties() -> None:
-    """The candidates kept per query are the set a sort by (row, -score, col) would keep."""
+@pytest.mark.parametrize("grid_cells", [pairs.GRID_CELLS, 16])
+def test_best_of_rows_is_each_rows_best_entries_lower_col_on_ties(
+    grid_cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The candidates kept per query are the set a sort by (row, -score, col) would keep,
+    whether the rows' thresholds come from one grid or many."""
+    monkeypatch.setattr(pairs, "GRID_CELLS", grid_cells)
     rng = np.random.default_rng(11)
     for _ in range(200):
         n, rows_in_block, keep = int(rng.integers(0, 800)), int(rng.integers(1, 40)), 5

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -76,6 +77,19 @@ def test_threads_do_not_change_the_result(
 ) -> None:
     monkeypatch.setattr(tfidf, "SLICE", 2)  # slices this small, so the tiny texts are split
     _check(MULTILINGUAL * 2, MULTILINGUAL, block=block, threads=threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_byte_budget_does_not_change_the_result(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a few texts a block, and texts longer than a block's budget alone
+    monkeypatch.setattr(tfidf, "BLOCK_BYTES", 48)
+    monkeypatch.setattr(tfidf, "SLICE", 2)
+    slices = tfidf._slices(pa.array(MULTILINGUAL * 2, pa.string()), tfidf.BLOCK, threads)
+    assert len(slices) > len(MULTILINGUAL) / 2
+    assert all(len(s) == 1 or pc.sum(pc.binary_length(s)).as_py() <= 48 // threads for s in slices)
+    _check(MULTILINGUAL * 2, MULTILINGUAL, threads=threads)
 
 
 def test_seed_captures_match_scikit_learn() -> None:

@@ -20,3 +20,20 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     fresh[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
     return ordered[fresh]
+
+
+def budget_ranges(costs: np.ndarray, budget: int, most: int) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) ranges covering every item, each of at most `most` items and
+    of total cost at most `budget` (an item that alone costs more gets a range of its own):
+    blocks of work whose memory is bounded by what they hold, not by how many items they are
+    (a split's documents are ~50x longer than its paragraphs)."""
+    ends = np.cumsum(costs, dtype=np.int64)
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    while start < len(ends):
+        base = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, base + budget, side="right"))
+        stop = min(max(stop, start + 1), start + most)
+        ranges.append((start, stop))
+        start = stop
+    return ranges

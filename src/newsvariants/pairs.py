@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newsvariants import tfidf
-from newsvariants.arrays import sorted_unique
+from newsvariants.arrays import budget_ranges, sorted_unique
 from newsvariants.label import POSITIVE_RELATIONS, RELATIONS
 from newsvariants.records import Alignment
 
@@ -75,6 +75,7 @@ POSTINGS = 48  # impact-ordered postings cut to each term's best entries: bounde
 CANDIDATES = 16
 QUERY_BLOCK = 1024  # (measured at 10k captures: blocks of 4096 searched ~1.5x slower)
 RESCORE_BLOCK = 1 << 18
+RESCORE_ENTRIES = 1 << 22  # ~0.1 GB of rows selected at once (a 100k build's documents: 0.45)
 # Fewer distinct queries than this search in the driver: shipping the postings to running
 # workers costs more than such a search takes. Where the workers would have to start first
 # (~3 s for two, measured at 10k captures: a rebuild whose earlier stages came from the cache,
@@ -471,18 +472,22 @@ def _nearest_search(
     candidate search on `mapper`, if any)."""
     if not len(queries) or not len(pool):
         return lambda: np.full(len(queries), -1, dtype=np.int64)
+    # each side's text once: a document query is its story's pivot, asked by each other variant
+    # (a 100k-capture train split: 64k queries, 13k sides, 0.1 GB of their texts)
+    asked, which = np.unique(queries, return_inverse=True)
 
     def arguments() -> tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]:
         return (
-            texts.text_of(queries),
-            _stories_of(texts, queries),
+            texts.text_of(asked),
+            _stories_of(texts, asked),
             texts.text_of(pool),
             _stories_of(texts, pool),
         )
 
     if offload:
-        return _nearest_on_worker(*arguments(), mapper)
-    return lambda: nearest(*arguments(), mapper, workers)
+        found = _nearest_on_worker(*arguments(), mapper)
+        return lambda: found()[which]
+    return lambda: nearest(*arguments(), mapper, workers)[which]
 
 
 def _nearest_on_worker(
@@ -880,9 +885,7 @@ def _best_of_rows(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, keep: in
     first = np.r_[0, np.cumsum(counts)[:-1]]
     cost = -data  # lower is better; a row's missing places hold +inf
     if counts.max() > keep:
-        grid = np.full((len(counts), int(counts.max())), np.inf)
-        grid[rows, np.arange(len(rows)) - first[rows]] = cost
-        threshold = np.partition(grid, keep - 1, axis=1)[:, keep - 1]
+        threshold = _kth_lowest(rows, first, counts, cost, keep)
     else:
         threshold = np.full(len(counts), np.inf)  # every entry is kept
     better = cost < threshold[rows]
@@ -895,6 +898,26 @@ def _best_of_rows(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, keep: in
     return better
 
 
+def _kth_lowest(
+    rows: np.ndarray, first: np.ndarray, counts: np.ndarray, cost: np.ndarray, k: int
+) -> np.ndarray:
+    """Each row's k-th lowest cost (+inf if it has fewer), rows sorted and counted from 0, by a
+    partition of a (rows, longest row) grid, GRID_CELLS cells at a time: a 100k-capture split's
+    108k queries, pruned to their best terms, made a 0.2 GB grid at once."""
+    threshold = np.empty(len(counts))
+    width = np.full(len(counts), int(counts.max()))
+    for lo, hi in budget_ranges(width, GRID_CELLS, len(counts)):
+        start, stop = int(first[lo]), int(first[hi - 1] + counts[hi - 1])
+        grid = np.full((hi - lo, max(int(counts[lo:hi].max()), k)), np.inf)
+        at = rows[start:stop]
+        grid[at - lo, np.arange(start, stop) - first[at]] = cost[start:stop]
+        threshold[lo:hi] = np.partition(grid, k - 1, axis=1)[:, k - 1]
+    return threshold
+
+
+GRID_CELLS = 1 << 22  # 32 MiB
+
+
 def _rescore(
     query_matrix: Any, matrix: Any, candidates: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
@@ -905,11 +928,11 @@ def _rescore(
     if len(rows) == 0:
         return best
     scores = np.empty(len(rows))
-    for start in range(0, len(rows), RESCORE_BLOCK):
-        r, c = rows[start : start + RESCORE_BLOCK], cols[start : start + RESCORE_BLOCK]
-        scores[start : start + len(r)] = np.asarray(
-            query_matrix[r].multiply(matrix[c]).sum(axis=1)
-        ).ravel()
+    # blocks bounded by the entries their rows hold too: documents have ~50x a paragraph's
+    entries = np.diff(query_matrix.indptr)[rows] + np.diff(matrix.indptr)[cols]
+    for start, stop in budget_ranges(entries, RESCORE_ENTRIES, RESCORE_BLOCK):
+        r, c = rows[start:stop], cols[start:stop]
+        scores[start:stop] = np.asarray(query_matrix[r].multiply(matrix[c]).sum(axis=1)).ravel()
     # a text this close to the query is a copy of it (a quote two stories print, a wire
     # paragraph), not an unrelated text: labelled `unrelated`, it contradicted the positives
     distinct = scores < NEAR_COPY_COSINE

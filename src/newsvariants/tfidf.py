@@ -29,8 +29,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from newsvariants.arrays import budget_ranges
+
 _WORD_BREAK = r"[^\pL\pN_]+"
 BLOCK = 1 << 16  # texts tokenised at a time: bounds the flattened tokens held at once
+# ... and bytes of text: tokens take ~7x their text's bytes while counted, and a block of long
+# texts (a 100k-capture split's 54k documents, 115 MiB) held 0.8 GB of them
+BLOCK_BYTES = 1 << 24
 SLICE = 1 << 12  # fewest texts a thread tokenises: below it, starting threads costs more
 
 T = TypeVar("T")
@@ -101,14 +106,17 @@ def fit_transform(texts: pa.Array, block: int = BLOCK, threads: int = 1) -> tupl
 
 def _slices(texts: pa.Array, block: int, threads: int) -> list[pa.Array]:
     """`texts` cut into consecutive slices that `threads` threads work on at once: a block
-    shared among them (so the tokens held at once stay one block's), each slice at least SLICE
-    texts (fewer: starting a thread costs more than it saves), no more slices than threads when
-    that is enough. Arrow's and numpy's kernels release the GIL, and are most of the work: the
-    `pairs` stage of a 100k-capture build tokenised for ~6 s in its driver, while the workers
-    waited for the postings."""
+    (BLOCK texts, BLOCK_BYTES at most) shared among them (so the tokens held at once stay one
+    block's), each slice at least SLICE texts unless that is too many bytes (fewer: starting a
+    thread costs more than it saves), no more slices than threads when that is enough. Arrow's
+    and numpy's kernels release the GIL, and are most of the work: the `pairs` stage of a
+    100k-capture build tokenised for ~6 s in its driver, while the workers waited for the
+    postings."""
     threads = max(threads, 1)
     step = block if threads == 1 else max(SLICE, min(block // threads, -(-len(texts) // threads)))
-    return [texts.slice(start, step) for start in range(0, len(texts), step)]
+    sizes = pc.fill_null(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
+    ranges = budget_ranges(sizes, BLOCK_BYTES // threads, step)
+    return [texts.slice(start, stop - start) for start, stop in ranges]
 
 
 def _map(func: Callable[[pa.Array], T], slices: list[pa.Array], threads: int) -> list[T]:
