@@ -1236,6 +1236,8 @@ def build(
             stage_runner(workers, engine, cache_dir, len(captures), WORKER_MODULES)
         )
         table, quarantined = run_stage("extract", extract_table, raw, captures, runner, progress)
+        captured = len(captures)
+        del captures  # ~1 KB a capture (its manifest record), of no use after extraction
         clusters = run_stage("cluster", cluster_stage, table, runner, progress)
         annotations = run_stage("annotations", load_annotations, raw)
         why = {variant_id_of(q.capture_id): f"{q.path}: {q.reason}" for q in quarantined}
@@ -1247,7 +1249,7 @@ def build(
         del table
         inputs = inputs_digest(raw, registry_text)
         report = {
-            "captures": len(captures),
+            "captures": captured,
             "variants": records.count("variants"),
             "quarantined": [q.__dict__ for q in sorted(quarantined, key=lambda q: q.capture_id)],
         }
@@ -1268,7 +1270,7 @@ def build(
         run_stage("validate", validate_corpus, tmp, raw, runner.mapper, runner.workers)
         swap_in(tmp, out)
     notes = runner.cache.notes()
-    return BuildResult(out, records, events, quarantined, len(captures), notes)
+    return BuildResult(out, records, events, quarantined, captured, notes)
 
 
 def rebuild_differences(corpus: Path, raw: Path, workers: int = 1) -> list[str]:
