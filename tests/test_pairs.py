@@ -302,7 +302,7 @@ def test_memory_bounds_do_not_change_nearest_other(monkeypatch: pytest.MonkeyPat
     found = [nearest(*search) for search in searches]
     assert [f.tolist() for f in found] == [e.tolist() for e in expected]
     assert all(f.min() >= 0 for f in found)
-    assert len(cut) >= 4 and min(cut) > 1  # the grid and the rescoring ran in several blocks
+    assert len(cut) >= 2 and min(cut) > 1  # each rescoring ran in several blocks
 
 
 def test_a_build_whose_pairs_are_searched_on_the_pool_is_byte_identical(

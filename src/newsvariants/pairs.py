@@ -905,8 +905,9 @@ def _kth_lowest(
     partition of a (rows, longest row) grid, GRID_CELLS cells at a time: a 100k-capture split's
     108k queries, pruned to their best terms, made a 0.2 GB grid at once."""
     threshold = np.empty(len(counts))
-    width = np.full(len(counts), int(counts.max()))
-    for lo, hi in budget_ranges(width, GRID_CELLS, len(counts)):
+    step = max(1, GRID_CELLS // int(counts.max()))  # rows a grid
+    for lo in range(0, len(counts), step):
+        hi = min(lo + step, len(counts))
         start, stop = int(first[lo]), int(first[hi - 1] + counts[hi - 1])
         grid = np.full((hi - lo, max(int(counts[lo:hi].max()), k)), np.inf)
         at = rows[start:stop]
