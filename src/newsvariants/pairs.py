@@ -570,22 +570,24 @@ def _keys(prefixes: pa.Array, described: pa.Array, kind: str) -> np.ndarray:
     return _digest_heads(texts).astype(np.uint64)
 
 
+def _digests(texts: pa.Array) -> list[bytes]:
+    """The SHA-256 digest of each (UTF-8) text."""
+    sha256 = hashlib.sha256
+    return [sha256(text).digest() for text in texts.cast(pa.binary()).to_pylist()]
+
+
 def _digest_heads(texts: pa.Array) -> np.ndarray:
     """The first 8 bytes of the SHA-256 of each (UTF-8) text, as big-endian numbers."""
-    sha256 = hashlib.sha256
-    heads = b"".join([sha256(text).digest()[:8] for text in texts.cast(pa.binary()).to_pylist()])
-    return np.frombuffer(heads, dtype=">u8")
+    return np.frombuffer(b"".join([d[:8] for d in _digests(texts)]), dtype=">u8")
 
 
 def _order_keys(texts: SplitTexts, pool: np.ndarray, block: int = 1 << 16) -> list[bytes]:
     """random_other's hashed order of the pool entries (SHA-256 digests of
     `_digest("order", variant ID, paragraphs)`), described a block at a time."""
-    sha256 = hashlib.sha256
     found: list[bytes] = []
     for start in range(0, len(pool), block):
         described = texts.describe(pool[start : start + block])
-        hashed = pc.binary_join_element_wise("order", described, "\x1f").cast(pa.binary())
-        found += [sha256(text).digest() for text in hashed.to_pylist()]
+        found += _digests(pc.binary_join_element_wise("order", described, "\x1f"))
     return found
 
 
