@@ -19,7 +19,9 @@ round's own ratio): on a shared machine one pair of builds can be off by a third
 the cache and compares it (time and bytes) with an uncached build of the same raw/ and registry.
 
 --peer: the same captures through datatrove's MinHash deduplication (signature, buckets, cluster;
-number normalisation off), its clusters taken as stories; throughput and ARI side by side.
+number normalisation off), its clusters taken as stories; throughput and ARI side by side. It gets
+the cores the fastest build got (the last --workers value): as many signature tasks and pool
+workers. Its log goes to datatrove.log in the run's folder.
 
 Writes benchmarks/results/build.json (or --json) and prints a table. Not a test.
 """
@@ -27,7 +29,9 @@ Writes benchmarks/results/build.json (or --json) and prints a table. Not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import struct
@@ -36,6 +40,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -318,9 +323,9 @@ def tree_digest(folder: Path) -> str:
 # --- the peer: datatrove's MinHash dedup ---------------------------------------------------------
 
 
-def peer_datatrove(raw: Path, work: Path) -> tuple[float, dict[str, str]]:
-    """datatrove MinHash dedup (signature -> buckets -> cluster) over the same captures' text;
-    returns seconds and capture_id -> cluster (singletons get their own)."""
+def peer_datatrove(raw: Path, work: Path, workers: int) -> tuple[float, dict[str, str]]:
+    """datatrove MinHash dedup (signature -> buckets -> cluster) over the same captures' text, with
+    `workers` processes; returns seconds and capture_id -> cluster (singletons get their own)."""
     import shutil
 
     from datatrove.data import Document
@@ -338,6 +343,7 @@ def peer_datatrove(raw: Path, work: Path) -> tuple[float, dict[str, str]]:
 
     if work.exists():
         shutil.rmtree(work)
+    work.mkdir(parents=True)
     captures = load_captures(raw)
     start = time.perf_counter()
     # The page text datatrove would see: text dumps as they are, HTML through trafilatura (what
@@ -345,8 +351,9 @@ def peer_datatrove(raw: Path, work: Path) -> tuple[float, dict[str, str]]:
     texts = [_peer_text(raw, c, capture_text) for c in captures]
 
     def documents(data: Any = None, rank: int = 0, world_size: int = 1) -> Any:
-        for capture, text in zip(captures, texts, strict=True):
-            yield Document(text=text, id=capture.capture_id)
+        # task `rank` of `world_size` reads every world_size-th capture, as a sharded reader would
+        for index in range(rank, len(captures), world_size):
+            yield Document(text=texts[index], id=captures[index].capture_id)
 
     # sha1 shingle hashes: datatrove 0.10's xxhash path passes str where xxhash 3.6 wants bytes.
     config = MinhashConfig(
@@ -371,19 +378,45 @@ def peer_datatrove(raw: Path, work: Path) -> tuple[float, dict[str, str]]:
             )
         ],
     ]
-    for n, pipeline in enumerate(stages):
-        tasks = config.num_buckets if n == 1 else 1
-        LocalPipelineExecutor(
-            pipeline=pipeline, tasks=tasks, workers=1, logging_dir=str(work / f"logs{n}")
-        ).run()
-    # Stage 3 writes (document index, cluster id) pairs for every document in a cluster.
-    found = (work / "clusters" / "000000.clusters").read_bytes()
-    pairs = struct.iter_unpack("<II", found) if found else iter(())
-    clusters = {captures[index].capture_id: f"dt:{cluster}" for index, cluster in pairs}
+    with _stderr_to(work / "datatrove.log"):  # its INFO lines, a few hundred per stage
+        tasks = (workers, config.num_buckets, 1)
+        for n, pipeline in enumerate(stages):
+            LocalPipelineExecutor(
+                pipeline=pipeline,
+                tasks=tasks[n],
+                workers=workers,
+                # one folder a stage: datatrove skips the ranks its folder marks as completed
+                logging_dir=str(work / f"logs{n}"),
+                # fork: the tasks share the texts read above (forkserver would pickle them all)
+                start_method="fork",
+            ).run()
+    # Stage 3 writes, per signature task, (document index, cluster id) pairs for every document
+    # in a cluster; the index counts that task's documents.
+    clusters: dict[str, str] = {}
+    for rank in range(workers):
+        path = work / "clusters" / f"{rank:06d}.clusters"
+        found = path.read_bytes() if path.exists() else b""
+        for index, cluster in struct.iter_unpack("<II", found):
+            clusters[captures[rank + index * workers].capture_id] = f"dt:{cluster}"
     seconds = time.perf_counter() - start
     return seconds, {
         c.capture_id: clusters.get(c.capture_id, f"dt-alone:{c.capture_id}") for c in captures
     }
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """File descriptor 2 (the process's and its forked children's stderr) into `path` meanwhile."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _split_tokenizer() -> Any:
@@ -457,8 +490,10 @@ def bench_size(args: argparse.Namespace, form: str, size: int) -> dict[str, Any]
     if len(runs) > 1:
         row["speedup"] = _speedup(runs)
     if args.peer:
-        seconds, predicted = peer_datatrove(raw, run / "datatrove")
+        workers = args.workers[-1]
+        seconds, predicted = peer_datatrove(raw, run / "datatrove", workers)
         row["peer_datatrove"] = {
+            "workers": workers,
             "seconds": seconds,
             "captures_per_s": size / seconds,
             "ari": ari(gold, predicted, id_of),
@@ -564,7 +599,8 @@ def print_table(results: dict[str, Any]) -> None:
         if "peer_datatrove" in row:
             peer = row["peer_datatrove"]
             print(
-                f"{row['form']} | {row['captures']} | datatrove | {peer['seconds']:.1f} | "
+                f"{row['form']} | {row['captures']} | {peer['workers']} (datatrove) | "
+                f"{peer['seconds']:.1f} | "
                 f"{peer['captures_per_s']:.1f} | - | {peer['ari']:.3f}"
             )
     if "incremental" in results:
@@ -601,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "child":
         child_build(args)
         return 0
+    if args.peer and importlib.util.find_spec("datatrove") is None:
+        # before any build: the peer runs after the first one, minutes in
+        parser.error("--peer needs datatrove: pip install -e '.[peer]'")
     args.workers = [int(w) for w in args.workers.split(",")]
     global CODE_SNAPSHOT
     CODE_SNAPSHOT = snapshot_code(args.data / f"code-{args.json.stem}")
