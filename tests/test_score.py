@@ -200,3 +200,72 @@ def test_nonsense_arguments_and_labels_are_refused(corpus: Path, tmp_path: Path)
         score_file(corpus, booleans, "pairs", "test")
     with pytest.raises(NewsVariantsError, match="does not apply to stories"):
         score_file(corpus, scores, "stories", "test", validation_predictions=scores)
+
+
+def _with_a_train_text_in_test(corpus: Path, tmp_path: Path) -> Path:
+    """A copy of the corpus whose first test pair's text_a is a train pair's text with its
+    spacing changed (the same text in comparison form, not byte for byte)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newsvariants.write import shard_name
+
+    copy = tmp_path / "corpus"
+    shutil.copytree(corpus, copy)
+    train_text = pq.read_table(copy / "pairs" / shard_name("train")).column("text_b")[0].as_py()
+    path = copy / "pairs" / shard_name("test")
+    table = pq.read_table(path)
+    texts = table.column("text_a").to_pylist()
+    assert " " in train_text and texts[0] != train_text
+    texts[0] = train_text.replace(" ", "  ", 1)
+    column = table.schema.get_field_index("text_a")
+    pq.write_table(table.set_column(column, "text_a", pa.array(texts, pa.string())), path)
+    return copy
+
+
+def test_text_disjoint_scoring_leaves_out_pairs_with_a_train_text(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from newsvariants.normalize import comparison_form
+
+    leaky = _with_a_train_text_in_test(corpus, tmp_path)
+    rows = read_rows(leaky, "pairs")
+    train_forms = {comparison_form(r[k]) for r in rows["train"] for k in ("text_a", "text_b")}
+    test = rows["test"]
+    leaked = [
+        i
+        for i, r in enumerate(test)
+        if comparison_form(r["text_a"]) in train_forms
+        or comparison_form(r["text_b"]) in train_forms
+    ]
+    assert 0 in leaked and len(leaked) < len(test)
+    # right on every pair but the leaked one, whose label is turned over
+    preds = _oracle_pairs(leaky)
+    preds[0]["score"] = 1.0 - preds[0]["score"]
+    path = _write(tmp_path / "p.jsonl", preds)
+    assert score_file(leaky, path, "pairs", "test")["groups"]["all"]["roc_auc"] < 1.0
+    report = score_file(leaky, path, "pairs", "test", text_disjoint=True)
+    assert report["text_disjoint"] == {"scored": len(test) - len(leaked), "left_out": len(leaked)}
+    assert report["groups"]["all"]["n"] == len(test) - len(leaked)
+    assert report["groups"]["all"]["roc_auc"] == 1.0 and report["groups"]["all"]["f1"] == 1.0
+    # validation thresholds are chosen on the text-disjoint validation pairs, and still apply
+    val = _write(tmp_path / "v.jsonl", _oracle_pairs(leaky, "validation"))
+    chosen = score_file(
+        leaky, path, "pairs", "test", validation_predictions=val, text_disjoint=True
+    )
+    assert chosen["groups"]["all"]["f1"] == 1.0 and "validation" in chosen["decision"]
+    table = runner.invoke(app, ["score", str(path), "--corpus", str(leaky), "--text-disjoint"])
+    assert table.exit_code == 0, table.output
+    assert f"{len(test) - len(leaked)} pairs scored, {len(leaked)} left out" in table.stdout
+
+
+def test_text_disjoint_scoring_is_refused_where_it_means_nothing(
+    corpus: Path, tmp_path: Path
+) -> None:
+    preds = _write(tmp_path / "p.jsonl", _oracle_pairs(corpus, "train"))
+    with pytest.raises(NewsVariantsError, match="does not apply to pairs / train"):
+        score_file(corpus, preds, "pairs", "train", text_disjoint=True)
+    with pytest.raises(NewsVariantsError, match="does not apply to stories / test"):
+        score_file(corpus, preds, "stories", "test", text_disjoint=True)

@@ -355,6 +355,14 @@ def score(
             "pairs, paragraphs and documents), as the bench does."
         ),
     ] = None,
+    text_disjoint: Annotated[
+        bool,
+        typer.Option(
+            "--text-disjoint",
+            help="pairs: leave out of the metrics the pairs that share a text with a train pair "
+            "(same comparison form); predictions still cover every pair.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Score your predictions (pair_id + score/label, or variant_id + cluster) on one split."""
@@ -362,7 +370,9 @@ def score(
 
     _require_corpus(corpus)
     try:
-        report = score_file(corpus, predictions, config, split, threshold, validation)
+        report = score_file(
+            corpus, predictions, config, split, threshold, validation, text_disjoint
+        )
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     if as_json:

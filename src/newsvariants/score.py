@@ -6,6 +6,12 @@ kind wrongly accepted; reported for all pairs and per granularity (paragraph, do
 stories: adjusted Rand index and pairwise precision/recall/F1 of a clustering of the split's
 variants against their story IDs.
 
+Text-disjoint scoring (`--text-disjoint`): splits are disjoint by story, not by text; two stories
+can print the same paragraph (a quote, a wire paragraph) and sit in two splits. The pair metrics
+can then be computed on the pairs none of whose texts is a text of a train pair, compared in the
+corpus's comparison form (`normalize.comparison_form`: what the `formatting` relation calls the
+same text), so a model that memorised train texts gains nothing there.
+
 Predictions are JSONL, one object per line:
   pairs:   {"pair_id": "p-…", "score": 0.93} or {"pair_id": "p-…", "label": 1 | "same_source"}
   stories: {"variant_id": "v-…", "cluster": "any id"}
@@ -256,13 +262,17 @@ def pair_predictions(
     return scores, labels
 
 
-def thresholds_on_validation(path: Path, rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+def thresholds_on_validation(
+    path: Path, rows: Sequence[dict[str, Any]], keep: Sequence[int] | None = None
+) -> dict[str, float]:
     """The F1-best threshold of validation predictions for each group (all pairs, paragraphs,
     documents), as the bench chooses them (`bench.bench_pairs`); groups without a positive pair
-    on validation get none."""
+    on validation get none. With `keep`, only the rows at those indexes count."""
     scores, _ = pair_predictions(path, rows)
     if scores is None:
         raise PredictionError(f"{path}: validation predictions need a 'score' on every line")
+    if keep is not None:
+        rows, scores = [rows[i] for i in keep], [scores[i] for i in keep]
     chosen: dict[str, float] = {}
     for group in GROUPS:
         idx = group_rows(rows, group)
@@ -280,10 +290,14 @@ def score_pairs(
     rows: Sequence[dict[str, Any]],
     threshold: float | Mapping[str, float] = 0.5,
     threshold_source: str = "given",
+    keep: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Metrics of pair predictions on the split's rows: labels if given, else score >= the
-    threshold (one for every group, or one per group: those groups only)."""
+    threshold (one for every group, or one per group: those groups only). The predictions cover
+    every row; with `keep`, only the rows at those indexes are scored."""
     scores, labels = pair_predictions(path, rows)
+    if keep is not None:
+        rows, scores, labels = _subset(keep, rows, scores, labels)
     if labels is not None:
         return {"decision": "label", "groups": evaluate_pairs(rows, scores, labels)}
     assert scores is not None  # pair_predictions gives scores, labels or both
@@ -298,6 +312,48 @@ def score_pairs(
             groups[group] = found
     chosen = ", ".join(f"{group} {value:g}" for group, value in threshold.items())
     return {"decision": f"score >= {chosen} ({threshold_source})", "groups": groups}
+
+
+def _subset(
+    keep: Sequence[int],
+    rows: Sequence[dict[str, Any]],
+    scores: Sequence[float] | None,
+    labels: Sequence[int] | None,
+) -> tuple[list[dict[str, Any]], list[float] | None, list[int] | None]:
+    return (
+        [rows[i] for i in keep],
+        [scores[i] for i in keep] if scores is not None else None,
+        [labels[i] for i in keep] if labels is not None else None,
+    )
+
+
+# --- text-disjoint scoring ----------------------------------------------------------------------
+
+
+def train_text_forms(corpus: Path) -> set[str]:
+    """The comparison forms of every text (text_a and text_b) of the train pairs."""
+    import pyarrow.parquet as pq
+
+    from newsvariants.normalize import comparison_form
+
+    path = corpus / "pairs" / shard_name("train")
+    if not path.exists():
+        return set()
+    table = pq.read_table(path, columns=["text_a", "text_b"])
+    texts = set(table.column("text_a").to_pylist()) | set(table.column("text_b").to_pylist())
+    return {comparison_form(text) for text in texts}
+
+
+def text_disjoint_rows(rows: Sequence[dict[str, Any]], train_forms: set[str]) -> list[int]:
+    """Indexes of the pair rows neither of whose texts is, in comparison form, a train text."""
+    from newsvariants.normalize import comparison_form
+
+    return [
+        i
+        for i, row in enumerate(rows)
+        if comparison_form(row["text_a"]) not in train_forms
+        and comparison_form(row["text_b"]) not in train_forms
+    ]
 
 
 def score_stories(path: Path, variants: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -320,12 +376,15 @@ def score_file(
     split: str = "test",
     threshold: float = 0.5,
     validation_predictions: Path | None = None,
+    text_disjoint: bool = False,
 ) -> dict[str, Any]:
     """`newsvariants score`: the metrics of a predictions file on one config and split.
 
     For pairs given as scores, the threshold is `threshold`, or, with `validation_predictions`,
     the F1-best threshold of those scores on the validation split for each granularity (all,
     paragraph, document), each applied to its own rows, as the bench chooses and applies them.
+    With `text_disjoint`, the pairs that share a text with a train pair are left out of the
+    metrics (of the validation split's thresholds too); the predictions still cover every pair.
     """
     if config not in SCORED_CONFIGS:
         raise NewsVariantsError(f"cannot score config {config!r}: expected pairs or stories")
@@ -335,18 +394,47 @@ def score_file(
         raise NewsVariantsError(
             "--validation chooses a pair score threshold: it does not apply to stories"
         )
+    if text_disjoint and (config != "pairs" or split == "train"):
+        raise NewsVariantsError(
+            "--text-disjoint leaves out the validation or test pairs that share a text with "
+            f"train: it does not apply to {config} / {split}"
+        )
     table = "pairs" if config == "pairs" else "variants"
     rows = _nonempty_rows(corpus, table, split)
     if config == "stories":
         metrics = score_stories(predictions, rows)
-    elif validation_predictions is not None:
+        return {"config": config, "split": split, "predictions": str(predictions), **metrics}
+    forms = train_text_forms(corpus) if text_disjoint else None
+    keep = _kept(corpus, split, rows, forms)
+    if validation_predictions is not None:
+        val_rows = _nonempty_rows(corpus, table, "validation")
         chosen = thresholds_on_validation(
-            validation_predictions, _nonempty_rows(corpus, table, "validation")
+            validation_predictions, val_rows, _kept(corpus, "validation", val_rows, forms)
         )
-        metrics = score_pairs(predictions, rows, chosen, "chosen on validation per granularity")
+        metrics = score_pairs(
+            predictions, rows, chosen, "chosen on validation per granularity", keep
+        )
     else:
-        metrics = score_pairs(predictions, rows, threshold)
-    return {"config": config, "split": split, "predictions": str(predictions), **metrics}
+        metrics = score_pairs(predictions, rows, threshold, keep=keep)
+    report = {"config": config, "split": split, "predictions": str(predictions), **metrics}
+    if keep is not None:
+        report["text_disjoint"] = {"scored": len(keep), "left_out": len(rows) - len(keep)}
+    return report
+
+
+def _kept(
+    corpus: Path, split: str, rows: Sequence[dict[str, Any]], train_forms: set[str] | None
+) -> list[int] | None:
+    """The text-disjoint rows of a split (None: all rows count); an error when none is left."""
+    if train_forms is None:
+        return None
+    keep = text_disjoint_rows(rows, train_forms)
+    if not keep:
+        raise NewsVariantsError(
+            f"{corpus}: every pair of the {split} split shares a text with a train pair: "
+            "nothing is left to score text-disjoint"
+        )
+    return keep
 
 
 def _nonempty_rows(corpus: Path, table: str, split: str) -> list[dict[str, Any]]:
@@ -367,6 +455,12 @@ def format_report(report: dict[str, Any]) -> str:
         return "\n".join(
             [head, "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
             + ["| " + " | ".join(_fmt(report[c]) for c in cols) + " |"]
+        )
+    if "text_disjoint" in report:
+        kept = report["text_disjoint"]
+        head += (
+            f"; text-disjoint from train: {kept['scored']} pairs scored, "
+            f"{kept['left_out']} left out"
         )
     lines = [
         f"{head}; decision: {report['decision']}",
