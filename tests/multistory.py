@@ -144,3 +144,26 @@ def read_rows(corpus: Path, config: str) -> dict[str, list[dict]]:
         rows = pq.read_table(path).to_pylist() if path.exists() else []
         found[split] = [decode_class_labels(CONFIGS[config], r) for r in rows]
     return found
+
+
+def with_a_train_text_in_test(corpus: Path, tmp_path: Path) -> Path:
+    """A copy of the corpus whose first test pair's text_a is a train pair's text with its
+    spacing changed (the same text in comparison form, not byte for byte)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newsvariants.write import shard_name
+
+    copy = tmp_path / "corpus"
+    shutil.copytree(corpus, copy)
+    train_text = pq.read_table(copy / "pairs" / shard_name("train")).column("text_b")[0].as_py()
+    path = copy / "pairs" / shard_name("test")
+    table = pq.read_table(path)
+    texts = table.column("text_a").to_pylist()
+    assert " " in train_text and texts[0] != train_text
+    texts[0] = train_text.replace(" ", "  ", 1)
+    column = table.schema.get_field_index("text_a")
+    pq.write_table(table.set_column(column, "text_a", pa.array(texts, pa.string())), path)
+    return copy

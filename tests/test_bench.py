@@ -22,7 +22,7 @@ from newsvariants.bench import (
 )
 from newsvariants.cli import app
 
-from .multistory import shared_corpus
+from .multistory import read_rows, shared_corpus, with_a_train_text_in_test
 
 runner = CliRunner()
 NAMES = ["exact_hash", "char_jaccard", "minhash", "tfidf_cosine", "rapidfuzz_ratio"]
@@ -63,13 +63,50 @@ def test_every_baseline_reports_pairs_and_stories_on_validation_and_test(report:
     for name in NAMES:
         for group in ("all", "paragraph", "document"):
             entry = report["pairs"][name][group]
-            assert set(entry) == {"threshold", "validation", "test"}
+            assert set(entry) == {"threshold", "validation", "test", "test_text_disjoint"}
             for split in ("validation", "test"):
                 metrics = entry[split]
                 assert 0.0 <= metrics["f1"] <= 1.0
                 assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
         stories = report["stories"][name]
         assert -1.0 <= stories["test"]["ari"] <= 1.0
+
+
+def _leaked(corpus: Path) -> tuple[list[dict], set[int]]:
+    """The test pairs, and the indexes of those with a text of a train pair (comparison form)."""
+    from newsvariants.normalize import comparison_form
+
+    rows = read_rows(corpus, "pairs")
+    train = {comparison_form(r[k]) for r in rows["train"] for k in ("text_a", "text_b")}
+    test = rows["test"]
+    found = {
+        i
+        for i, r in enumerate(test)
+        for k in ("text_a", "text_b")
+        if comparison_form(r[k]) in train
+    }
+    return test, found
+
+
+def test_text_disjoint_test_metrics_count_the_pairs_without_a_train_text(
+    report: dict, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    corpus = shared_corpus(tmp_path_factory)
+    test, leaked = _leaked(corpus)
+    for group in ("all", "paragraph", "document"):
+        entry = report["pairs"]["rapidfuzz_ratio"][group]
+        in_group = [i for i, r in enumerate(test) if group == "all" or r["granularity"] == group]
+        assert entry["test_text_disjoint"]["n"] == len([i for i in in_group if i not in leaked])
+        if not leaked:  # the same pairs: the same metrics
+            assert entry["test_text_disjoint"] == entry["test"]
+    leaky = with_a_train_text_in_test(corpus, tmp_path)
+    test, leaked = _leaked(leaky)
+    assert 0 in leaked
+    found = run_bench(leaky, [ExactHash()], "not run")["pairs"]["exact_hash"]["all"]
+    assert found["test"]["n"] == len(test)
+    assert found["test_text_disjoint"]["n"] == len(test) - len(leaked)
+    table = markdown_table(run_bench(leaky, [ExactHash()], "not run"))
+    assert f"| {len(test) - len(leaked)}, " in table
 
 
 def test_the_mirrors_are_found_by_the_fuzzy_baselines(report: dict) -> None:

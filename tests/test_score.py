@@ -18,7 +18,7 @@ from newsvariants.score import (
     score_file,
 )
 
-from .multistory import read_rows, shared_corpus
+from .multistory import read_rows, shared_corpus, with_a_train_text_in_test
 
 runner = CliRunner()
 
@@ -202,35 +202,12 @@ def test_nonsense_arguments_and_labels_are_refused(corpus: Path, tmp_path: Path)
         score_file(corpus, scores, "stories", "test", validation_predictions=scores)
 
 
-def _with_a_train_text_in_test(corpus: Path, tmp_path: Path) -> Path:
-    """A copy of the corpus whose first test pair's text_a is a train pair's text with its
-    spacing changed (the same text in comparison form, not byte for byte)."""
-    import shutil
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from newsvariants.write import shard_name
-
-    copy = tmp_path / "corpus"
-    shutil.copytree(corpus, copy)
-    train_text = pq.read_table(copy / "pairs" / shard_name("train")).column("text_b")[0].as_py()
-    path = copy / "pairs" / shard_name("test")
-    table = pq.read_table(path)
-    texts = table.column("text_a").to_pylist()
-    assert " " in train_text and texts[0] != train_text
-    texts[0] = train_text.replace(" ", "  ", 1)
-    column = table.schema.get_field_index("text_a")
-    pq.write_table(table.set_column(column, "text_a", pa.array(texts, pa.string())), path)
-    return copy
-
-
 def test_text_disjoint_scoring_leaves_out_pairs_with_a_train_text(
     corpus: Path, tmp_path: Path
 ) -> None:
     from newsvariants.normalize import comparison_form
 
-    leaky = _with_a_train_text_in_test(corpus, tmp_path)
+    leaky = with_a_train_text_in_test(corpus, tmp_path)
     rows = read_rows(leaky, "pairs")
     train_forms = {comparison_form(r[k]) for r in rows["train"] for k in ("text_a", "text_b")}
     test = rows["test"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -330,18 +330,26 @@ def _subset(
 # --- text-disjoint scoring ----------------------------------------------------------------------
 
 
-def train_text_forms(corpus: Path) -> set[str]:
-    """The comparison forms of every text (text_a and text_b) of the train pairs."""
-    import pyarrow.parquet as pq
+def text_forms(pairs: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The comparison forms of every text (text_a and text_b) of some pairs."""
+    return _forms(text for pair in pairs for text in (pair["text_a"], pair["text_b"]))
 
-    from newsvariants.normalize import comparison_form
+
+def train_text_forms(corpus: Path) -> set[str]:
+    """`text_forms` of the corpus's train pairs (their two text columns only are read)."""
+    import pyarrow.parquet as pq
 
     path = corpus / "pairs" / shard_name("train")
     if not path.exists():
         return set()
     table = pq.read_table(path, columns=["text_a", "text_b"])
-    texts = set(table.column("text_a").to_pylist()) | set(table.column("text_b").to_pylist())
-    return {comparison_form(text) for text in texts}
+    return _forms(table.column("text_a").to_pylist() + table.column("text_b").to_pylist())
+
+
+def _forms(texts: Iterable[str]) -> set[str]:
+    from newsvariants.normalize import comparison_form
+
+    return {comparison_form(text) for text in set(texts)}  # each distinct text folded once
 
 
 def text_disjoint_rows(rows: Sequence[dict[str, Any]], train_forms: set[str]) -> list[int]:
