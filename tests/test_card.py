@@ -170,3 +170,15 @@ def test_an_unknown_marker_is_an_error(
     monkeypatch.setattr(card_module, "card_source", lambda: source)
     with pytest.raises(ValueError, match="unknown marker"):
         render_card(copy)
+
+
+def test_the_committed_card_embeds_the_baselines_of_the_committed_corpus(repo: Path) -> None:
+    """The build embeds benchmarks/results/baselines.md in the card only when it was measured on
+    the corpus's inputs: a change of the inputs (an extractor version, new captures) must come
+    with `newsvariants bench` again, or the published card says no results were recorded."""
+    manifest = json.loads((repo / "corpus" / "MANIFEST.json").read_text(encoding="utf-8"))
+    results = repo / "benchmarks" / "results"
+    measured = json.loads((results / "baselines.json").read_text(encoding="utf-8"))
+    assert measured["corpus"]["inputs_digest"] == manifest["inputs"]["digest"]
+    table = (results / "baselines.md").read_text(encoding="utf-8").strip()
+    assert table in (repo / "corpus" / "README.md").read_text(encoding="utf-8")
