@@ -49,8 +49,8 @@ from newsvariants.extract_shape import (
     script_of,
     word_sizes,
 )
-from newsvariants.ingest import load_captures, verify_capture
-from newsvariants.records import Extraction
+from newsvariants.ingest import CaptureInput, capture_record, load_captures, verify_capture
+from newsvariants.records import Capture, Extraction
 from newsvariants.schema import load_schema
 
 from .conftest import RAW, SEED_MIRROR, SEED_ORIGINAL
@@ -219,6 +219,55 @@ def test_a_dated_byline_or_dateline_below_the_headline_dates_the_article(
     if reason is not None:
         start = text.index(line)
         assert [r.reason for r in ex.removed if r.start == start] == [reason]
+
+
+def _capture_of(text: str, fmt: str, url: str | None) -> tuple[Capture, bytes]:
+    data = text.encode("utf-8")
+    return capture_record(CaptureInput(data, "page", "example.org", None, url, fmt)), data
+
+
+_UNDATED_DUMP = "\n".join(
+    ["Council budget approved after a long debate"]
+    + [
+        f"Paragraph {n} of the report says what the council decided about the bridge."
+        for n in range(5)
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://news.example.org/2019/11/18/council-budget/", "2019-11-18"),
+        ("https://news.example.org/local/2019-3-7-council-budget.html", "2019-03-07"),
+        ("https://news.example.org/local/council-budget-2019", None),  # a year alone
+        ("https://news.example.org/2019/13/45/council-budget/", None),  # no such day
+        (None, None),
+    ],
+)
+def test_a_page_that_states_no_date_is_dated_by_its_url(url: str | None, expected: str) -> None:
+    capture, data = _capture_of(_UNDATED_DUMP, "text", url)
+    assert extract_text_dump(_UNDATED_DUMP, capture.capture_id).published_at is None
+    assert extract_capture(capture, data).published_at == expected
+    page = "<html><head><title>Council budget</title></head><body><article>"
+    page += "".join(f"<p>{line}</p>" for line in _UNDATED_DUMP.splitlines()[1:])
+    page += "</article></body></html>"
+    capture, data = _capture_of(page, "html", url)
+    assert extract_capture(capture, data).published_at == expected
+
+
+def test_a_date_the_page_states_wins_over_its_url() -> None:
+    text = _UNDATED_DUMP.replace("debate\n", "debate\nSubmitted on Mon, 2019-11-18 13:49\n", 1)
+    capture, data = _capture_of(text, "text", "https://news.example.org/2020/01/02/budget/")
+    assert extract_capture(capture, data).published_at == "2019-11-18"
+    page = (
+        '<html><head><meta property="article:published_time" content="2018-05-06T10:00:00Z">'
+        "</head><body><article>"
+        + "".join(f"<p>{line}</p>" for line in _UNDATED_DUMP.splitlines()[1:])
+        + "</article></body></html>"
+    )
+    capture, data = _capture_of(page, "html", "https://news.example.org/2020/01/02/budget/")
+    assert extract_capture(capture, data).published_at == "2018-05-06"
 
 
 def test_short_line_repeated_in_the_page_is_an_ad() -> None:
@@ -865,3 +914,13 @@ def test_a_headline_over_the_lead_image_credit_is_the_title_not_an_image_label()
     labelled = "\n".join(["Chuck Hagel", credit, *BODY])
     ex = extract_text_dump(labelled + "\n", "x", PageContext())
     assert [c.text for c in ex.captions] == ["Chuck Hagel"] and ex.title is None
+
+
+def test_the_extract_command_dates_an_undated_page_by_the_url_it_is_given(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(_UNDATED_DUMP + "\n", encoding="utf-8")
+    args = ["extract", str(page), "--format", "text"]
+    dated = CliRunner().invoke(app, [*args, "--url", "https://x.example/2021/02/03/story/"])
+    assert dated.exit_code == 0, dated.output
+    assert json.loads(dated.stdout)["published_at"] == "2021-02-03"
+    assert json.loads(CliRunner().invoke(app, args).stdout)["published_at"] is None

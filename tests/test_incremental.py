@@ -130,3 +130,23 @@ def test_a_rebuild_reads_no_scan_of_a_source_whose_captures_are_unchanged(
     assert sum(key.startswith("source-scan|") for key in read) == 3  # origin and two mirrors
     assert set(again[0]) == set(first[0]) | new
     assert again == extract_captures(raw, load_captures(raw))  # no cache: the same results
+
+
+def test_a_capture_whose_url_is_corrected_is_extracted_again(tmp_path: Path) -> None:
+    """An extraction depends on the capture's URL (an undated page is dated by it): a record
+    whose URL changes is not served from the cache."""
+    import json
+
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    add_stories(tmp_path, (0, 1))
+    first = extract_captures(raw, load_captures(raw), cache_dir=cache, extract=counting_extract)
+    records = raw / "captures.jsonl"
+    lines = records.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    record["url"] = "https://origin.example/2019/11/18/story/"
+    records.write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n", encoding="utf-8")
+    EXTRACTED.clear()
+    again = extract_captures(raw, load_captures(raw), cache_dir=cache, extract=counting_extract)
+    assert len(EXTRACTED) == 1 and EXTRACTED[0] == record["capture_id"]
+    assert first[0][record["capture_id"]].published_at is None
+    assert again[0][record["capture_id"]].published_at == "2019-11-18"

@@ -289,12 +289,15 @@ def extract(
     raw: Annotated[
         Path | None, typer.Option(help="raw/ to learn the source's site templates from.")
     ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL (dates a page that states no date).")
+    ] = None,
 ) -> None:
     """Extract one capture and print the result as JSON (for debugging extraction)."""
     from newsvariants.extract import debug_extract
 
     try:
-        result = debug_extract(file, fmt=fmt, source=source, raw=raw)
+        result = debug_extract(file, fmt=fmt, source=source, raw=raw, url=url)
     except (NewsVariantsError, OSError) as exc:
         raise _fail(exc) from exc
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

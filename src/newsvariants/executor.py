@@ -661,7 +661,12 @@ def templates_digest(templates: frozenset[str]) -> str:
 
 
 def _capture_key(phase: str, capture: Capture, fingerprint: str, extra: str = "") -> str:
-    return f"{phase}|{fingerprint}|{capture.sha256}|{capture.format}|{capture.encoding}|{extra}"
+    """What a phase's result for one capture depends on: its bytes, how they are read, and its
+    URL (a page that states no date is dated by its URL: `extract.extract_capture`)."""
+    return (
+        f"{phase}|{fingerprint}|{capture.sha256}|{capture.format}|{capture.encoding}|"
+        f"{capture.url or ''}|{extra}"
+    )
 
 
 # --- phase workers (module level: they are pickled to other processes) ---------------------

@@ -32,7 +32,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
 from itertools import accumulate, combinations
@@ -112,7 +112,9 @@ __all__ = [
 # from htmldate's fallbacks to text (a render-date header, a script's timestamp, the date of a
 # quoted claim) or the copyright year; else, for both forms, from a dateline or a dated byline
 # ("By X on Monday, November 18th, 2019", "Submitted on ...") between headline and body.
-EXTRACTOR_VERSION = "0.8"
+# 0.9: a capture the page states no date for is dated by its URL when the URL holds one
+# (`render.url_date`: "/2019/11/18/"), for both forms.
+EXTRACTOR_VERSION = "0.9"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -1197,18 +1199,27 @@ def text_of_capture(capture: Capture, data: bytes) -> str:
 def extract_capture(
     capture: Capture, data: bytes, context: PageContext | None = None
 ) -> Extraction:
-    """Extract one capture of either form."""
+    """Extract one capture of either form. A page that states no publication date (no markup
+    date, no dateline) is dated by its URL, when the capture has one with a date in it."""
     from newsvariants.ingest import decode_capture
 
     decoded = decode_capture(data, capture.encoding)
     if capture.format == "html":
         from newsvariants.render import extract_html
 
-        return extract_html(decoded, capture.capture_id, context or PageContext())
-    return extract_text_dump(decoded, capture.capture_id, context)
+        extraction = extract_html(decoded, capture.capture_id, context or PageContext())
+    else:
+        extraction = extract_text_dump(decoded, capture.capture_id, context)
+    if extraction.published_at is None and capture.url:
+        from newsvariants.render import url_date
+
+        return replace(extraction, published_at=url_date(capture.url))
+    return extraction
 
 
-def debug_extract(path: Path, *, fmt: str | None, source: str, raw: Path | None) -> dict[str, Any]:
+def debug_extract(
+    path: Path, *, fmt: str | None, source: str, raw: Path | None, url: str | None = None
+) -> dict[str, Any]:
     """`newsvariants extract FILE`: one capture -> a JSON-ready dict (offsets into its text)."""
     from newsvariants.ingest import (
         CaptureInput,
@@ -1221,7 +1232,7 @@ def debug_extract(path: Path, *, fmt: str | None, source: str, raw: Path | None)
     data, fmt = read_input_file(path, fmt)
     if fmt not in ("text", "html"):
         raise NewsVariantsError(f"{path}: extract takes one text or html capture, not {fmt}")
-    capture = capture_record(CaptureInput(data, str(path), source, None, None, fmt))
+    capture = capture_record(CaptureInput(data, str(path), source, None, url, fmt))
     context = PageContext()
     if raw is not None:
         peers = [c for c in load_captures(raw) if c.source == source and c.format == "text"]

@@ -334,6 +334,19 @@ def markup_date(root: etree._Element | None) -> str | None:
     return htmldate.find_date(_metadata_only(root), **_DATE_CONFIG)
 
 
+def url_date(url: str | None) -> str | None:
+    """The date a page's URL is dated by (`/2019/11/18/`, `/2019-11-18-...`: year, month and day
+    in that order, as htmldate reads them), YYYY-MM-DD, or None. News sites put the article's
+    publication day in its path; on the 61 extraction-dev pages, the 16 URLs dated so agree with
+    every date the page states (its markup's, 16 of 16, and its dateline's, 2 of 2)."""
+    if not url:
+        return None
+    import htmldate
+
+    # htmldate reads a URL's date first (before any markup); an empty page has nothing else
+    return htmldate.find_date("<html><body></body></html>", url=url, **_DATE_CONFIG)
+
+
 def _metadata_only(root: etree._Element) -> etree._Element:
     """A new page of copies of `root`'s metadata elements (the tree itself is left unchanged)."""
     element = lxml.html.Element
