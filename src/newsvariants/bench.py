@@ -251,10 +251,11 @@ def train_texts(data: SplitData) -> list[str]:
     ]
 
 
-def bench_pairs(baseline: Baseline, data: dict[str, SplitData]) -> dict[str, Any]:
+def bench_pairs(
+    baseline: Baseline, data: dict[str, SplitData], disjoint: Sequence[int]
+) -> dict[str, Any]:
     """Per group: threshold chosen on validation, metrics on validation, test and the
-    text-disjoint test pairs."""
-    disjoint = text_disjoint_rows(data["test"].pairs, text_forms(data["train"].pairs))
+    text-disjoint test pairs (`disjoint`: their indexes in the test pairs)."""
     scores = {
         s: baseline.pair_scores(
             [p["text_a"] for p in data[s].pairs], [p["text_b"] for p in data[s].pairs]
@@ -353,10 +354,11 @@ def run_bench(
             "no threshold can be chosen without validation rows: no baseline run"
         )
         return report
+    disjoint = text_disjoint_rows(data["test"].pairs, text_forms(data["train"].pairs))
     for baseline in baselines:
         progress(baseline.name)
         baseline.fit(train_texts(data["train"]))
-        report["pairs"][baseline.name] = bench_pairs(baseline, data)
+        report["pairs"][baseline.name] = bench_pairs(baseline, data, disjoint)
         report["stories"][baseline.name] = bench_stories(baseline, data)
     return report
 

@@ -661,8 +661,8 @@ def templates_digest(templates: frozenset[str]) -> str:
 
 
 def _capture_key(phase: str, capture: Capture, fingerprint: str, extra: str = "") -> str:
-    """What a phase's result for one capture depends on: its bytes, how they are read, and its
-    URL (a page that states no date is dated by its URL: `extract.extract_capture`)."""
+    """What the phases' results for one capture depend on: its bytes, how they are read, and
+    (for extraction) its URL, which dates a page that states no date (`extract_capture`)."""
     return (
         f"{phase}|{fingerprint}|{capture.sha256}|{capture.format}|{capture.encoding}|"
         f"{capture.url or ''}|{extra}"

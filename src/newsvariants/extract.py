@@ -112,8 +112,8 @@ __all__ = [
 # from htmldate's fallbacks to text (a render-date header, a script's timestamp, the date of a
 # quoted claim) or the copyright year; else, for both forms, from a dateline or a dated byline
 # ("By X on Monday, November 18th, 2019", "Submitted on ...") between headline and body.
-# 0.9: a capture the page states no date for is dated by its URL when the URL holds one
-# (`render.url_date`: "/2019/11/18/"), for both forms.
+# 0.9: a page that states no date (no markup date, no dateline) is dated by its capture's URL
+# when the URL holds one (`render.url_date`: "/2019/11/18/"), for both forms.
 EXTRACTOR_VERSION = "0.9"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
