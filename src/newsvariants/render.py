@@ -8,6 +8,7 @@ as strong evidence.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -375,15 +376,29 @@ def _trafilatura_evidence(html: str, blocks: list[Block]) -> dict[str, str | Non
     Blocks stay unjudged (None) when trafilatura finds no article at all."""
     import trafilatura
 
-    body = trafilatura.extract(
-        html, include_comments=False, include_tables=True, favor_precision=False, deduplicate=False
+    # One run for the body and the metadata (JSON output): a separate `extract_metadata` parsed
+    # the page again and took ~10 of the ~35 ms of a page; bodies and titles are the same (61
+    # real and 470 generated pages compared). The metadata's date is not used (`markup_date`
+    # is); trafilatura looks for one anyway, and this config keeps that search short (no
+    # extensive search) and independent of the day of the build.
+    found = trafilatura.extract(
+        html,
+        output_format="json",
+        with_metadata=True,
+        date_extraction_params=_DATE_CONFIG,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=False,
+        deduplicate=False,
     )
+    if found is None:  # no article: the title is the metadata's alone
+        meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
+        return {"title": getattr(meta, "title", None) if meta else None}
+    document = json.loads(found)
+    body = document.get("text")
     if body and body.strip():
         _match_lines(blocks, [block_key(line) for line in body.split("\n") if line.strip()])
-    # Its date is not used (`markup_date` is); trafilatura looks for one anyway, and this config
-    # keeps that search short (no extensive search) and independent of the day of the build.
-    meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
-    return {"title": getattr(meta, "title", None) if meta else None}
+    return {"title": document.get("title")}
 
 
 def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction:
