@@ -149,27 +149,17 @@ def mean_lines(pages: list[Page]) -> float:
 
 
 def trafilatura_calls(page: Page) -> str:
-    """What `extract_html` asks of trafilatura for one page (the same calls, the same options)."""
-    import trafilatura
+    """What `extract_html` asks of trafilatura for one page (`render.trafilatura_article`)."""
+    from newsvariants.render import trafilatura_article
 
-    trafilatura.extract_metadata(page.html, extensive=False)
-    return (
-        trafilatura.extract(
-            page.html,
-            include_comments=False,
-            include_tables=True,
-            favor_precision=False,
-            deduplicate=False,
-        )
-        or ""
-    )
+    return trafilatura_article(page.html)[0] or ""
 
 
 def html_split(pages: list[Page]) -> dict[str, float]:
     """Where an HTML page's time goes, as milliseconds of CPU time per page, each stage timed on
-    its own: trafilatura (its two calls), the rendering step, and the project's classifier
-    (classify with its safety net as `extract_html` runs it, dateline, language, assembling) on
-    rendered blocks that carry trafilatura's judgement already."""
+    its own: trafilatura (`render.trafilatura_article`), the rendering step, and the project's
+    classifier (classify with its safety net as `extract_html` runs it, dateline, language,
+    assembling) on rendered blocks that carry trafilatura's judgement already."""
     from newsvariants.extract import (
         dateline_of,
         detect_language,
