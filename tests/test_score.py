@@ -227,7 +227,7 @@ def test_text_disjoint_scoring_leaves_out_pairs_with_a_train_text(
     assert report["text_disjoint"] == {"scored": len(test) - len(leaked), "left_out": len(leaked)}
     assert report["groups"]["all"]["n"] == len(test) - len(leaked)
     assert report["groups"]["all"]["roc_auc"] == 1.0 and report["groups"]["all"]["f1"] == 1.0
-    # validation thresholds are chosen on the text-disjoint validation pairs, and still apply
+    # thresholds chosen on validation (all its pairs, as the bench does) apply to the kept pairs
     val = _write(tmp_path / "v.jsonl", _oracle_pairs(leaky, "validation"))
     chosen = score_file(
         leaky, path, "pairs", "test", validation_predictions=val, text_disjoint=True

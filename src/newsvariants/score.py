@@ -262,17 +262,13 @@ def pair_predictions(
     return scores, labels
 
 
-def thresholds_on_validation(
-    path: Path, rows: Sequence[dict[str, Any]], keep: Sequence[int] | None = None
-) -> dict[str, float]:
+def thresholds_on_validation(path: Path, rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     """The F1-best threshold of validation predictions for each group (all pairs, paragraphs,
     documents), as the bench chooses them (`bench.bench_pairs`); groups without a positive pair
-    on validation get none. With `keep`, only the rows at those indexes count."""
+    on validation get none."""
     scores, _ = pair_predictions(path, rows)
     if scores is None:
         raise PredictionError(f"{path}: validation predictions need a 'score' on every line")
-    if keep is not None:
-        rows, scores = [rows[i] for i in keep], [scores[i] for i in keep]
     chosen: dict[str, float] = {}
     for group in GROUPS:
         idx = group_rows(rows, group)
@@ -392,7 +388,8 @@ def score_file(
     the F1-best threshold of those scores on the validation split for each granularity (all,
     paragraph, document), each applied to its own rows, as the bench chooses and applies them.
     With `text_disjoint`, the pairs that share a text with a train pair are left out of the
-    metrics (of the validation split's thresholds too); the predictions still cover every pair.
+    metrics; the predictions still cover every pair, and the thresholds are chosen on all
+    validation pairs, as the bench chooses those of its text-disjoint column.
     """
     if config not in SCORED_CONFIGS:
         raise NewsVariantsError(f"cannot score config {config!r}: expected pairs or stories")
@@ -415,9 +412,8 @@ def score_file(
     forms = train_text_forms(corpus) if text_disjoint else None
     keep = _kept(corpus, split, rows, forms)
     if validation_predictions is not None:
-        val_rows = _nonempty_rows(corpus, table, "validation")
         chosen = thresholds_on_validation(
-            validation_predictions, val_rows, _kept(corpus, "validation", val_rows, forms)
+            validation_predictions, _nonempty_rows(corpus, table, "validation")
         )
         metrics = score_pairs(
             predictions, rows, chosen, "chosen on validation per granularity", keep
