@@ -146,9 +146,9 @@ def read_rows(corpus: Path, config: str) -> dict[str, list[dict]]:
     return found
 
 
-def with_a_train_text_in_test(corpus: Path, tmp_path: Path) -> Path:
-    """A copy of the corpus whose first test pair's text_a is a train pair's text with its
-    spacing changed (the same text in comparison form, not byte for byte)."""
+def with_a_train_text_in(corpus: Path, tmp_path: Path, split: str = "test", row: int = 0) -> Path:
+    """A copy of the corpus whose `split` pair at `row` has as text_a a train pair's text with
+    its spacing changed (the same text in comparison form, not byte for byte)."""
     import shutil
 
     import pyarrow as pa
@@ -159,11 +159,11 @@ def with_a_train_text_in_test(corpus: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "corpus"
     shutil.copytree(corpus, copy)
     train_text = pq.read_table(copy / "pairs" / shard_name("train")).column("text_b")[0].as_py()
-    path = copy / "pairs" / shard_name("test")
+    path = copy / "pairs" / shard_name(split)
     table = pq.read_table(path)
     texts = table.column("text_a").to_pylist()
-    assert " " in train_text and texts[0] != train_text
-    texts[0] = train_text.replace(" ", "  ", 1)
+    assert " " in train_text and texts[row] != train_text
+    texts[row] = train_text.replace(" ", "  ", 1)
     column = table.schema.get_field_index("text_a")
     pq.write_table(table.set_column(column, "text_a", pa.array(texts, pa.string())), path)
     return copy

@@ -22,7 +22,7 @@ from newsvariants.bench import (
 )
 from newsvariants.cli import app
 
-from .multistory import read_rows, shared_corpus, with_a_train_text_in_test
+from .multistory import read_rows, shared_corpus, with_a_train_text_in
 
 runner = CliRunner()
 NAMES = ["exact_hash", "char_jaccard", "minhash", "tfidf_cosine", "rapidfuzz_ratio"]
@@ -99,7 +99,7 @@ def test_text_disjoint_test_metrics_count_the_pairs_without_a_train_text(
         assert entry["test_text_disjoint"]["n"] == len([i for i in in_group if i not in leaked])
         if not leaked:  # the same pairs: the same metrics
             assert entry["test_text_disjoint"] == entry["test"]
-    leaky = with_a_train_text_in_test(corpus, tmp_path)
+    leaky = with_a_train_text_in(corpus, tmp_path)
     test, leaked = _leaked(leaky)
     assert 0 in leaked
     found = run_bench(leaky, [ExactHash()], "not run")["pairs"]["exact_hash"]["all"]

@@ -18,7 +18,7 @@ from newsvariants.score import (
     score_file,
 )
 
-from .multistory import read_rows, shared_corpus, with_a_train_text_in_test
+from .multistory import read_rows, shared_corpus, with_a_train_text_in
 
 runner = CliRunner()
 
@@ -207,7 +207,7 @@ def test_text_disjoint_scoring_leaves_out_pairs_with_a_train_text(
 ) -> None:
     from newsvariants.normalize import comparison_form
 
-    leaky = with_a_train_text_in_test(corpus, tmp_path)
+    leaky = with_a_train_text_in(corpus, tmp_path)
     rows = read_rows(leaky, "pairs")
     train_forms = {comparison_form(r[k]) for r in rows["train"] for k in ("text_a", "text_b")}
     test = rows["test"]
@@ -246,3 +246,30 @@ def test_text_disjoint_scoring_is_refused_where_it_means_nothing(
         score_file(corpus, preds, "pairs", "train", text_disjoint=True)
     with pytest.raises(NewsVariantsError, match="does not apply to stories / test"):
         score_file(corpus, preds, "stories", "test", text_disjoint=True)
+
+
+def test_text_disjoint_scores_keep_the_thresholds_chosen_on_all_validation_pairs(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """As the bench's text-disjoint column: the thresholds come from every validation pair, a
+    validation pair with a train text included."""
+    validation = read_rows(corpus, "pairs")["validation"]
+    row = next(i for i, p in enumerate(validation) if p["label"] == "same_source")
+    leaky = with_a_train_text_in(corpus, tmp_path, "validation", row)
+
+    def squeezed(split: str) -> list[dict]:
+        return [
+            {"pair_id": p["pair_id"], "score": 0.1 + 0.1 * (p["label"] == "same_source")}
+            for p in read_rows(leaky, "pairs")[split]
+        ]
+
+    val = squeezed("validation")
+    val[row]["score"] = 0.15  # the leaked positive: only a threshold of 0.15 accepts it
+    val_path = _write(tmp_path / "v.jsonl", val)
+    test = _write(tmp_path / "t.jsonl", squeezed("test"))
+    plain = score_file(leaky, test, "pairs", "test", validation_predictions=val_path)
+    disjoint = score_file(
+        leaky, test, "pairs", "test", validation_predictions=val_path, text_disjoint=True
+    )
+    assert "all 0.15" in plain["decision"]
+    assert disjoint["decision"] == plain["decision"]
