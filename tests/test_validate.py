@@ -342,3 +342,37 @@ def test_a_variant_whose_source_differs_from_its_capture_record_is_caught(
     assert any(
         "source 'elsewhere.example' differs from raw/'s" in p for p in info.value.problems
     ), info.value.problems
+
+
+def test_validate_checks_raw_on_workers_and_finds_what_one_process_finds(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`validate --workers 2` runs the checks against raw/ (every capture re-read, every HTML
+    page re-rendered) on a pool, and reports what one process reports."""
+    from newsvariants import executor
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    path = _rewrite(corpus, "variants", lambda t: _set(t, "url", 0, "https://example.org/moved"))
+    _as_if_released(corpus, path)
+    monkeypatch.setattr(executor, "POOL_MIN_TASKS", 0)  # two variants: the pool all the same
+    pooled: list[int] = []
+    pool_map = executor.PoolMapper.map
+
+    def counted_map(self, func, chunks):  # type: ignore[no-untyped-def]
+        pooled.append(self.workers)
+        return pool_map(self, func, chunks)
+
+    monkeypatch.setattr(executor.PoolMapper, "map", counted_map)
+    outputs = {}
+    for workers in ("1", "2"):
+        result = runner.invoke(
+            app, ["validate", str(corpus), "--raw", str(RAW), "--workers", workers]
+        )
+        assert result.exit_code == 1, result.output
+        outputs[workers] = result.output
+    assert pooled == [2]  # the one-process run started no pool
+    assert outputs["2"] == outputs["1"]
+    assert "url 'https://example.org/moved' differs from raw/'s" in " ".join(outputs["2"].split())
+    valid = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(RAW), "--workers", "2"])
+    assert valid.exit_code == 0, valid.output

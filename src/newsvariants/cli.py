@@ -222,9 +222,16 @@ def validate(
             help="Also rebuild it from raw/ (in a temporary folder) and compare every file.",
         ),
     ] = False,
-    workers: Annotated[int, typer.Option(help="Processes for --rebuild (0: one per core).")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes for the checks against raw/ (each capture re-read, an HTML page "
+            "re-rendered) and for --rebuild (0: one per core)."
+        ),
+    ] = 1,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
+    from newsvariants.executor import WORKER_MODULES, stage_runner
     from newsvariants.validate import validate_corpus
 
     if raw is not None and no_raw:
@@ -238,7 +245,10 @@ def validate(
     if rebuild and raw_dir is None:  # said before the checks, not after them
         raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
     try:
-        counts = validate_corpus(corpus, raw_dir)
+        # a pool only for the checks against raw/: the others run in this process
+        processes = workers if raw_dir is not None else 1
+        with stage_runner(processes, preload=(*WORKER_MODULES, "newsvariants.validate")) as runner:
+            counts = validate_corpus(corpus, raw_dir, runner.mapper, runner.workers)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     checked = "with" if raw_dir else "without"
