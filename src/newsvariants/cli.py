@@ -231,7 +231,7 @@ def validate(
     ] = 1,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
-    from newsvariants.executor import WORKER_MODULES, stage_runner
+    from newsvariants.executor import WORKER_MODULES, boot_forkserver, runs_a_pool, stage_runner
     from newsvariants.validate import validate_corpus
 
     if raw is not None and no_raw:
@@ -245,9 +245,13 @@ def validate(
     if rebuild and raw_dir is None:  # said before the checks, not after them
         raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
     try:
-        # a pool only for the checks against raw/: the others run in this process
+        # a pool only for the checks against raw/: the others run in this process, meanwhile
+        # the pool's fork server imports what its workers need (as a build does)
         processes = workers if raw_dir is not None else 1
-        with stage_runner(processes, preload=(*WORKER_MODULES, "newsvariants.validate")) as runner:
+        preload = (*WORKER_MODULES, "newsvariants.validate")
+        if runs_a_pool(processes, "local"):
+            boot_forkserver(preload)
+        with stage_runner(processes, preload=preload) as runner:
             counts = validate_corpus(corpus, raw_dir, runner.mapper, runner.workers)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
