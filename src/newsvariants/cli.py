@@ -231,7 +231,8 @@ def validate(
     ] = 1,
 ) -> None:
     """Check every record against its schema and every cross-record invariant."""
-    from newsvariants.executor import WORKER_MODULES, boot_forkserver, runs_a_pool, stage_runner
+    from newsvariants.build import WORKER_MODULES
+    from newsvariants.executor import boot_forkserver, runs_a_pool, stage_runner
     from newsvariants.validate import validate_corpus
 
     if raw is not None and no_raw:
@@ -246,12 +247,12 @@ def validate(
         raise _fail(NewsVariantsError("--rebuild needs raw/ (give --raw)"))
     try:
         # a pool only for the checks against raw/: the others run in this process, meanwhile
-        # the pool's fork server imports what its workers need (as a build does)
+        # the pool's fork server imports what its workers need (a build's modules, validate's
+        # among them: --rebuild's pool forks from the same server)
         processes = workers if raw_dir is not None else 1
-        preload = (*WORKER_MODULES, "newsvariants.validate")
         if runs_a_pool(processes, "local"):
-            boot_forkserver(preload)
-        with stage_runner(processes, preload=preload) as runner:
+            boot_forkserver(WORKER_MODULES)
+        with stage_runner(processes, preload=WORKER_MODULES) as runner:
             counts = validate_corpus(corpus, raw_dir, runner.mapper, runner.workers)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
