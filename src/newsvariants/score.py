@@ -352,11 +352,13 @@ def text_disjoint_rows(rows: Sequence[dict[str, Any]], train_forms: set[str]) ->
     """Indexes of the pair rows neither of whose texts is, in comparison form, a train text."""
     from newsvariants.normalize import comparison_form
 
+    # each distinct text folded once, as in `_forms` (a paragraph is in many pairs)
+    texts = {text for row in rows for text in (row["text_a"], row["text_b"])}
+    shared = {text for text in texts if comparison_form(text) in train_forms}
     return [
         i
         for i, row in enumerate(rows)
-        if comparison_form(row["text_a"]) not in train_forms
-        and comparison_form(row["text_b"]) not in train_forms
+        if row["text_a"] not in shared and row["text_b"] not in shared
     ]
 
 
