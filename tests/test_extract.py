@@ -387,6 +387,24 @@ def test_captures_sharing_one_long_furniture_block_are_not_one_article() -> None
     assert article_groups(pages) == [0, 1, 2, 3]  # one shared block of three is not an article
 
 
+def test_article_groups_give_the_same_groups_from_the_callers_page_keys() -> None:
+    # site_templates hands over each capture's page_keys; the groups must be those that keying
+    # the longest blocks one by one gives: ties in length (the first wins), case, NFKC forms and
+    # runs of spaces that only the keys make equal.
+    shared = "Ｔｈｅ  harbour reopened on Monday after a week of repairs, said the port authority."
+    second = "Second paragraph of the harbour story, with the new opening times."
+    tied = ["A" * 45, "B" * 45, "C" * 45, "D" * 45]
+    pages = [
+        [shared.upper(), second, *tied],
+        [shared, second.upper()],
+        [*tied, "short line"],
+        ["B" * 45, "A" * 45, "C" * 45],
+        ["Menu", "Home"],
+    ]
+    keyed = [page_keys(page) for page in pages]
+    assert article_groups(pages, keyed) == article_groups(pages) == [0, 0, 2, 2, 4]
+
+
 def test_extract_command_learns_site_templates_from_raw() -> None:
     mirror = next(c for c in load_captures(RAW) if c.capture_id == SEED_MIRROR)
     result = runner.invoke(

@@ -211,13 +211,16 @@ def site_templates(
         by_source.setdefault(source_of[capture_id], []).append(texts)
     templates: dict[str, frozenset[str]] = {}
     for source, captures in by_source.items():
-        group_of = article_groups(captures)
+        # `page_keys`: `block_key` of each text, a whole capture at a time (ASCII at C speed);
+        # made once a capture for both the grouping and the counting (block_key of the longest
+        # texts one by one cost ~2 s of the ~4.5 s of a 100k-capture build's templates)
+        page = [page_keys(list(texts)) for texts in captures]
+        group_of = article_groups(captures, page)
         sizes = Counter(group_of)
         counts: Counter[str] = Counter()
         seen: dict[int, set[str]] = {}  # the keys counted so far for articles captured twice
-        for texts, group in zip(captures, group_of, strict=True):
-            # `page_keys`: `block_key` of each text, a whole capture at a time (ASCII at C speed)
-            keys = set(page_keys(list(texts)))
+        for capture_keys, group in zip(page, group_of, strict=True):
+            keys = set(capture_keys)
             if sizes[group] > 1:
                 keys -= seen.setdefault(group, set())
                 seen[group] |= keys
@@ -235,7 +238,9 @@ _ARTICLE_BLOCKS = 3  # a capture's longest blocks, which two captures of one art
 _ARTICLE_BLOCK_CHARS = 40  # shorter ones (menu items, bylines, dates) say nothing of the article
 
 
-def article_groups(captures: Sequence[Sequence[str]]) -> list[int]:
+def article_groups(
+    captures: Sequence[Sequence[str]], keys: Sequence[Sequence[str]] | None = None
+) -> list[int]:
     """For each capture (its block texts) of one source, the index of the first capture of the
     same article: those that share two of their three longest blocks (of 40 characters or more),
     directly or through another capture.
@@ -243,7 +248,8 @@ def article_groups(captures: Sequence[Sequence[str]]) -> list[int]:
     Two of three: one shared long block may be a long piece of site furniture (a disclaimer
     outranking the paragraphs of a short article); two captures of one article share most of
     their paragraphs, and an edit to one of them leaves the other two. The longest blocks are
-    chosen by their texts' length and keyed (`block_key`) only then: three keys a capture."""
+    chosen by their texts' length, then compared by their `block_key`: `keys`, each capture's
+    `page_keys` when the caller has them, else made here."""
     parent = list(range(len(captures)))
 
     def root(i: int) -> int:
@@ -254,11 +260,18 @@ def article_groups(captures: Sequence[Sequence[str]]) -> list[int]:
 
     first_with: dict[tuple[str, str], int] = {}
     for i, texts in enumerate(captures):
+        lengths = list(map(len, texts))
+        # positions of the longest texts (ties: the first, as nlargest of the texts would)
         longest = heapq.nlargest(
-            _ARTICLE_BLOCKS, (t for t in texts if len(t) >= _ARTICLE_BLOCK_CHARS), key=len
+            _ARTICLE_BLOCKS,
+            (j for j, length in enumerate(lengths) if length >= _ARTICLE_BLOCK_CHARS),
+            key=lengths.__getitem__,
         )
-        keys = sorted({block_key(t) for t in longest})
-        for pair in combinations(keys, 2):
+        if keys is None:
+            chosen = sorted({block_key(texts[j]) for j in longest})
+        else:
+            chosen = sorted({keys[i][j] for j in longest})
+        for pair in combinations(chosen, 2):
             j = first_with.setdefault(pair, i)
             a, b = root(i), root(j)
             parent[max(a, b)] = min(a, b)  # the group's root is its first capture
