@@ -250,6 +250,8 @@ def article_groups(
     their paragraphs, and an edit to one of them leaves the other two. The longest blocks are
     chosen by their texts' length, then compared by their `block_key`: `keys`, each capture's
     `page_keys` when the caller has them, else made here."""
+    if keys is None:
+        keys = [page_keys(list(texts)) for texts in captures]
     parent = list(range(len(captures)))
 
     def root(i: int) -> int:
@@ -267,10 +269,7 @@ def article_groups(
             (j for j, length in enumerate(lengths) if length >= _ARTICLE_BLOCK_CHARS),
             key=lengths.__getitem__,
         )
-        if keys is None:
-            chosen = sorted({block_key(texts[j]) for j in longest})
-        else:
-            chosen = sorted({keys[i][j] for j in longest})
+        chosen = sorted({keys[i][j] for j in longest})
         for pair in combinations(chosen, 2):
             j = first_with.setdefault(pair, i)
             a, b = root(i), root(j)
