@@ -107,7 +107,7 @@ class Mapper(Protocol):
     (a story's variants, an LSH band's keys); results come back in the order given."""
 
     def map(
-        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+        self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]: ...
 
     def map_groups(
@@ -187,7 +187,7 @@ class InProcessMapper(_GroupArraysInProcess):
     """No parallelism: today's behaviour, and the reference the other engines must equal."""
 
     def map(
-        self, func: Callable[[list[T]], list[R]], chunks: Sequence[list[T]]
+        self, func: Callable[[list[T]], list[R]], chunks: Iterable[list[T]]
     ) -> Iterator[list[R]]:
         return (func(chunk) for chunk in chunks)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -378,7 +379,7 @@ def page_reasons(
 
 
 def _worth_a_look(
-    texts: Sequence[str], sizes: Sequence[float], flagged: set[int]
+    texts: Sequence[str], sizes: Sequence[float], flagged: AbstractSet[int]
 ) -> tuple[list[int], list[int]]:
     """The blocks some rule may apply to: those flagged or with a mark (`_has_marks`, inlined for
     short blocks: one loop, no call per block), and those that only begin with a rule's lead."""
