@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -30,8 +31,9 @@ NAMES = ["exact_hash", "char_jaccard", "minhash", "tfidf_cosine", "rapidfuzz_rat
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    baselines, status = default_baselines(with_embeddings=False)
-    return run_bench(shared_corpus(tmp_path_factory), baselines, status)
+    return run_bench(
+        shared_corpus(tmp_path_factory), functools.partial(default_baselines, with_embeddings=False)
+    )
 
 
 def test_baselines_agree_with_their_definitions() -> None:
@@ -102,10 +104,10 @@ def test_text_disjoint_test_metrics_count_the_pairs_without_a_train_text(
     leaky = with_a_train_text_in(corpus, tmp_path)
     test, leaked = _leaked(leaky)
     assert 0 in leaked
-    found = run_bench(leaky, [ExactHash()], "not run")["pairs"]["exact_hash"]["all"]
+    found = run_bench(leaky, lambda: ([ExactHash()], "not run"))["pairs"]["exact_hash"]["all"]
     assert found["test"]["n"] == len(test)
     assert found["test_text_disjoint"]["n"] == len(test) - len(leaked)
-    table = markdown_table(run_bench(leaky, [ExactHash()], "not run"))
+    table = markdown_table(run_bench(leaky, lambda: ([ExactHash()], "not run")))
     assert f"| {len(test) - len(leaked)}, " in table
 
 
@@ -142,10 +144,17 @@ def test_seed_corpus_has_no_validation_or_test_rows_and_says_so(
     assert "no rows in validation and test" in result.stdout
     saved = json.loads((tmp_path / "baselines.json").read_text(encoding="utf-8"))
     assert saved["pairs"] == {} and saved["sizes"]["test"] == {"pairs": 0, "variants": 0}
-    # an installed embedding model is not "run" when no baseline is (the card said both)
-    installed = markdown_table({**saved, "embeddings": "run: a model from model/"})
-    assert "Sentence-embedding baseline: installed (a model from model/), not run" in installed
-    assert "run: a model" not in installed
+    # with nothing to evaluate no model is loaded, so the report (which the card embeds) is the
+    # same whether or not the embeddings extra is installed
+    chosen: list[bool] = []
+
+    def choose() -> tuple[list, str]:
+        chosen.append(True)
+        return [ExactHash()], "run: a model from model/"
+
+    report = run_bench(seed_corpus, choose)
+    assert chosen == [] and report["embeddings"] == saved["embeddings"]
+    assert "Sentence-embedding baseline: not run: no baseline was run." in markdown_table(report)
 
 
 def test_bench_report_includes_the_card_ready_table(report: dict) -> None:
@@ -173,3 +182,18 @@ def test_the_embedding_baseline_scores_cosines_of_the_models_embeddings() -> Non
     assert scores[0] == pytest.approx(1.0) and scores[1] == 0.0
     sims = baseline.matrix(["abc", "abd", "xyz"])
     assert np.allclose(sims, sims.T) and sims[0, 1] == pytest.approx(2 / 3)
+
+
+def test_bench_writes_outside_the_cards_results_by_default(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build puts benchmarks/results/baselines.md into the card: a user's `bench` run must
+    not change what the next build writes, so by default it writes to bench-results/."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["bench", str(seed_corpus), "--no-embeddings"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "bench-results").iterdir()) == [
+        "baselines.json",
+        "baselines.md",
+    ]
+    assert not (tmp_path / "benchmarks").exists()

@@ -207,6 +207,12 @@ def load_embedding_model() -> tuple[Any | None, str]:
     )
 
 
+# The embedding baseline's status when no baseline runs: the same on every machine.
+NOTHING_TO_RUN = "not run: no baseline was run"
+# The baselines to run and the embedding baseline's status line (called only when they run).
+BaselineChoice = Callable[[], tuple[Sequence["Baseline"], str]]
+
+
 def default_baselines(with_embeddings: bool = True) -> tuple[list[Baseline], str]:
     """The baselines to run, and the status line of the embedding baseline."""
     baselines: list[Baseline] = [
@@ -320,13 +326,14 @@ def bench_stories(baseline: Baseline, data: dict[str, SplitData]) -> dict[str, A
 
 def run_bench(
     corpus: Path,
-    baselines: Sequence[Baseline] | None = None,
-    embedding_status: str = "not run: no embedding baseline given",
+    choose_baselines: BaselineChoice = default_baselines,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    """Every baseline on pairs and stories; an honest report when validation or test is empty."""
-    if baselines is None:
-        baselines, embedding_status = default_baselines()
+    """Every baseline on pairs and stories; an honest report when validation or test is empty.
+
+    `choose_baselines` is called only when there is something to evaluate: without validation
+    rows no model is loaded, and the report (which the card embeds) says the same whatever is
+    installed, so a `bench` run on another machine cannot change the card."""
     manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
     data = load_splits(corpus)
     sizes = {
@@ -335,7 +342,7 @@ def run_bench(
     report: dict[str, Any] = {
         "corpus": {"version": manifest["version"], "inputs_digest": manifest["inputs"]["digest"]},
         "sizes": sizes,
-        "embeddings": embedding_status,
+        "embeddings": NOTHING_TO_RUN,
         "notes": [],
         "pairs": {},
         "stories": {},
@@ -354,6 +361,7 @@ def run_bench(
             "no threshold can be chosen without validation rows: no baseline run"
         )
         return report
+    baselines, report["embeddings"] = choose_baselines()
     disjoint = text_disjoint_rows(data["test"].pairs, text_forms(data["train"].pairs))
     for baseline in baselines:
         progress(baseline.name)
@@ -377,15 +385,6 @@ def _relations(metrics: dict[str, Any] | None) -> str:
     return ", ".join(f"{r} {recall[r]:.2f}" for r in PAIR_RELATIONS if r in recall) or "–"
 
 
-def _embedding_status(report: dict[str, Any]) -> str:
-    """The embedding baseline's status; "run: ..." only if the baselines were run at all (with
-    no validation rows none is, and the notes say why)."""
-    status = report["embeddings"]
-    if status.startswith("run: ") and not report["pairs"]:
-        return f"installed ({status.removeprefix('run: ')}), not run: no baseline was run"
-    return status
-
-
 def markdown_table(report: dict[str, Any]) -> str:
     """The report as markdown (goes to baselines.md and into the card's Benchmarks section)."""
     corpus = report["corpus"]
@@ -397,7 +396,7 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"{sizes['test']['variants']} variants. Thresholds are chosen on validation and applied "
         "unchanged to test. Reproduce with `newsvariants bench`.",
         "",
-        f"Sentence-embedding baseline: {_embedding_status(report)}.",
+        f"Sentence-embedding baseline: {report['embeddings']}.",
     ]
     for note in report["notes"]:
         lines += ["", f"_Note: {note}._"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -264,9 +265,15 @@ def validate(
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     checked = "with" if raw_dir else "without"
-    out.print(f"{corpus} is valid ({checked} raw/): " + json.dumps(counts), highlight=False)
-    if rebuild and raw_dir is not None:
-        _check_rebuild(corpus, raw_dir, workers)
+    if not (rebuild and raw_dir is not None):
+        out.print(f"{corpus} is valid ({checked} raw/): " + json.dumps(counts), highlight=False)
+        return
+    # "valid" only once the rebuild agrees: a failed comparison must not follow a "valid"
+    out.print(
+        f"{corpus} passes the checks (with raw/): {json.dumps(counts)}; rebuilding to compare",
+        highlight=False,
+    )
+    _check_rebuild(corpus, raw_dir, workers)
 
 
 def _check_rebuild(corpus: Path, raw: Path, workers: int) -> None:
@@ -285,7 +292,11 @@ def _check_rebuild(corpus: Path, raw: Path, workers: int) -> None:
                 f"{shown}{_code_note(corpus)}"
             )
         )
-    out.print(f"{corpus} is reproduced byte for byte by a rebuild from {raw}", highlight=False)
+    out.print(
+        f"{corpus} is valid: it passes the checks and a rebuild from {raw} reproduces it byte "
+        "for byte",
+        highlight=False,
+    )
 
 
 def _code_note(corpus: Path) -> str:
@@ -344,8 +355,13 @@ def explore(
 def bench(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder.")] = Path("corpus"),
     output: Annotated[
-        Path, typer.Option("--output", help="Folder for baselines.json and baselines.md.")
-    ] = Path("benchmarks/results"),
+        Path,
+        typer.Option(
+            "--output",
+            help="Folder for baselines.json and baselines.md. The build puts the table from "
+            "benchmarks/results/ into the card: write there only to refresh the card.",
+        ),
+    ] = Path("bench-results"),
     embeddings: Annotated[
         bool, typer.Option(help="Run the sentence-embedding baseline when it is installed.")
     ] = True,
@@ -354,9 +370,9 @@ def bench(
     from newsvariants.bench import default_baselines, markdown_table, run_bench, write_results
 
     _require_corpus(corpus)
-    baselines, status = default_baselines(with_embeddings=embeddings)
+    choose = functools.partial(default_baselines, with_embeddings=embeddings)
     try:
-        report = run_bench(corpus, baselines, status, progress=lambda n: err.print(f"bench {n}"))
+        report = run_bench(corpus, choose, progress=lambda n: err.print(f"bench {n}"))
     except (NewsVariantsError, OSError) as exc:
         raise _fail(exc) from exc
     sys.stdout.write(markdown_table(report))
