@@ -182,3 +182,41 @@ def test_the_committed_card_embeds_the_baselines_of_the_committed_corpus(repo: P
     assert measured["corpus"]["inputs_digest"] == manifest["inputs"]["digest"]
     table = (results / "baselines.md").read_text(encoding="utf-8").strip()
     assert table in (repo / "corpus" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_states_the_size_of_the_committed_corpus(repo: Path) -> None:
+    """The README tells a user how much data there is before they depend on it; a release that
+    adds captures must update that sentence."""
+    text = " ".join((repo / "README.md").read_text(encoding="utf-8").split())
+    stated = re.search(
+        r"The current release holds (\d+) stor(?:y|ies).*?(\d+) variants, (\d+) aligned units "
+        r"and (\d+) pairs, every row in `train`",
+        text,
+    )
+    assert stated, "README.md: the sentence giving the current release's size is missing"
+    manifest = json.loads((repo / "corpus" / "MANIFEST.json").read_text(encoding="utf-8"))
+    rows: Counter[str] = Counter()
+    splits = set()
+    for entry in manifest["files"]:
+        parts = entry["path"].split("/")
+        if len(parts) == 2 and parts[0] in CONFIGS and entry["rows"]:
+            rows[parts[0]] += entry["rows"]
+            splits.add(parts[1].split("-")[0])
+    assert [int(n) for n in stated.groups()] == [
+        rows["stories"],
+        rows["variants"],
+        rows["alignments"],
+        rows["pairs"],
+    ]
+    assert splits == {"train"}
+
+
+def test_the_committed_corpus_names_the_package_version_of_its_release(repo: Path) -> None:
+    """The package is versioned with the data: the corpus of release X.Y.Z was built by
+    version X.Y.Z, so MANIFEST's code_version tells a user which code (tag vX.Y.Z) made it."""
+    from newsvariants import __version__
+    from newsvariants.write import release_of
+
+    manifest = json.loads((repo / "corpus" / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["code_version"] == __version__
+    assert release_of(manifest["version"]) == __version__

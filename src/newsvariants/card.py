@@ -27,7 +27,9 @@ HUB_REPO = "newsvariants/newsvariants"  # the dataset repo the card's loading ex
 CARD_METADATA: dict[str, Any] = {
     "license": "other",
     "license_name": "per-source",
-    "license_details": "Code MIT; texts remain the property of their outlets (see Licensing).",
+    # "other": the texts are the outlets'; the card's Licensing information section says what
+    # holds (code and added annotations MIT, texts per outlet), and the Hub links to it
+    "license_link": "README.md",
     "language": ["en"],
     "multilinguality": "monolingual",
     "annotations_creators": ["machine-generated", "expert-generated"],
@@ -181,11 +183,19 @@ def _counts(column: pa.ChunkedArray | pa.Array) -> Counter[Any]:
     return Counter(dict(zip(values, found.field("counts").to_pylist(), strict=True)))
 
 
+def _class_counts(column: pa.ChunkedArray | pa.Array, feature: Any) -> Counter[str]:
+    """How often each value of a column occurs, by name when the feature is a ClassLabel."""
+    names = getattr(feature, "names", None)
+    found = _counts(column)
+    return Counter({(names[k] if names else k): n for k, n in found.items() if k is not None})
+
+
 def statistics(corpus: Path) -> str:
     stories = _whole(corpus, "stories", ["n_variants"])
     variants = _whole(corpus, "variants", ["paragraphs", "source"])
-    aligns = _whole(corpus, "alignments", ["relation"])
+    aligns = _whole(corpus, "alignments", ["relation", "label_source"])
     relation_names = hf_features("alignment")["relation"].names
+    label_sources = _class_counts(aligns["label_source"], hf_features("alignment")["label_source"])
     relations = Counter(
         {relation_names[k]: n for k, n in _counts(aligns["relation"]).items() if k is not None}
     )
@@ -198,7 +208,8 @@ def statistics(corpus: Path) -> str:
         "- variants per story: "
         + ", ".join(f"{k} variant(s): {sizes[k]} stories" for k in sorted(sizes)),
         f"- body paragraphs: {n_par}",
-        f"- aligned units: {aligns.num_rows}",
+        f"- aligned units: {aligns.num_rows} (relation labelled by a human: "
+        f"{label_sources.get('human', 0)}, by the rule: {label_sources.get('rule', 0)})",
         "",
         "| relation | units | share |",
         "|---|---|---|",
