@@ -301,12 +301,22 @@ def worst_pages(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="extraction-dev folder")
+    parser.add_argument(
+        "--dev",
+        type=Path,
+        default=DEFAULT_DEV,
+        help="extraction-dev folder: gold.jsonl, dumps/, pages/ (not in the repository: README)",
+    )
     parser.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     parser.add_argument(
         "--synth", type=Path, default=None, help="also time the captures benchmarks/synth.py wrote"
     )
     args = parser.parse_args()
+    if not (args.dev / "gold.jsonl").is_file():
+        parser.error(
+            f"{args.dev}: no gold.jsonl here; --dev must point at a copy of the extraction "
+            "development set (gold.jsonl, dumps/, pages/; README, section Build at scale)"
+        )
     pages = load_pages(args.dev)
     print(f"extraction-dev: {len(pages)} pages, bag-of-tokens vs gold, mean over pages\n")
     evaluation = evaluate(pages, SYSTEMS)
