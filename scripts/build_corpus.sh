@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build corpus/ from raw/ (the previous release's corpus/REGISTRY.json keeps story IDs stable),
+# Build corpus/ from raw/ (the last release's released/REGISTRY.json keeps story IDs stable),
 # then validate it against raw/. Thin wrapper: all logic lives in the `newsvariants` package.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -26,11 +26,12 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def seed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed corpus built from the repository's raw/ into a temporary folder (built once)."""
+    """The seed corpus built from the repository's raw/ and the last release's registry
+    (released/, as `scripts/build_corpus.sh` builds it) into a temporary folder (built once)."""
     from newsvariants.build import build
 
     out = tmp_path_factory.mktemp("seed") / "corpus"
-    build(RAW, out, registry_path=CORPUS / "REGISTRY.json")
+    build(RAW, out, registry_path=REPO / "released" / "REGISTRY.json")
     return out
 
 

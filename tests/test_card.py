@@ -3,6 +3,7 @@ that match the corpus, and example code that runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -220,3 +221,17 @@ def test_the_committed_corpus_names_the_package_version_of_its_release(repo: Pat
     manifest = json.loads((repo / "corpus" / "MANIFEST.json").read_text(encoding="utf-8"))
     assert manifest["inputs"]["code_version"] == __version__
     assert release_of(manifest["version"]) == __version__
+
+
+def test_the_committed_release_is_rebuilt_from_the_registry_kept_in_released(repo: Path) -> None:
+    """released/ holds the registry and manifest of the last release, which the next builds
+    start from: for the committed corpus (a release), the registry it was built from, its own
+    (a release is what its own registry builds), and the same version."""
+    manifest = json.loads((repo / "corpus" / "MANIFEST.json").read_text(encoding="utf-8"))
+    kept = repo / "released"
+    text = (kept / "REGISTRY.json").read_text(encoding="utf-8")
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == manifest["inputs"]["registry_sha256"]
+    assert (kept / "REGISTRY.json").read_bytes() == (repo / "corpus" / "REGISTRY.json").read_bytes()
+    kept_manifest = json.loads((kept / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert kept_manifest["version"] == manifest["version"]
+    assert kept_manifest["files"] == manifest["files"]

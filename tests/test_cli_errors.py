@@ -126,13 +126,25 @@ def test_a_file_under_raw_captures_that_no_record_names_is_reported_not_left_out
 
 
 def test_a_build_without_any_registry_says_so(tmp_path: Path) -> None:
-    # Built into a fresh folder, a corpus silently got new story IDs and splits.
+    # Built into a fresh folder, a corpus silently got new story IDs and splits. Before the
+    # first release (no released/ beside raw/) the build says so, and says that it does not read
+    # the last build's registry; once released/ holds one, the build starts from it, silently.
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
     fresh = tmp_path / "fresh"
-    result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(fresh)])
+    result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(fresh)])
     assert result.exit_code == 0, result.output
-    assert "no registry" in result.output and "assigned afresh" in result.output
-    again = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(fresh)])
-    assert again.exit_code == 0 and "no registry" not in again.output  # it has its own now
+    said = " ".join(result.output.split())
+    assert "no registry" in said and "story IDs and splits come from raw/ alone" in said
+    assert "is not read" not in said
+    again = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(fresh)])
+    said = " ".join(again.output.split())
+    assert again.exit_code == 0 and "no registry" in said
+    assert f"{fresh / 'REGISTRY.json'} (the last build's) is not read" in said
+    (tmp_path / "released").mkdir()
+    shutil.copy(fresh / "REGISTRY.json", tmp_path / "released" / "REGISTRY.json")
+    third = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(fresh)])
+    assert third.exit_code == 0 and "no registry" not in third.output
 
 
 def test_validating_against_another_raw_folder_is_one_clear_problem(

@@ -32,11 +32,24 @@ DATE = "2026-01-15"
 
 @pytest.fixture()
 def released(unreleased_seed_corpus: Path, tmp_path: Path) -> Path:
-    """A copy of the seed corpus released as 0.1.0 (CHANGELOG and CITATION beside it)."""
+    """A copy of the seed corpus released as 0.1.0 (CHANGELOG, CITATION and released/, the
+    next builds' registry, beside it)."""
     corpus = tmp_path / "corpus"
     shutil.copytree(unreleased_seed_corpus, corpus)
-    release(corpus, "0.1.0", DATE, tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff")
+    release(
+        corpus,
+        "0.1.0",
+        DATE,
+        tmp_path / "CHANGELOG.md",
+        tmp_path / "CITATION.cff",
+        released=tmp_path / "released",
+    )
     return corpus
+
+
+def _kept_registry(corpus: Path) -> Path:
+    """The registry `release` kept for the next builds (released/ beside the corpus)."""
+    return corpus.parent / "released" / "REGISTRY.json"
 
 
 def _manifest(corpus: Path) -> dict:
@@ -126,7 +139,8 @@ def test_a_rebuild_after_the_release_reproduces_it_byte_for_byte(
 ) -> None:
     snapshot = tmp_path / "snapshot"
     shutil.copytree(released, snapshot)
-    build(RAW, released)  # reads the version back from MANIFEST.json via the registry
+    # the release's registry and manifest (released/): the version is read back from it
+    build(RAW, released, registry_path=_kept_registry(released))
     for path in sorted(snapshot.rglob("*")):
         if path.is_file():
             rel = path.relative_to(snapshot)
@@ -146,7 +160,7 @@ def test_new_captures_need_a_minor_release(released: Path, tmp_path: Path) -> No
         for item in file_inputs(path, source="x.example", captured_at=None, url=None, fmt="text")
     ]
     ingest(items, raw)
-    build(raw, released)
+    build(raw, released, registry_path=_kept_registry(released))
     # Its files are no longer 0.1.0's: the build must not call itself 0.1.0 (a card reading
     # "Release 0.1.0" and a publish tagged v0.1.0, over other data).
     assert _manifest(released)["version"] == "0.1.0+dev"
@@ -155,14 +169,16 @@ def test_new_captures_need_a_minor_release(released: Path, tmp_path: Path) -> No
     assert "Release 0.1.0." not in card
     with pytest.raises(PublishError, match=r"not released \(version 0.1.0\+dev\)"):
         plan_publish(released, "org/name")
-    build(raw, released)  # a rebuild of the same data stays unreleased
+    build(raw, released, registry_path=_kept_registry(released))  # still unreleased
     assert _manifest(released)["version"] == "0.1.0+dev"
     changelog, cff = tmp_path / "CHANGELOG.md", tmp_path / "CITATION.cff"
     with pytest.raises(ReleaseError, match="patch release, but the changes need a minor"):
         release(released, "0.1.1", DATE, changelog, cff, previous)
-    result = release(released, "0.2.0", "2026-02-01", changelog, cff, previous)
+    kept = tmp_path / "released"
+    result = release(released, "0.2.0", "2026-02-01", changelog, cff, previous, kept)
     assert result.diff.required == "minor"
-    build(raw, released)  # and a rebuild of a release keeps its version
+    assert (kept / "REGISTRY.json").read_bytes() == (released / "REGISTRY.json").read_bytes()
+    build(raw, released, registry_path=_kept_registry(released))  # a release keeps its version
     assert _manifest(released)["version"] == "0.2.0"
     text = changelog.read_text(encoding="utf-8")
     assert text.index("## [0.2.0] - 2026-02-01") < text.index("## [0.1.0]")  # newest first

@@ -1178,8 +1178,25 @@ def swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(backup)
 
 
+RELEASED_DIR = "released"  # beside raw/: the last release's REGISTRY.json and MANIFEST.json
+
+
+def released_dir(raw: Path) -> Path:
+    """Where `newsvariants release` keeps the last release's registry and manifest: `released/`
+    beside raw/. With raw/, they are the next build's inputs: story IDs and splits come from the
+    release, not from whichever build ran last, so every build of the same raw/ after a release
+    writes the same files, and `validate --rebuild` can redo the build a corpus came from."""
+    return Path(os.path.abspath(raw)).parent / RELEASED_DIR
+
+
+def default_registry(raw: Path) -> Path | None:
+    """The last release's registry (`released_dir`), or None before the first release."""
+    path = released_dir(raw) / REGISTRY_FILE
+    return path if path.is_file() else None
+
+
 def previous_manifest(registry_path: Path | None) -> dict[str, Any] | None:
-    """The MANIFEST.json beside the registry the build starts from (the previous build's)."""
+    """The MANIFEST.json beside the registry the build starts from (the last release's)."""
     manifest = registry_path.parent / "MANIFEST.json" if registry_path is not None else None
     if manifest is None or not manifest.exists():
         return None
@@ -1214,8 +1231,9 @@ def build(
     recover_interrupted_swap(out)
     if runs_a_pool(workers, engine):
         boot_forkserver(WORKER_MODULES)  # its imports overlap reading raw/
-    if registry_path is None and (out / REGISTRY_FILE).exists():
-        registry_path = out / REGISTRY_FILE
+    # No registry given: story IDs and splits start afresh. The registry is never taken from
+    # `out` by default: that is the last build's, and a build must depend on raw/ and the last
+    # release's registry only, not on which builds ran since (`released_dir`).
     if registry_path is not None and not registry_path.is_file():
         raise NewsVariantsError(f"{registry_path}: no such registry file (the previous release's)")
     registry_text = registry_path.read_text(encoding="utf-8") if registry_path else None
@@ -1273,17 +1291,29 @@ def build(
     return BuildResult(out, records, events, quarantined, captured, notes)
 
 
-def rebuild_differences(corpus: Path, raw: Path, workers: int = 1) -> list[str]:
-    """How the files of `corpus` differ from a rebuild from `raw` with the corpus's own
-    registry (one line a file, sorted; empty when every byte is reproduced).
+def rebuild_differences(
+    corpus: Path, raw: Path, workers: int = 1, registry: Path | None = None
+) -> list[str]:
+    """How the files of `corpus` differ from a rebuild from `raw` and `registry`, the registry
+    the corpus was built from (one line a file, sorted; empty when every byte is reproduced).
 
     Validation checks records against their schemas, each other and raw/, and files against
     MANIFEST.json; a label or relation changed by hand, with the checksum recomputed, passes all
     of that. Only rebuilding shows that the published files are what the inputs and the code
-    make, which is the claim a release makes."""
-    registry = corpus / REGISTRY_FILE
-    if not registry.is_file():
-        raise NewsVariantsError(f"{corpus}: no {REGISTRY_FILE} to rebuild it with")
+    make, which is the claim a release makes. The corpus's own REGISTRY.json is its build's
+    output, not its input (a build that makes new stories adds them): MANIFEST.json names the
+    registry the build started from by its SHA-256, and `registry` must be that file."""
+    manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
+    wanted = manifest["inputs"].get("registry_sha256")
+    # as the build hashes it (inputs_digest): its text
+    given = _sha256_text(registry.read_text(encoding="utf-8")) if registry is not None else None
+    if given != wanted:
+        built_from = f"a registry with SHA-256 {wanted[:12]}…" if wanted else "no registry"
+        found = f"{registry} has SHA-256 {given[:12]}…" if given else "none was given"
+        raise NewsVariantsError(
+            f"{corpus}: built from {built_from}, but {found}: rebuild with the registry it was "
+            "built from (--registry; by default the last release's, released/REGISTRY.json)"
+        )
     with tempfile.TemporaryDirectory(prefix="newsvariants-rebuild-") as scratch:
         again = Path(scratch) / "corpus"
         build(raw, again, registry_path=registry, workers=workers, keep_records=False)

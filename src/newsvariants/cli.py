@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -151,7 +152,10 @@ def build(
     corpus: CorpusOption = Path("corpus"),
     registry: Annotated[
         Path | None,
-        typer.Option(help="Previous release's REGISTRY.json (default: the one in --out)."),
+        typer.Option(
+            help="The last release's REGISTRY.json (default: released/REGISTRY.json beside "
+            "raw/, which `newsvariants release` writes)."
+        ),
     ] = None,
     workers: Annotated[
         int, typer.Option(help="Processes for per-capture work (0: one per core).")
@@ -166,14 +170,21 @@ def build(
 ) -> None:
     """Build the corpus from raw/ (every stage), validate it, then swap it in."""
     from newsvariants.build import build as run_build
+    from newsvariants.build import default_registry, released_dir
     from newsvariants.registry import REGISTRY_FILE
 
-    if registry is None and not (corpus / REGISTRY_FILE).exists():
-        # a build into a fresh folder gave new story IDs and splits to stories that have them
+    registry = registry or default_registry(raw)
+    if registry is None:
+        last_build = corpus / REGISTRY_FILE
         _notice(
-            f"no registry ({corpus / REGISTRY_FILE} does not exist and --registry is not given): "
-            "story IDs and splits are assigned afresh. To keep a release's IDs, pass "
-            "--registry RELEASE/REGISTRY.json."
+            f"no registry ({released_dir(raw) / REGISTRY_FILE} does not exist: no release yet, "
+            "and --registry is not given): story IDs and splits come from raw/ alone."
+            + (
+                f" {last_build} (the last build's) is not read: builds start from the last "
+                f"release's registry; to keep its IDs, pass --registry {last_build}."
+                if last_build.is_file()
+                else ""
+            )
         )
     with _progress_bar() as bar:
         tasks: dict[str, TaskID] = {}
@@ -230,6 +241,13 @@ def validate(
             help="Also rebuild it from raw/ (in a temporary folder) and compare every file.",
         ),
     ] = False,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            help="--rebuild: the registry the corpus was built from (default: the last "
+            "release's, released/REGISTRY.json beside raw/; MANIFEST.json names it by SHA-256)."
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -273,15 +291,16 @@ def validate(
         f"{corpus} passes the checks (with raw/): {json.dumps(counts)}; rebuilding to compare",
         highlight=False,
     )
-    _check_rebuild(corpus, raw_dir, workers)
+    _check_rebuild(corpus, raw_dir, workers, registry)
 
 
-def _check_rebuild(corpus: Path, raw: Path, workers: int) -> None:
-    """Stop unless a rebuild from raw/ reproduces every file of the corpus."""
-    from newsvariants.build import rebuild_differences
+def _check_rebuild(corpus: Path, raw: Path, workers: int, registry: Path | None) -> None:
+    """Stop unless a rebuild from raw/ and the registry the corpus was built from reproduces
+    every file of the corpus."""
+    from newsvariants.build import default_registry, rebuild_differences
 
     try:
-        differences = rebuild_differences(corpus, raw, workers)
+        differences = rebuild_differences(corpus, raw, workers, registry or default_registry(raw))
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     if differences:
@@ -437,15 +456,25 @@ def release(
         "CHANGELOG.md"
     ),
     citation: Annotated[Path, typer.Option(help="CITATION.cff to rewrite.")] = Path("CITATION.cff"),
+    released: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the release's REGISTRY.json and MANIFEST.json are kept for the next "
+            "builds (default: released/ beside the corpus folder)."
+        ),
+    ] = None,
 ) -> None:
-    """Release the built corpus: MANIFEST version, card, CHANGELOG entry, CITATION.cff."""
+    """Release the built corpus: MANIFEST version, card, CHANGELOG entry, CITATION.cff, and the
+    registry the next builds start from (released/)."""
     import datetime
 
+    from newsvariants.build import RELEASED_DIR
     from newsvariants.release import CorpusState, previous_from_git
     from newsvariants.release import release as run_release
     from newsvariants.write import release_of
 
     day = date or datetime.datetime.now(datetime.UTC).date().isoformat()
+    released = released or Path(os.path.abspath(corpus)).parent / RELEASED_DIR
     try:
         # a build changed since release X.Y.Z is X.Y.Z+dev: its previous release is X.Y.Z
         current = release_of(CorpusState.read(corpus).manifest["version"])
@@ -455,9 +484,9 @@ def release(
                     raise NewsVariantsError(
                         f"no git tag v{current} to diff against: give --previous"
                     )
-                result = run_release(corpus, version, day, changelog, citation, found)
+                result = run_release(corpus, version, day, changelog, citation, found, released)
         else:
-            result = run_release(corpus, version, day, changelog, citation, previous)
+            result = run_release(corpus, version, day, changelog, citation, previous, released)
     except (NewsVariantsError, OSError) as exc:
         raise _fail(exc) from exc
     kind = result.diff.required if result.diff.previous_version else "first release"
@@ -465,7 +494,13 @@ def release(
     for line in result.diff.lines:
         out.print(f"  {line}", highlight=False)
     out.print("wrote " + ", ".join(str(p) for p in result.written), highlight=False)
-    out.print(f"next: git tag v{result.version}; newsvariants publish --repo ORG/NAME")
+    out.print(
+        "next: scripts/build_corpus.sh (a build from the registry just released: the release "
+        "must be what its own registry builds; its data files do not change), then "
+        f"`newsvariants validate corpus --rebuild`, commit, git tag v{result.version}, "
+        "newsvariants publish --repo ORG/NAME",
+        highlight=False,
+    )
 
 
 @app.command()

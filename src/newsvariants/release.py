@@ -16,9 +16,11 @@ pairs added, removed, changed and moved to another split (the IDs: `newsvariants
 A release only edits metadata: MANIFEST.json's `version` (the listed files and their checksums do
 not change, and are re-verified), the rendered card corpus/README.md, CHANGELOG.md and
 CITATION.cff. The release date is an argument (defaulting to today in the CLI), never read from
-the clock here, so the same command gives the same files. The next build reads the version back
-from MANIFEST.json (build.previous_manifest), so a rebuild reproduces the release; a build whose
-files differ is `X.Y.Z+dev` (write.unreleased_version), never taken for the release.
+the clock here, so the same command gives the same files. It also copies the release's
+REGISTRY.json and MANIFEST.json into released/ (build.released_dir): the next builds start from
+that registry and read the version back from that manifest (build.previous_manifest), so a
+rebuild reproduces the release; a build whose files differ is `X.Y.Z+dev`
+(write.unreleased_version), never taken for the release.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import yaml
 
 from newsvariants.card import HUB_REPO
 from newsvariants.errors import NewsVariantsError
+from newsvariants.registry import REGISTRY_FILE
 from newsvariants.write import CONFIGS, release_of, sha256_file, write_json
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -391,11 +394,14 @@ def release(
     changelog: Path,
     citation_path: Path,
     previous: Path | None = None,
+    released: Path | None = None,
 ) -> ReleaseResult:
     """Release the built corpus as `version`; `previous` is the last release's corpus folder.
 
     Without `previous`, a corpus never released (version 0.0.0) is a first release; otherwise the
-    previous release must be given (the CLI recovers it from the git tag vOLD).
+    previous release must be given (the CLI recovers it from the git tag vOLD). `released`
+    (`build.released_dir`) gets the release's REGISTRY.json and MANIFEST.json: the registry the
+    next builds start from.
     """
     from newsvariants.card import render_card
     from newsvariants.validate import validate_corpus
@@ -432,6 +438,21 @@ def release(
     verify_checksums(corpus, state.manifest)
     update_changelog(changelog, entry, version)
     write_citation(citation_path, version, date)
-    return ReleaseResult(
-        version, diff, [corpus / "MANIFEST.json", corpus / "README.md", changelog, citation_path]
-    )
+    written = [corpus / "MANIFEST.json", corpus / "README.md", changelog, citation_path]
+    if released is not None:
+        written += keep_release_inputs(corpus, released)
+    return ReleaseResult(version, diff, written)
+
+
+def keep_release_inputs(corpus: Path, released: Path) -> list[Path]:
+    """Copy the release's REGISTRY.json and MANIFEST.json into `released`: the next build's
+    registry (story IDs, splits) and the version it keeps while its files stay the same."""
+    released.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for name in (REGISTRY_FILE, "MANIFEST.json"):
+        source = corpus / name
+        if not source.is_file():
+            raise ReleaseError(f"{source}: missing (a built corpus has it)")
+        copies.append(released / name)
+        copies[-1].write_bytes(source.read_bytes())
+    return copies
