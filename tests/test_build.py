@@ -113,6 +113,41 @@ def test_a_capture_without_a_body_is_quarantined_not_dropped(
     assert entry["stage"] == "extract" and entry["reason"]
 
 
+def test_binary_data_recorded_as_utf8_is_quarantined_as_not_text(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    """A record written by hand (ingest refuses these bytes) must not publish U+FFFD and NUL
+    "paragraphs": the build quarantines the capture, with the reason."""
+    noise = bytes(range(256)) * 8
+    digest = hashlib.sha256(noise).hexdigest()
+    path = f"captures/{digest[:2]}/{digest}.txt"
+    (raw_copy / path).parent.mkdir(parents=True, exist_ok=True)
+    (raw_copy / path).write_bytes(noise)
+    record = {
+        "capture_id": digest[:16],
+        "sha256": digest,
+        "path": path,
+        "source": "noise.example",
+        "url": None,
+        "captured_at": None,
+        "format": "text",
+        "encoding": "utf_8",
+        "bytes": len(noise),
+        "rights": "test",
+        "container": None,
+        "note": None,
+    }
+    with (raw_copy / "captures.jsonl").open("a", encoding="utf-8") as records:
+        records.write(json.dumps(record) + "\n")
+    out = tmp_path / "out"
+    build(raw_copy, out)
+    report = json.loads((out / "MANIFEST.json").read_text())["build_report"]
+    assert report["captures"] == 3 and report["variants"] == 2
+    [entry] = report["quarantined"]
+    assert entry["capture_id"] == digest[:16] and entry["stage"] == "extract"
+    assert entry["reason"].startswith("read as utf_8, not text: ")
+
+
 def test_streamed_blocks_write_the_bytes_of_one_write_and_queue_at_most_max_queued(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -267,6 +267,28 @@ def codec_name(encoding: str) -> str:
         return codec.name.replace("-", "_")
 
 
+# Characters no page shows: C0 and C1 controls other than tab and the line breaks, and U+FFFD (a
+# byte sequence its encoding lacks). Real pages have next to none (the 61 extraction-dev pages,
+# as HTML and as dumps, and the seeds: at most 1 in a page); binary data read as text is full of
+# them (random bytes read as latin-1: a quarter of its characters; as UTF-8: over half).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+NOT_TEXT_MOST = 16  # more than this many, and
+NOT_TEXT_SHARE = 0.001  # more than this share of the characters: not text
+
+
+def not_text(text: str) -> str | None:
+    """Why decoded bytes are not text (binary data, or read in the wrong encoding), or None.
+    Ingest refuses such bytes; a build quarantines a capture whose record lets them through (a
+    declared charset that decodes any bytes, or a record written by hand)."""
+    found = sum(1 for _ in _NOT_TEXT.finditer(text))
+    if found > NOT_TEXT_MOST and found > NOT_TEXT_SHARE * len(text):
+        return (
+            f"not text: {found} control or replacement characters in {len(text)} "
+            "(binary data, or another encoding?)"
+        )
+    return None
+
+
 def decode_capture(data: bytes, encoding: str) -> str:
     """Decoded bytes, newlines unified: a text dump's offsets index this; an HTML capture's
     index its rendering of this (`extract.text_of_capture` gives either).
@@ -299,9 +321,12 @@ def capture_record(item: CaptureInput) -> Capture:
     except IngestError as exc:
         raise IngestError(f"{item.origin}: {exc}") from exc
     try:
-        decode_capture(item.data, encoding)
+        text = decode_capture(item.data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise IngestError(f"{item.origin}: bytes do not decode as {encoding}: {exc}") from exc
+    problem = not_text(text)
+    if problem:
+        raise IngestError(f"{item.origin}: read as {encoding}, {problem}")
     bad = invalid_utf8_sequences(item.data) if is_utf8(encoding) else 0
     if bad and not _mostly_utf8(item.data, _VALID_PER_INVALID_DECLARED):
         # decodable with U+FFFD, but more of it would be U+FFFD than text
