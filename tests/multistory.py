@@ -167,3 +167,20 @@ def with_a_train_text_in(corpus: Path, tmp_path: Path, split: str = "test", row:
     column = table.schema.get_field_index("text_a")
     pq.write_table(table.set_column(column, "text_a", pa.array(texts, pa.string())), path)
     return copy
+
+
+def take_down(raw: Path, capture_id: str) -> None:
+    """Remove a capture from raw/ (a takedown): its file and its record."""
+    import json
+
+    records = raw / "captures.jsonl"
+    kept = []
+    for line in records.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record["capture_id"] == capture_id:
+            (raw / record["path"]).unlink()
+        else:
+            kept.append(line)
+    records.write_text("\n".join(kept) + "\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from newsvariants.release import (
 from newsvariants.validate import validate_corpus
 
 from .conftest import RAW
-from .multistory import write_captures
+from .multistory import take_down, write_captures
 
 runner = CliRunner()
 DATE = "2026-01-15"
@@ -159,7 +159,7 @@ def test_new_captures_need_a_minor_release(released: Path, tmp_path: Path) -> No
         for path in write_captures(tmp_path / "pages", stories=(2,), mirrors=1)
         for item in file_inputs(path, source="x.example", captured_at=None, url=None, fmt="text")
     ]
-    ingest(items, raw)
+    added = sorted(o.capture.capture_id for o in ingest(items, raw))
     build(raw, released, registry_path=_kept_registry(released))
     # Its files are no longer 0.1.0's: the build must not call itself 0.1.0 (a card reading
     # "Release 0.1.0" and a publish tagged v0.1.0, over other data).
@@ -187,6 +187,13 @@ def test_new_captures_need_a_minor_release(released: Path, tmp_path: Path) -> No
     assert "Stories and variants (`newsvariants diff`)" in text
     assert "new: this release (version 0.2.0): 2 stories, 4 variants" in text
     assert "stories: 1 added" in text and str(tmp_path) not in text
+    # a takedown: the registry keeps the capture (so it can come back), the changelog says it left
+    shutil.copytree(released, tmp_path / "v0.2.0")
+    take_down(raw, added[0])
+    build(raw, released, registry_path=_kept_registry(released))
+    release(released, "0.2.1", "2026-02-02", changelog, cff, tmp_path / "v0.2.0", kept)
+    text = changelog.read_text(encoding="utf-8")
+    assert f"- captures removed: 1 ({added[0]})" in text.split("## [0.2.0]")[0]
 
 
 def test_schema_or_split_salt_changes_need_a_major_release(released: Path) -> None:

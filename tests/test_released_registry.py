@@ -14,7 +14,7 @@ from newsvariants.cli import app
 from newsvariants.ingest import file_inputs, ingest
 
 from .conftest import CORPUS, RAW
-from .multistory import write_captures
+from .multistory import take_down, write_captures
 from .test_executor import tree_hashes
 
 runner = CliRunner()
@@ -44,17 +44,6 @@ def _add_story(raw: Path, pages: Path, story: int) -> list[str]:
 def _records(raw: Path) -> list[dict]:
     lines = (raw / "captures.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-def _take_down(raw: Path, capture_id: str) -> None:
-    """Remove a capture from raw/: its file and its record."""
-    kept = []
-    for record in _records(raw):
-        if record["capture_id"] == capture_id:
-            (raw / record["path"]).unlink()
-        else:
-            kept.append(json.dumps(record, ensure_ascii=False))
-    (raw / "captures.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 
 def _build(raw: Path, out: Path) -> None:
@@ -95,7 +84,7 @@ def test_the_corpus_does_not_depend_on_the_builds_run_since_the_release(tmp_path
     _add_story(raw, tmp_path / "pages", 1)
     stepwise = tmp_path / "corpus"
     _build(raw, stepwise)
-    _take_down(raw, story[0])  # the capture the new story's ID was derived from
+    take_down(raw, story[0])  # the capture the new story's ID was derived from
     _build(raw, stepwise)
     at_once = tmp_path / "other"
     _build(raw, at_once)

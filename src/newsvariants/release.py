@@ -79,10 +79,13 @@ def bump_kind(old: str, new: str) -> str | None:
 
 @dataclass
 class CorpusState:
-    """What a release diff compares: the manifest and the story registry of one corpus."""
+    """What a release diff compares: the manifest and the story registry of one corpus, and the
+    captures in it (`present`: its variants' and its quarantined captures; the registry keeps
+    every capture it has seen, taken-down ones too, so it cannot tell what left)."""
 
     manifest: dict[str, Any]
     registry: dict[str, Any]
+    present: frozenset[str] = frozenset()
 
     @classmethod
     def read(cls, corpus: Path) -> CorpusState:
@@ -91,7 +94,7 @@ class CorpusState:
         registry = (
             json.loads(registry_path.read_text(encoding="utf-8")) if registry_path.exists() else {}
         )
-        return cls(manifest, registry)
+        return cls(manifest, registry, _present_captures(corpus, manifest))
 
     def rows(self) -> dict[str, int]:
         counts = dict.fromkeys(CONFIGS, 0)
@@ -110,6 +113,18 @@ class CorpusState:
 
     def parameters(self) -> dict[str, Any]:
         return self.manifest["inputs"]["parameters"]
+
+
+def _present_captures(corpus: Path, manifest: dict[str, Any]) -> frozenset[str]:
+    """The capture IDs of the corpus's variants and of its quarantined captures."""
+    import pyarrow.parquet as pq
+
+    present = {q["capture_id"] for q in manifest.get("build_report", {}).get("quarantined", [])}
+    for entry in manifest["files"]:
+        if entry["path"].startswith("variants/"):
+            column = pq.read_table(corpus / entry["path"], columns=["capture_id"])["capture_id"]
+            present.update(column.to_pylist())
+    return frozenset(present)
 
 
 @dataclass
@@ -133,7 +148,7 @@ def release_diff(old: CorpusState | None, new: CorpusState) -> ReleaseDiff:
             "major",
             ["first release"],
             [f"- `{c}`: {n} row{'' if n == 1 else 's'}" for c, n in rows.items()]
-            + [f"- captures: {len(new.registry.get('captures', {}))}"],
+            + [f"- captures: {len(new.present)}"],
         )
     diff = ReleaseDiff(old.manifest["version"], "patch")
 
@@ -151,8 +166,7 @@ def release_diff(old: CorpusState | None, new: CorpusState) -> ReleaseDiff:
     if old.parameters().get("split_salt") != new.parameters().get("split_salt"):
         need("major", "split salt changed")
         diff.lines.append("- split salt changed: stories may have moved between splits (breaking)")
-    old_captures = set(old.registry.get("captures", {}))
-    new_captures = set(new.registry.get("captures", {}))
+    old_captures, new_captures = set(old.present), set(new.present)
     if new_captures - old_captures:
         need("minor", "new captures")
     _describe_captures_and_stories(old, new, old_captures, new_captures, diff.lines)
