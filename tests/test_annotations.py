@@ -155,8 +155,9 @@ def test_annotation_errors_name_file_and_line(tmp_path: Path) -> None:
 
 def test_an_annotation_of_a_pair_that_is_not_aligned_fails(rule_build: BuildResult) -> None:
     swapped = _lines()[0] | {"variant_a": OTHER, "variant_b": PIVOT}
-    with pytest.raises(AnnotationError, match="test.jsonl:1: .* is not aligned to"):
+    with pytest.raises(AnnotationError, match="test.jsonl:1: .* is not aligned to") as info:
         _apply(rule_build, [swapped])
+    assert "annotate the pair again against the new pivot or remove the line" in str(info.value)
 
 
 def test_an_index_out_of_range_fails(rule_build: BuildResult) -> None:

@@ -393,3 +393,34 @@ def test_damaged_cache_entries_are_computed_again_and_the_build_says_so(tmp_path
     assert tree_hashes(tmp_path / "cached") == tree_hashes(tmp_path / "plain")
     again = _build(raw, tmp_path / "cached", "--cache", "--cache-dir", str(cache))
     assert again.exit_code == 0 and "could not be read" not in again.output  # stored again
+
+
+def test_an_interrupted_build_says_what_state_the_corpus_is_in(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C used to exit 130 without a word."""
+    from newsvariants import build as build_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, out)
+    before = tree_hashes(out)
+    monkeypatch.setattr(build_module, "build", interrupted)
+    result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(out)])
+    assert result.exit_code == 130
+    assert f"interrupted: {out} is as it was" in " ".join(result.output.split())
+    assert tree_hashes(out) == before
+
+
+def test_validating_a_corpus_caught_between_the_swap_renames_says_so(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(seed_corpus, tmp_path / ".corpus-previous")
+    result = runner.invoke(app, ["validate", str(tmp_path / "corpus"), "--no-raw"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "a build was interrupted while swapping it in" in said
+    assert "the next build puts it back" in said
+

@@ -157,7 +157,10 @@ def resolve_annotations(
         if pivot != ann.variant_a:
             raise AnnotationError(
                 f"{ann.where}: {ann.variant_b} is not aligned to {ann.variant_a} in this corpus "
-                f"(its pivot is {pivot or 'none: unknown variant or itself a pivot'})"
+                f"(its pivot is {pivot or 'none: unknown variant or itself a pivot'}). An "
+                "annotation names the pivot it was made against: when new captures change a "
+                "story's pivot (an earlier copy), annotate the pair again against the new pivot "
+                "or remove the line"
             )
         texts = []
         for side, variant, indexes in (

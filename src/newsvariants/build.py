@@ -1127,7 +1127,8 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def _backup_of(out: Path) -> Path:
+def backup_of(out: Path) -> Path:
+    """Where `swap_in` keeps the previous corpus while it renames the new one into place."""
     return out.with_name(f".{out.name}-previous")
 
 
@@ -1153,7 +1154,7 @@ def recover_interrupted_swap(out: Path) -> bool:
     """Put the previous corpus back if a build was killed between `swap_in`'s two renames (no
     `out`, only its backup): it holds the registry, without which story IDs would start over.
     True if it did."""
-    backup = _backup_of(out)
+    backup = backup_of(out)
     if out.exists() or not backup.is_dir():
         return False
     os.replace(backup, out)
@@ -1163,7 +1164,7 @@ def recover_interrupted_swap(out: Path) -> bool:
 def swap_in(tmp: Path, out: Path) -> None:
     """Replace `out` by `tmp` with renames only (the old corpus survives until the last step;
     `recover_interrupted_swap` puts it back if the process dies between the two)."""
-    backup = _backup_of(out)
+    backup = backup_of(out)
     if backup.exists():
         shutil.rmtree(backup)
     if out.exists():

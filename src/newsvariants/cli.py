@@ -207,6 +207,15 @@ def build(
             )
         except NewsVariantsError as exc:
             raise _fail(exc) from exc
+        except KeyboardInterrupt:
+            # said, not a bare exit 130: the user wants to know what state the corpus is in
+            err.print(
+                f"interrupted: {corpus} is as it was (a build stopped while swapping it in "
+                "leaves it beside it as a dot-folder ending in -previous, which the next build "
+                "restores; the next build also removes this one's staging folder)",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
     for note in result.notes:
         _notice(note)
     counts = {c: result.records.count(c) for c in ("stories", "variants", "alignments", "pairs")}

@@ -606,6 +606,16 @@ def validate_corpus(
     `mapper` (an executor Mapper, with its `workers`) runs the per-capture offset checks."""
     problems: list[str] = []
     if not corpus.is_dir():
+        from newsvariants.build import backup_of
+
+        backup = backup_of(corpus)
+        if backup.is_dir():  # a build killed between swap_in's two renames
+            raise ValidationError(
+                [
+                    f"{corpus}: not a folder: a build was interrupted while swapping it in; the "
+                    f"previous corpus is {backup}, and the next build puts it back"
+                ]
+            )
         raise ValidationError([f"{corpus}: not a folder"])
     manifest = _check_manifest(corpus, problems)
     problems += card_problems(corpus, manifest)
