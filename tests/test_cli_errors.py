@@ -423,4 +423,3 @@ def test_validating_a_corpus_caught_between_the_swap_renames_says_so(
     said = " ".join(result.output.split())
     assert "a build was interrupted while swapping it in" in said
     assert "the next build puts it back" in said
-
