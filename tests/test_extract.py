@@ -883,6 +883,25 @@ def test_a_headline_the_page_does_not_repeat_is_the_title_right_above_the_body()
     assert_full_provenance(page, ex)
 
 
+def test_a_headline_above_a_share_bar_is_the_title_and_the_bars_label_is_not() -> None:
+    # Share lines between the headline and the body stopped the search: the title was null.
+    headline = "Central bank raises rates to curb inflation"
+    bar = ["Share on Facebook", "Share on Twitter"]
+    page = "\n".join([headline, "By Jane Doe", "Published: May 2, 2025", *bar, *BODY]) + "\n"
+    ex = extract_text_dump(page, "x", PageContext())
+    assert ex.title == headline and ex.published_at == "2025-05-02"
+    assert [p.text for p in ex.paragraphs] == BODY
+    assert_full_provenance(page, ex)
+    # a share bar's label that repeats the headline is the bar's; a short "By ..." line that is
+    # not read as a byline ("By Staff Writer 2") is not the headline either
+    label = f"Share All sharing options for: {headline}"
+    page = "\n".join([headline, "By Staff Writer 2", *bar, label, *BODY]) + "\n"
+    assert extract_text_dump(page, "x", PageContext()).title == headline
+    # a menu above the share bar: no headline is found, rather than a wrong one
+    page = "\n".join(["Home | World | Business | Sport", *bar, *BODY]) + "\n"
+    assert extract_text_dump(page, "x", PageContext()).title is None
+
+
 def test_a_heading_above_a_menu_or_a_dated_line_is_not_taken_for_the_headline() -> None:
     menu = "\n".join(["Central bank news", "Home | World | Business | Sport", *BODY]) + "\n"
     assert extract_text_dump(menu, "x", PageContext()).title is None

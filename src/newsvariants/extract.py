@@ -114,7 +114,9 @@ __all__ = [
 # ("By X on Monday, November 18th, 2019", "Submitted on ...") between headline and body.
 # 0.9: a page that states no date (no markup date, no dateline) is dated by its capture's URL
 # when the URL holds one (`render.url_date`: "/2019/11/18/"), for both forms.
-EXTRACTOR_VERSION = "0.9"
+# 0.10: the headline is found above a share bar ("Share on Facebook" lines between it and the body)
+# and above a short "By ..." line the byline rule did not take; a share bar's label is not it.
+EXTRACTOR_VERSION = "0.10"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -884,8 +886,17 @@ def _mark_title(
         _mark_title_copies(keys, decisions, heading)
 
 
-# What may stand between an article's headline and its first paragraph.
-_BETWEEN_HEADLINE_AND_BODY = ("byline", "metadata", "date_header", "credit", "caption")
+# What may stand between an article's headline and its first paragraph: a share bar too ("Share
+# on Facebook" lines right under the headline are common; they hid the headline of such pages).
+_BETWEEN_HEADLINE_AND_BODY = ("byline", "metadata", "date_header", "credit", "caption", "share")
+# A share bar's own label can repeat the headline ("Share All sharing options for: <headline>"):
+# next to share lines, a line that opens with "Share" is the bar's, not the headline (elsewhere
+# it may be one: "Share prices fall ...").
+_SHARE_LABEL = re.compile(r"share\b", re.IGNORECASE)
+# A short "By ..." line the byline rule did not take ("By Staff Writer 2") is a byline still: the
+# headline is above it, not it.
+_BY_LINE = re.compile(r"by\s", re.IGNORECASE)
+_BY_LINE_WORDS = 8
 
 
 def _heading_above_body(
@@ -894,12 +905,17 @@ def _heading_above_body(
     """A page that does not repeat its headline (no <title> line, no breadcrumb): the block right
     above the body, past its byline, dateline and photo credit only, when it is heading-shaped.
     It was removed as `navigation` (a short line without a full stop), and the variant had no
-    title. Anything else in between (a menu, a share bar, a teaser) and there is none."""
+    title. Anything else in between (a menu, a teaser) and there is none."""
     for i in range(min(first, len(blocks)) - 1, -1, -1):
         reason = decisions[i].reason
         if decisions[i].kind in ("byline", "caption") or reason in _BETWEEN_HEADLINE_AND_BODY:
             continue
         ev = evidence[i]
+        beside = (decisions[j].reason for j in (i - 1, i + 1) if 0 <= j < len(decisions))
+        if "share" in beside and _SHARE_LABEL.match(blocks[i].text):
+            continue
+        if ev.size <= _BY_LINE_WORDS and _BY_LINE.match(blocks[i].text):
+            continue
         shaped = ev.size >= 3 and is_heading_shaped(blocks[i].text, ev.size)
         shaped = shaped and parse_date(blocks[i].text) is None  # "By admin - 2018-09-16"
         if decisions[i].kind == "removed" and reason in (None, "navigation") and shaped:
