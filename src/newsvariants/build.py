@@ -1152,8 +1152,8 @@ def check_output_folder(raw: Path, out: Path) -> None:
 
 def recover_interrupted_swap(out: Path) -> bool:
     """Put the previous corpus back if a build was killed between `swap_in`'s two renames (no
-    `out`, only its backup): it holds the registry, without which story IDs would start over.
-    True if it did."""
+    `out`, only its backup): a killed build must leave the corpus it would have replaced. True if
+    it did."""
     backup = backup_of(out)
     if out.exists() or not backup.is_dir():
         return False
