@@ -210,7 +210,7 @@ def load_embedding_model() -> tuple[Any | None, str]:
 # The embedding baseline's status when no baseline runs: the same on every machine.
 NOTHING_TO_RUN = "not run: no baseline was run"
 # The baselines to run and the embedding baseline's status line (called only when they run).
-BaselineChoice = Callable[[], tuple[Sequence["Baseline"], str]]
+BaselineChoice = Callable[[], tuple[Sequence[Baseline], str]]
 
 
 def default_baselines(with_embeddings: bool = True) -> tuple[list[Baseline], str]:

@@ -1182,12 +1182,13 @@ def swap_in(tmp: Path, out: Path) -> None:
 RELEASED_DIR = "released"  # beside raw/: the last release's REGISTRY.json and MANIFEST.json
 
 
-def released_dir(raw: Path) -> Path:
+def released_dir(beside: Path) -> Path:
     """Where `newsvariants release` keeps the last release's registry and manifest: `released/`
-    beside raw/. With raw/, they are the next build's inputs: story IDs and splits come from the
-    release, not from whichever build ran last, so every build of the same raw/ after a release
-    writes the same files, and `validate --rebuild` can redo the build a corpus came from."""
-    return Path(os.path.abspath(raw)).parent / RELEASED_DIR
+    beside raw/ (and beside corpus/, its sibling in a checkout: `beside` is either). With raw/,
+    they are the next build's inputs: story IDs and splits come from the release, not from
+    whichever build ran last, so every build of the same raw/ after a release writes the same
+    files, and `validate --rebuild` can redo the build a corpus came from."""
+    return Path(os.path.abspath(beside)).parent / RELEASED_DIR
 
 
 def default_registry(raw: Path) -> Path | None:

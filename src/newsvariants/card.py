@@ -194,11 +194,10 @@ def statistics(corpus: Path) -> str:
     stories = _whole(corpus, "stories", ["n_variants"])
     variants = _whole(corpus, "variants", ["paragraphs", "source"])
     aligns = _whole(corpus, "alignments", ["relation", "label_source"])
-    relation_names = hf_features("alignment")["relation"].names
-    label_sources = _class_counts(aligns["label_source"], hf_features("alignment")["label_source"])
-    relations = Counter(
-        {relation_names[k]: n for k, n in _counts(aligns["relation"]).items() if k is not None}
-    )
+    features = hf_features("alignment")
+    relation_names = features["relation"].names
+    label_sources = _class_counts(aligns["label_source"], features["label_source"])
+    relations = _class_counts(aligns["relation"], features["relation"])
     sizes = _counts(stories["n_variants"])
     n_par = pc.sum(pc.list_value_length(variants["paragraphs"])).as_py() or 0
     n_sources = pc.count_distinct(variants["source"]).as_py()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -477,13 +476,13 @@ def release(
     registry the next builds start from (released/)."""
     import datetime
 
-    from newsvariants.build import RELEASED_DIR
+    from newsvariants.build import released_dir
     from newsvariants.release import CorpusState, previous_from_git
     from newsvariants.release import release as run_release
     from newsvariants.write import release_of
 
     day = date or datetime.datetime.now(datetime.UTC).date().isoformat()
-    released = released or Path(os.path.abspath(corpus)).parent / RELEASED_DIR
+    released = released or released_dir(corpus)
     try:
         # a build changed since release X.Y.Z is X.Y.Z+dev: its previous release is X.Y.Z
         current = release_of(CorpusState.read(corpus).manifest["version"])
