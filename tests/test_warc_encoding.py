@@ -250,6 +250,96 @@ def test_a_truncated_warc_is_refused_not_stored_as_a_partial_page(
         file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)
 
 
+def _five_page_warc(gzip: bool) -> tuple[bytes, list[int]]:
+    """A WARC of five HTML responses, and the byte offset where each record starts."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=gzip)
+    starts = []
+    for i in range(5):
+        starts.append(buffer.tell())
+        page = ARTICLE_HTML.format(title=f"The bridge, part {i}").encode("utf-8")
+        _response(writer, f"https://example.org/{i}", "2025-02-01T10:00:00Z", page, "text/html")
+    return buffer.getvalue(), starts
+
+
+def _damage_third_record(gzip: bool) -> tuple[bytes, list[int]]:
+    whole, starts = _five_page_warc(gzip)
+    data = bytearray(whole)
+    if gzip:  # garbage inside its compressed bytes
+        middle = (starts[2] + starts[3]) // 2
+        data[middle : middle + 40] = b"\x00" * 40
+    else:  # a header line that is no WARC version
+        data[starts[2] : starts[2] + 5] = b"XXXX/"
+    return bytes(data), starts
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_a_damaged_record_is_refused_or_with_skip_bad_records_reported_and_read_past(
+    tmp_path: Path, gzip: bool
+) -> None:
+    data, starts = _damage_third_record(gzip)
+    warc = tmp_path / "crawl.warc.gz"
+    warc.write_bytes(data)
+    with pytest.raises(
+        IngestError, match=rf"crawl\.warc\.gz: .* at byte {starts[2]}: .*--skip-bad"
+    ):
+        file_inputs(warc, source=None, captured_at=None, url=None, fmt=None)
+
+    told: list[str] = []
+    items = file_inputs(
+        warc,
+        source=None,
+        captured_at=None,
+        url=None,
+        fmt=None,
+        notice=told.append,
+        skip_bad_records=True,
+    )
+    # the records after the damaged one are read too, each once
+    assert [item.url for item in items] == [f"https://example.org/{i}" for i in (0, 1, 3, 4)]
+    assert len(told) == 1
+    assert f"unreadable bytes {starts[2]}-{starts[3]} (" in told[0]
+    assert told[0].startswith(f"{warc}: 1 record(s) not ingested")
+
+
+def test_skip_bad_records_on_the_command_line_ingests_the_rest_and_says_what_it_skipped(
+    tmp_path: Path,
+) -> None:
+    data, starts = _damage_third_record(gzip=True)
+    warc = tmp_path / "crawl.warc.gz"
+    warc.write_bytes(data)
+    raw = tmp_path / "raw"
+    refused = CliRunner().invoke(app, ["ingest", str(warc), "--raw", str(raw)])
+    assert refused.exit_code == 1 and "not a readable WARC file" in refused.output
+    assert not raw.exists() or not any(raw.rglob("*.json"))  # nothing stored from it
+    result = CliRunner().invoke(app, ["ingest", str(warc), "--raw", str(raw), "--skip-bad-records"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("  added  ") == 4
+    assert f"unreadable bytes {starts[2]}-{starts[3]}" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+@pytest.mark.parametrize("cut_in", ["header", "payload"])
+def test_a_warc_cut_short_is_refused_wherever_the_cut_and_skip_bad_records_keeps_the_rest(
+    gzip: bool, cut_in: str
+) -> None:
+    whole, starts = _five_page_warc(gzip)
+    # inside the last record's WARC header block, or inside its page (compressed: a little
+    # before the end of the gzip member)
+    cut = whole[: starts[4] + 20] if cut_in == "header" else whole[: len(whole) - 40]
+    # warcio ends quietly at a gzip member or a header block cut short: not a silent loss here
+    with pytest.raises(IngestError, match=r"cut\.warc(: not a readable|#.*: record cut short)"):
+        list(iter_warc_html(cut, "cut.warc"))
+    skipped: Counter[str] = Counter()
+    pages = list(iter_warc_html(cut, "cut.warc", skipped, skip_bad_records=True))
+    assert [page.url for page in pages] == [f"https://example.org/{i}" for i in range(4)]
+    if cut_in == "header":
+        (why,) = skipped
+        assert why.startswith(f"unreadable bytes {starts[4]}-{len(cut)} (") and skipped[why] == 1
+    else:
+        assert skipped == {"record cut short (a truncated file?)": 1}
+
+
 LEGACY_PAGES = {
     "cp1250": [
         "Zażółć gęślą jaźń. Właściciel sklepu powiedział, że ceny wzrosną w przyszłym miesiącu.",

@@ -80,6 +80,14 @@ def ingest(
         Path | None,
         typer.Option(help="JSONL manifest: path, source, captured_at, url, format, encoding."),
     ] = None,
+    skip_bad_records: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-records",
+            help="A damaged WARC file (cut short, corrupt records): ingest its readable records "
+            "and report the damaged byte ranges, instead of refusing the file.",
+        ),
+    ] = False,
 ) -> None:
     """Store captures in raw/ under their SHA-256 (re-ingesting the same bytes is a no-op)."""
     from newsvariants.ingest import file_inputs, manifest_inputs
@@ -89,7 +97,7 @@ def ingest(
         if manifest is not None:
             if files:
                 raise NewsVariantsError("give capture files or --manifest, not both")
-            items = manifest_inputs(manifest, notice=_notice)
+            items = manifest_inputs(manifest, notice=_notice, skip_bad_records=skip_bad_records)
         elif files:
             items = [
                 item
@@ -103,6 +111,7 @@ def ingest(
                     note=note,
                     notice=_notice,
                     encoding=encoding,
+                    skip_bad_records=skip_bad_records,
                 )
             ]
         else:

@@ -598,49 +598,122 @@ _NOT_PAGES = frozenset({"warcinfo", "request", "metadata"})
 
 
 def iter_warc_html(
-    data: bytes, origin: str, skipped: Counter[str] | None = None
+    data: bytes,
+    origin: str,
+    skipped: Counter[str] | None = None,
+    skip_bad_records: bool = False,
 ) -> Iterator[WarcPage]:
     """The HTML page of every response record of a WARC file that the server answered with a
     2xx status. The records passed over that could hold a page are counted in `skipped` by why
     (a 404 page or a redirect is no article; an image is no page; a revisit has no payload; a
-    resource or conversion record is not what the server sent)."""
-    from warcio.archiveiterator import ArchiveIterator
+    resource or conversion record is not what the server sent).
 
+    A damaged file (a record cut short, bytes that do not read as a record) is refused, naming
+    the record or the byte offset; with `skip_bad_records`, its damaged parts are counted in
+    `skipped` instead, each with its byte range, and reading goes on at the next record that
+    starts after them (a crawl's WARC files are large, and one bad record in one of them should
+    not cost the thousands of good ones around it)."""
     skipped = Counter() if skipped is None else skipped
     records = 0
-    try:
-        iterator = ArchiveIterator(io.BytesIO(data))
-        iterator.loader = _target_tolerant_loader()
-        for record in iterator:
-            records += record.rec_type is not None
-            if record.rec_type != "response":
-                if record.rec_type not in _NOT_PAGES:
-                    skipped[_NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")] += 1
-                continue
-            if not record.rec_headers.get_header("WARC-Target-URI"):
-                why = "no WARC-Target-URI (the page's URL)"
-            else:
-                why = _not_a_page(record.http_headers)
-            if why is None:
-                payload = record.content_stream().read()
-                why = None if payload else "empty payload"
-                _check_complete(record, origin)
-            if why is not None:
-                skipped[why] += 1
-                continue
-            yield WarcPage(
-                payload=payload,
-                url=record.rec_headers.get_header("WARC-Target-URI"),
-                date=record.rec_headers.get_header("WARC-Date"),
-                record_id=record.rec_headers.get_header("WARC-Record-ID"),
-                charset=_http_charset(record.http_headers.get_header("Content-Type")),
-            )
-    except IngestError:
-        raise
-    except Exception as exc:  # warcio raises several unrelated types on corrupt input
-        raise IngestError(f"{origin}: not a readable WARC file: {exc}") from exc
+    start: int | None = 0
+    while start is not None:
+        reader = _WarcReader(data, start, origin, skipped, skip_bad_records)
+        try:
+            yield from reader.pages()
+            start = None
+        except IngestError:
+            raise
+        except Exception as exc:  # warcio raises several unrelated types on corrupt input
+            where = reader.record_start
+            if not skip_bad_records:
+                raise IngestError(
+                    f"{origin}: not a readable WARC file: at byte {where}: {_first_line(exc)} "
+                    "(--skip-bad-records ingests the readable records and reports the rest)"
+                ) from exc
+            start = _next_record_start(data, where)
+            end = len(data) if start is None else start
+            skipped[f"unreadable bytes {where}-{end} ({_first_line(exc)})"] += 1
+        records += reader.records
     if records == 0:  # warcio accepts some garbage that starts "WARC/" as one untyped record
         raise IngestError(f"{origin}: not a readable WARC file: no records in it")
+
+
+class _WarcReader:
+    """warcio's reading of a WARC file from byte `start` on, keeping the count of records read
+    and, should reading fail, where the record being read begins."""
+
+    def __init__(
+        self, data: bytes, start: int, origin: str, skipped: Counter[str], skip_bad: bool
+    ) -> None:
+        from warcio.archiveiterator import ArchiveIterator
+
+        self.data, self.start, self.origin = data, start, origin
+        self.skipped, self.skip_bad = skipped, skip_bad
+        self.records = 0
+        self.iterator = ArchiveIterator(io.BytesIO(memoryview(data)[start:]))
+        self.iterator.loader = _target_tolerant_loader()
+
+    @property
+    def record_start(self) -> int:
+        # warcio's offset: where the record being read (or about to be) begins
+        return self.start + self.iterator.offset
+
+    def pages(self) -> Iterator[WarcPage]:
+        for record in self.iterator:
+            if record.rec_type is None:  # what warcio makes of a header block cut short
+                raise ValueError("a record without its WARC-Type header (damaged or cut short)")
+            self.records += 1
+            page = self._page_of(record)
+            if page is not None:
+                yield page
+        # warcio ends quietly where a gzip member or a record header is cut short: the bytes
+        # after the last record it read would be lost without a word
+        if self.data[self.record_start :].strip():
+            raise ValueError("the file ends inside a record (a truncated file?)")
+
+    def _page_of(self, record: Any) -> WarcPage | None:
+        if record.rec_type != "response":
+            if record.rec_type not in _NOT_PAGES:
+                self.skipped[_NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")] += 1
+            return None
+        if not record.rec_headers.get_header("WARC-Target-URI"):
+            why = "no WARC-Target-URI (the page's URL)"
+        else:
+            why = _not_a_page(record.http_headers)
+        if why is None:
+            payload = record.content_stream().read()
+            why = _cut_short(record, self.origin, self.skip_bad) or (
+                None if payload else "empty payload"
+            )
+        if why is not None:
+            self.skipped[why] += 1
+            return None
+        return WarcPage(
+            payload=payload,
+            url=record.rec_headers.get_header("WARC-Target-URI"),
+            date=record.rec_headers.get_header("WARC-Date"),
+            record_id=record.rec_headers.get_header("WARC-Record-ID"),
+            charset=_http_charset(record.http_headers.get_header("Content-Type")),
+        )
+
+
+def _next_record_start(data: bytes, damaged_at: int) -> int | None:
+    """Where the next record may start after a damaged one at `damaged_at`: the next gzip member
+    in a .warc.gz (the format compresses each record on its own), the next line beginning
+    "WARC/1." in a plain WARC; None when there is none. A false start (those bytes inside a
+    page) reads as damaged in turn, and the search goes on from there."""
+    if data[:2] == b"\x1f\x8b":
+        found = data.find(b"\x1f\x8b\x08", damaged_at + 1)
+        return None if found < 0 else found
+    found = data.find(b"\nWARC/1.", damaged_at + 1)
+    return None if found < 0 else found + 1
+
+
+def _first_line(exc: Exception) -> str:
+    """An exception's message, its first line and at most 80 characters (warcio's quote the
+    damaged bytes)."""
+    line = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return line if len(line) <= 80 else line[:79] + "…"
 
 
 def _target_tolerant_loader() -> Any:
@@ -692,16 +765,20 @@ def _not_a_page(http_headers: Any) -> str | None:
     return None
 
 
-def _check_complete(record: Any, origin: str) -> None:
+def _cut_short(record: Any, origin: str, skip: bool) -> str | None:
     """A record whose bytes end before its Content-Length (a cut-short file: warcio then yields
-    what there is) is refused: stored, its partial page would become a partial variant."""
+    what there is) is refused: stored, its partial page would become a partial variant. With
+    `skip`, why it is passed over, for the count of skipped records; None if it is whole."""
     missing = getattr(record.raw_stream, "limit", 0)  # warcio's LimitReader: bytes not read
-    if missing:
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
-        raise IngestError(
-            f"{origin}#{record_id}: record cut short: {missing} of its {record.length} bytes "
-            "are missing (a truncated WARC file?)"
-        )
+    if not missing:
+        return None
+    if skip:
+        return "record cut short (a truncated file?)"
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    raise IngestError(
+        f"{origin}#{record_id}: record cut short: {missing} of its {record.length} bytes "
+        "are missing (a truncated WARC file? --skip-bad-records ingests the whole records)"
+    )
 
 
 def skipped_notice(origin: str, skipped: Counter[str]) -> str | None:
@@ -728,12 +805,14 @@ def warc_inputs(
     source: str | None,
     rights: str,
     notice: Callable[[str], None] | None = None,
+    skip_bad_records: bool = False,
 ) -> Iterator[CaptureInput]:
-    """One CaptureInput per HTML response record of a WARC file; the records passed over are
-    told to `notice` in one line (by default a warning)."""
+    """One CaptureInput per HTML response record of a WARC file; the records passed over (and,
+    with `skip_bad_records`, the damaged parts) are told to `notice` in one line (by default a
+    warning)."""
     warc_sha = sha256_bytes(data)
     skipped: Counter[str] = Counter()
-    for page in iter_warc_html(data, origin, skipped):
+    for page in iter_warc_html(data, origin, skipped, skip_bad_records):
         record_source = source or source_from_url(page.url)
         if not record_source:
             raise IngestError(
@@ -791,6 +870,7 @@ def file_inputs(
     source_given_as: str = "--source",
     notice: Callable[[str], None] | None = None,
     encoding: str | None = None,
+    skip_bad_records: bool = False,
 ) -> list[CaptureInput]:
     """The captures in one file (a WARC file gives one per HTML response).
 
@@ -798,7 +878,8 @@ def file_inputs(
     option, or a manifest's field); `notice` hears of a WARC file's records passed over.
     `encoding` overrides the detected one (charset-normalizer's guess between close legacy
     encodings, cp1250 or cp1252, can be wrong; the user may know); not for a WARC file, whose
-    records declare their own."""
+    records declare their own. `skip_bad_records`: a damaged WARC file gives its readable
+    records (see `iter_warc_html`)."""
     data, fmt = read_input_file(path, fmt)
     if fmt == "warc":
         # each record has its own URL, date and charset in its headers: one value given for the
@@ -810,7 +891,7 @@ def file_inputs(
                 f"{path}: {', '.join(named)} cannot be given for a WARC file (each record's "
                 "headers give its own)"
             )
-        return list(warc_inputs(data, str(path), source, rights, notice))
+        return list(warc_inputs(data, str(path), source, rights, notice, skip_bad_records))
     if not source:
         raise IngestError(f"{path}: {source_given_as} is required for {fmt} captures")
     return [
@@ -832,11 +913,14 @@ MANIFEST_FIELDS = {"path", "source", "captured_at", "url", "format", "encoding",
 
 
 def manifest_inputs(
-    manifest: Path, notice: Callable[[str], None] | None = None
+    manifest: Path,
+    notice: Callable[[str], None] | None = None,
+    skip_bad_records: bool = False,
 ) -> list[CaptureInput]:
     """Captures listed in a JSONL manifest (paths relative to it).
 
-    Errors name the manifest line and the field; `notice` as for `file_inputs`."""
+    Errors name the manifest line and the field; `notice` and `skip_bad_records` as for
+    `file_inputs`."""
     try:
         lines = jsonl_lines(manifest, IngestError)
     except OSError as exc:
@@ -874,6 +958,7 @@ def manifest_inputs(
                 source_given_as="field 'source'",
                 notice=notice,
                 encoding=entry.get("encoding"),
+                skip_bad_records=skip_bad_records,
             )
             for item in found:
                 problems = capture_errors(capture_record(item).to_dict())
