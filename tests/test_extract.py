@@ -651,10 +651,35 @@ def test_plain_dates_are_read_as_dateutil_reads_them() -> None:
     for text in texts:
         found = DATE_ANY.search(text)
         plain = _plain_date(found.group(0)) if found else None
-        if plain is not None:
+        if plain is not None and not re.search(r",\d", found.group(0)):  # see below
             cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", found.group(0))
             parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True)
             assert plain == parsed.date().isoformat(), text
+
+
+def test_a_date_without_a_space_before_its_year_does_not_depend_on_the_clock() -> None:
+    # dateutil reads "Nov. 26,2024" as November 26 of the current year
+    assert parse_date("Published Nov. 26,2024") == "2024-11-26"
+    assert parse_date("26 Nov,2024") == "2024-11-26"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Publié le 25 avril 2024 à 10h30", "2024-04-25"),
+        ("Mis à jour le 1er mars 2024", "2024-03-01"),
+        ("Veröffentlicht am 25. April 2024, 10:30 Uhr", "2024-04-25"),
+        ("Aktualisiert am 3. März 2022", "2022-03-03"),
+        ("Publicado el 25 de abril de 2024", "2024-04-25"),
+        ("Pubblicato il 1 dicembre 2023", "2023-12-01"),
+        ("Publicado em 3 de março de 2022", "2022-03-03"),
+        ("Gepubliceerd op 12 mei 2021", "2021-05-12"),
+        ("Опубликовано 25 апреля 2024", "2024-04-25"),
+        ("25 MAI 2024", "2024-05-25"),
+    ],
+)
+def test_dates_in_other_languages_are_read(text: str, expected: str) -> None:
+    assert parse_date(text) == expected
 
 
 def capitalised_share_by_regex(text: str) -> float:
@@ -961,3 +986,42 @@ def test_the_extract_command_dates_an_undated_page_by_the_url_it_is_given(tmp_pa
     assert dated.exit_code == 0, dated.output
     assert json.loads(dated.stdout)["published_at"] == "2021-02-03"
     assert json.loads(CliRunner().invoke(app, args).stdout)["published_at"] is None
+
+
+DATED_PAGES = {
+    "fr": [
+        "Mardi 3 décembre 2024",
+        "Accueil",
+        "Le conseil municipal vote le budget du port",
+        "Publié le 2 décembre 2024 à 18h45",
+        "Le conseil municipal a adopté lundi soir le budget du port pour l'année prochaine, "
+        "après un long débat public.",
+        "Les élus de l'opposition ont dénoncé une hausse des tarifs du ferry, qui passeront de "
+        "deux à trois euros.",
+        "© 2024 Le Journal du Port",
+    ],
+    "de": [
+        "Dienstag, 3. Dezember 2024",
+        "Startseite",
+        "Stadtrat beschließt den Haushalt für den Hafen",
+        "Veröffentlicht am 2. Dezember 2024, 18:45 Uhr",
+        "Der Stadtrat hat am Montagabend den Haushalt des Hafens für das kommende Jahr "
+        "beschlossen, nach einer langen öffentlichen Debatte.",
+        "Die Opposition kritisierte, dass die Preise für die Fähre von zwei auf drei Euro "
+        "steigen sollen.",
+        "© 2024 Hafenzeitung",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", sorted(DATED_PAGES))
+def test_a_dateline_in_another_language_is_the_articles_date_not_its_title(language: str) -> None:
+    lines = DATED_PAGES[language]
+    page = "\n".join(lines)
+    ex = extract_text_dump(page, language)
+    assert ex.title == lines[2]
+    assert ex.published_at == "2024-12-02"  # the dateline's, not the page header's (3 December)
+    assert ex.language == language
+    removed = {page[r.start : r.end]: r.reason for r in ex.removed}
+    assert removed[lines[0]] == "date_header" and removed[lines[3]] == "metadata"
+    assert [p.text for p in ex.paragraphs] == lines[4:6]

@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from itertools import accumulate, combinations
 from operator import attrgetter
@@ -49,6 +49,7 @@ from newsvariants.extract_rules import (
     COMMENTS_HEAD_RE,
     CREDIT_RE,
     DATE_ANY,
+    MONTH_NUMBERS,
     SOURCES_HEAD_RE,
     hint_reason,
     page_reasons,
@@ -116,7 +117,10 @@ __all__ = [
 # when the URL holds one (`render.url_date`: "/2019/11/18/"), for both forms.
 # 0.10: the headline is found above a share bar ("Share on Facebook" lines between it and the body)
 # and above a short "By ..." line the byline rule did not take; a share bar's label is not it.
-EXTRACTOR_VERSION = "0.10"
+# 0.11: dates and datelines in French, German, Spanish, Italian, Portuguese, Dutch and Russian
+# (month and weekday names, "Publié le", "Veröffentlicht am" ...); "Nov. 26,2024" is read without
+# dateutil, which gave it the current year.
+EXTRACTOR_VERSION = "0.11"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -1019,50 +1023,36 @@ def parse_date(text: str) -> str | None:
         # would get another date in another year (and "0099" became 1999)
         return None
     try:
-        parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True).date()
+        # default: a field dateutil does not find comes from it, not from today's date (it read
+        # "Nov. 26,2024" as November 26 of the current year: a corpus that changed with the clock)
+        parsed = date_parser.parse(cleaned, dayfirst=False, fuzzy=True, default=_NO_CLOCK).date()
     except (ValueError, OverflowError):
         return None
     return parsed.isoformat() if parsed.year in DATE_YEARS else None
 
 
+_NO_CLOCK = datetime(1800, 1, 1)  # outside DATE_YEARS: a date dateutil half-read is dropped
 DATE_YEARS = range(1900, 2100)  # the years a publication date may have (render: trafilatura's)
 _FULL_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")  # a year written in full, in DATE_YEARS
 
 
-# The unambiguous forms of a date, in ASCII: "Nov. 20, 2019", "20th November 2019", "2019-11-20".
-# dateutil reads them as this does (a parse costs it ~250 us); anything else is left to it.
+# The unambiguous forms of a date: "Nov. 20, 2019", "20th November 2019", "25. April 2024",
+# "25 de abril de 2024", "2019-11-20". dateutil reads the English ones as this does (a parse
+# costs it ~250 us) and not the others; anything else is left to it.
 _NAMED_DATE = re.compile(
-    r"(?:(?P<day>\d{1,2})(?-i:st|nd|rd|th)?\s+(?P<month>[a-z]{3,9})\.?"
-    r"|(?P<month2>[a-z]{3,9})\.?\s+(?P<day2>\d{1,2})(?-i:st|nd|rd|th)?),?\s+(?P<year>\d{4})",
+    r"(?:(?P<day>\d{1,2})(?-i:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(?P<month>[^\W\d_]{3,10})\.?"
+    r"|(?P<month2>[^\W\d_]{3,10})\.?\s+(?P<day2>\d{1,2})(?-i:st|nd|rd|th|er|º)?)"
+    r"\s*,?\s*(?:de\s+)?(?P<year>\d{4})",
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"(?P<year>\d{4})([-/])(?P<month>\d{1,2})\2(?P<day>\d{1,2})")
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH_NUMBERS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
-_MONTH_NUMBERS.update({name[:3]: number for name, number in list(_MONTH_NUMBERS.items())})
-_MONTH_NUMBERS["sept"] = 9
 
 
 def _plain_date(found: str) -> str | None:
     """ISO date of a date `DATE_ANY` found, when it is one of the plain forms; else None."""
-    if not found.isascii():
-        return None
     named = _NAMED_DATE.fullmatch(found)
     if named:
-        month = _MONTH_NUMBERS.get((named["month"] or named["month2"]).lower())
+        month = MONTH_NUMBERS.get((named["month"] or named["month2"]).lower())
         day, year = int(named["day"] or named["day2"]), int(named["year"])
     else:
         iso = _ISO_DATE.fullmatch(found)

@@ -20,28 +20,69 @@ from functools import lru_cache
 
 from newsvariants.extract_shape import ends_like_sentence
 
-_MONTHS = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?"
+# Month names (and their usual abbreviations) in English, French, German, Spanish, Italian,
+# Portuguese, Dutch and Russian (the genitive, as dates write it), each with its number: the
+# patterns below and `parse_date` read dates with the same table. Names shared between languages
+# ("april", "mai") have the same number in each.
+MONTH_NUMBERS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan janvier janv januar jänner enero gennaio janeiro januari января",
+        "february feb février févr fév februar febrero febbraio fevereiro februari февраля",
+        "march mar mars märz mär marzo março maart марта",
+        "april apr avril avr abril aprile апреля",
+        "may mai mayo maggio maio mei мая",
+        "june jun juin juni junio giugno junho июня",
+        "july jul juillet juil juli julio luglio julho июля",
+        "august aug août agosto augustus августа",
+        "september sep sept septembre septiembre setiembre settembre setembro сентября",
+        "october oct octobre oktober okt octubre ottobre outubro oktober октября",
+        "november nov novembre noviembre novembro ноября",
+        "december dec décembre déc dezember dez diciembre dicembre dezembro декабря",
+    ),
+    start=1,
+):
+    MONTH_NUMBERS.update(dict.fromkeys(_names.split(), _number))
+# longest first: the regex tries names in order, and "marzo" should not stop at "mar"
+_MONTHS = "|".join(sorted(MONTH_NUMBERS, key=lambda name: (-len(name), name)))
+# Weekday names as a page's header date writes them.
+_WEEKDAYS_BY_LANGUAGE = {
+    "en": "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat"
+    " saturday sun sunday",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+    "es": "lunes martes miércoles jueves viernes sábado domingo",
+    "it": "lunedì martedì mercoledì giovedì venerdì sabato domenica",
+    "pt": "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo",
+    "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+    "ru": "понедельник вторник среда четверг пятница суббота воскресенье",
+}
+WEEKDAY_NAMES = tuple(
+    dict.fromkeys(name for names in _WEEKDAYS_BY_LANGUAGE.values() for name in names.split())
 )
-_WEEKDAYS = r"mon(day)?|tue(s(day)?)?|wed(nesday)?|thu(rs(day)?)?|fri(day)?|sat(urday)?|sun(day)?"
-_DAY = r"\d{1,2}(st|nd|rd|th)?"
+_WEEKDAYS = "|".join(sorted(WEEKDAY_NAMES, key=lambda name: (-len(name), name)))
+_DAY = r"\d{1,2}(st|nd|rd|th|er|º)?"  # "1er mars", "1º de março"
 # Whitespace around an optional separator is matched possessively (`\s*+`): with two plain
 # `\s*` a run of k spaces splits k+1 ways at every separator, and a block that fails at the end
 # ("facebook" + 12 spaces + "twitter" ... + "x") took minutes (exponential in the names).
 _DATE_CORE = (
-    rf"({_DAY}\s+({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*+,?\s*+\d{{4}}"
+    # "25 April 2024", "25. April 2024", "25 de abril de 2024", "April 25, 2024"
+    rf"({_DAY}\.?\s+(de\s+)?({_MONTHS})\.?|({_MONTHS})\.?\s+{_DAY})\s*+,?\s*+(de\s+)?\d{{4}}"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
     r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 )
-_TIME = r"\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*\(?[a-z]{2,4}\)?)?"
+# "10:30", "10.30 am (GMT)", "10h30" (French), "10:30 Uhr"
+_TIME = r"\d{1,2}[:.h]\d{2}(\s*[ap]\.?m\.?|\s*uhr)?(\s*\(?[a-z]{2,4}\)?)?"
 DATE_ANY = re.compile(rf"({_DATE_CORE})", re.IGNORECASE)
 
 # --- patterns anchored at the start of a block (the sources of `_HEAD_TIERS`) ---------------------
 
 # A block that is nothing but a date (and maybe a weekday and a time; spaces before commas too:
 # "Thursday , April 25 2024").
-DATE_ONLY = rf"(({_WEEKDAYS})\.?\s*+,?\s*+)?({_DATE_CORE})(\s*+[,|-]?\s*+(at\s+)?{_TIME})?\.?$"
+DATE_ONLY = (
+    rf"(({_WEEKDAYS})\.?\s*+,?\s*+)?({_DATE_CORE})"
+    rf"(\s*+[,|-]?\s*+((at|à|um|a las|alle|às|om|в)\s+)?{_TIME})?\.?$"
+)
 AD = (
     r"(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below"
     r"( advertisement)?|continue reading below|scroll to continue.*)$"
@@ -68,11 +109,17 @@ SHARE = (
 )
 # "Published ... <date>": a lead word, and a date anywhere in the block (the lead word is looked
 # for first: most blocks fail there, before the date is looked for).
-META_LEAD = (
-    r"(?=(published|updated|posted|submitted|last (updated|modified)|modified|first published"
-    r"|date)\b)"
-    rf".*?({_DATE_CORE})"
+# The words that introduce an article's date ("Published: ...", "Publié le ...").
+META_LEAD_WORDS = (
+    ("published", "updated", "posted", "submitted", "last updated", "last modified", "modified")
+    + ("first published", "date")
+    # French, German, Spanish, Italian, Portuguese, Dutch, Russian
+    + ("publié", "mis à jour", "modifié", "veröffentlicht", "aktualisiert", "publicado")
+    + ("actualizado", "atualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt")
+    + ("опубликовано", "обновлено", "дата")
 )
+_META_LEAD_WORDS = "|".join(sorted(META_LEAD_WORDS, key=lambda word: (-len(word), word)))
+META_LEAD = rf"(?=({_META_LEAD_WORDS})\b).*?({_DATE_CORE})"
 BYLINE = (  # case matters after the lead word: names are capitalised
     r"(?i:by|von|par|por|di|door|av|от|автор)\s*:?\s+[A-ZÀ-ÝА-Я][\w.'’-]+"
     r"(\s+(and\s+)?[A-ZÀ-ÝА-Я][\w.'’-]+|,){0,8}(\s*[,|/–-].{0,60}"
@@ -119,11 +166,7 @@ CREDIT = (
 # count); tests/test_extract.py checks the rules against the same rules without the gate on every
 # example of furniture it knows.
 _DIGITS = tuple("0123456789")
-_DATE_LEADS = (
-    ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    + ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    + _DIGITS
-)
+_DATE_LEADS = WEEKDAY_NAMES + tuple(MONTH_NUMBERS) + _DIGITS
 _CREDIT_LEADS = ("©", "photo", "image", "credit", "picture", "source")
 _AD_LEADS = ("advertisement", "advertising", "sponsored", "ad", "promoted", "story", "continue")
 _AD_LEADS += ("scroll",)
@@ -134,8 +177,7 @@ _SHARE_LEADS = ("share", "tweet", "follow", "connect", "find", "like", "facebook
 _SHARE_LEADS += ("whatsapp", "linkedin", "reddit", "pinterest", "telegram", "flipboard")
 _SHARE_LEADS += ("pocket", "instagram", "youtube", "tumblr", "e-mail", "email", "sms", "print")
 _SHARE_LEADS += ("copy", "messenger", "vk", "rss")
-_META_LEAD_LEADS = ("published", "updated", "posted", "submitted", "last", "modified", "first")
-_META_LEAD_LEADS += ("date",)
+_META_LEAD_LEADS = META_LEAD_WORDS
 _BYLINE_LEADS = ("by", "von", "par", "por", "di", "door", "av", "от", "автор")
 _META_LABEL_LEADS = ("researched", "edited", "reported", "written", "compiled", "produced")
 _META_LABEL_LEADS += ("additional", "graphic", "tags", "topics", "subjects", "filed")
