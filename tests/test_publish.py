@@ -48,7 +48,9 @@ def test_the_dry_run_lists_every_file_with_size_and_sha256_then_the_tag(
 
     monkeypatch.setattr(huggingface_hub, "HfApi", no_hub)
     result = runner.invoke(
-        app, ["publish", "--repo", "someorg/newsvariants", "--corpus", str(released), "--dry-run"]
+        app,
+        ["publish", "--repo", "someorg/newsvariants", "--corpus", str(released), "--dry-run"]
+        + ["--without-inputs"],
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -113,3 +115,63 @@ def test_publish_runs_exactly_the_planned_operations(released: Path) -> None:
         "org/name",
         {"tag": "v0.1.0", "revision": "abc123", "repo_type": "dataset"},
     )
+
+
+@pytest.fixture()
+def released_project(unreleased_seed_corpus: Path, raw_copy: Path, tmp_path: Path) -> Path:
+    """A checkout's layout after a release: raw/, corpus/ (released 0.1.0) and released/."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(unreleased_seed_corpus, corpus)
+    release(
+        corpus,
+        "0.1.0",
+        "2026-01-15",
+        tmp_path / "CHANGELOG.md",
+        tmp_path / "CITATION.cff",
+        released=tmp_path / "released",
+    )
+    return tmp_path
+
+
+def test_a_release_is_published_with_its_inputs_and_the_download_rebuilds_byte_for_byte(
+    released_project: Path, tmp_path: Path
+) -> None:
+    corpus, raw = released_project / "corpus", released_project / "raw"
+    plan = plan_publish(corpus, "org/name", raw)
+    inputs = {f"raw/{path}" for path in _files(raw)}
+    inputs |= {"released/REGISTRY.json", "released/MANIFEST.json"}
+    assert {u.path_in_repo for u in plan.uploads} == set(_files(corpus)) | inputs
+    # What a user gets from `hf download`: the uploads laid out as in the dataset repo.
+    hub = tmp_path / "download"
+    for upload in plan.uploads:
+        (hub / upload.path_in_repo).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(upload.local, hub / upload.path_in_repo)
+    result = runner.invoke(app, ["validate", str(hub), "--raw", str(hub / "raw"), "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "reproduces it byte for byte" in " ".join(result.output.split())
+    # the corpus alone, when the inputs are not to be uploaded
+    alone = plan_publish(corpus, "org/name")
+    assert {u.path_in_repo for u in alone.uploads} == set(_files(corpus))
+
+
+def test_inputs_other_than_the_corpus_was_built_from_are_not_published(
+    released_project: Path,
+) -> None:
+    corpus, raw = released_project / "corpus", released_project / "raw"
+    annotations = next((raw / "annotations").glob("*.jsonl"))
+    kept = annotations.read_bytes()
+    annotations.write_bytes(kept + b"\n")
+    with pytest.raises(PublishError, match=r"annotations/\*\.jsonl is not what the corpus was"):
+        plan_publish(corpus, "org/name", raw)
+    annotations.write_bytes(kept)
+    registry = released_project / "released" / "REGISTRY.json"
+    registry.write_text(registry.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    with pytest.raises(PublishError, match=r"REGISTRY\.json is not what the corpus was built"):
+        plan_publish(corpus, "org/name", raw)
+    registry.write_text(registry.read_text(encoding="utf-8")[:-1], encoding="utf-8")
+    capture = next((raw / "captures").rglob("*.txt"))
+    capture.write_bytes(capture.read_bytes() + b"x")
+    with pytest.raises(
+        PublishError, match="cannot publish the corpus's inputs: .*SHA-256 mismatch"
+    ):
+        plan_publish(corpus, "org/name", raw)

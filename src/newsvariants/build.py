@@ -1319,14 +1319,20 @@ def rebuild_differences(
     with tempfile.TemporaryDirectory(prefix="newsvariants-rebuild-") as scratch:
         again = Path(scratch) / "corpus"
         build(raw, again, registry_path=registry, workers=workers, keep_records=False)
-        return _tree_differences(_file_hashes(corpus), _file_hashes(again))
+        # A release downloaded from the Hub holds its inputs inside it (`raw/`, `released/`):
+        # they are what the rebuild reads, not files it should make.
+        inputs = [raw, released_dir(raw)] + ([registry.parent] if registry is not None else [])
+        published = _file_hashes(corpus, skip=inputs)
+        return _tree_differences(published, _file_hashes(again))
 
 
-def _file_hashes(folder: Path) -> dict[str, str]:
+def _file_hashes(folder: Path, skip: Sequence[Path] = ()) -> dict[str, str]:
+    """SHA-256 of every file under `folder` by its relative path, but those under `skip`."""
+    skipped = [os.path.abspath(path) + os.sep for path in skip]
     return {
         path.relative_to(folder).as_posix(): sha256_file(path)
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and not os.path.abspath(path).startswith(tuple(skipped))
     }
 
 

@@ -279,8 +279,10 @@ def citation_bibtex(version: str) -> str:
         "  title  = {{NewsVariants}: News Stories as Republished Across Outlets, with Story IDs "
         "and Typed Paragraph Alignments},\n"
         "  author = {{NewsVariants maintainers}},\n"
+        f"  version = {{{version}}},\n"
         f"  note   = {{Version {version}}},\n"
         "  year   = {2026},\n"
+        f"  url    = {{https://huggingface.co/datasets/{HUB_REPO}/tree/v{version}}},\n"
         "  howpublished = {Hugging Face dataset}\n"
         "}\n```"
     )

@@ -526,16 +526,26 @@ def publish(
     corpus: Annotated[Path, typer.Option("--corpus", help="Released corpus folder.")] = Path(
         "corpus"
     ),
+    raw: RawOption = Path("raw"),
+    without_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--without-inputs",
+            help="Upload the corpus alone, not raw/ and the registry it was built from (the "
+            "Hub copy then cannot be rebuilt or its offsets checked against the captures).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the exact operations; upload nothing.")
     ] = False,
 ) -> None:
-    """Upload the released corpus as a Hugging Face dataset repo and tag it vX.Y.Z."""
+    """Upload the released corpus, with the raw/ captures and registry it was built from, as a
+    Hugging Face dataset repo and tag it vX.Y.Z."""
     from newsvariants.publish import plan_publish
     from newsvariants.publish import publish as run_publish
 
     try:
-        plan = plan_publish(corpus, repo)
+        plan = plan_publish(corpus, repo, None if without_inputs else raw)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
     heading = "dry run: would run" if dry_run else "publishing"

@@ -2,9 +2,16 @@
 
 The plan is computed first and is exactly what the upload does: create the dataset repo if
 needed, one commit that adds every file of the corpus (the files MANIFEST.json lists, plus
-MANIFEST.json and README.md) and deletes remote files the release no longer has, then the tag
-vX.Y.Z on that commit, which `load_dataset(..., revision="vX.Y.Z")` pins. The dry run prints the
-plan and touches nothing (it is what the tests run; no hub is reachable from them).
+MANIFEST.json and README.md) and, under `raw/` and `released/`, the inputs it was built from
+(the captures, their records and the annotations; the registry the build started from, with
+its release's MANIFEST.json), and
+deletes remote files the release no longer has, then the tag vX.Y.Z on that commit, which
+`load_dataset(..., revision="vX.Y.Z")` pins. With the inputs beside it, a downloaded release
+is checked as the repository's is: `newsvariants validate DIR --raw DIR/raw --rebuild` (every
+paragraph's offsets back into the bytes of its capture, and every file rebuilt byte for byte);
+without them, the card's provenance could not be checked by anyone who has only the Hub copy.
+The dry run prints the plan and touches nothing (it is what the tests run; no hub is reachable
+from them).
 Only a released, consistent corpus is published: version above 0.0.0, checksums verified.
 """
 
@@ -64,8 +71,9 @@ def check_repo_id(repo: str) -> str:
     return repo
 
 
-def plan_publish(corpus: Path, repo: str) -> PublishPlan:
-    """The exact operations of a publish, after checking the corpus is a consistent release."""
+def plan_publish(corpus: Path, repo: str, raw: Path | None = None) -> PublishPlan:
+    """The exact operations of a publish, after checking the corpus is a consistent release and
+    `raw` (None: the corpus alone) holds the inputs it was built from."""
     check_repo_id(repo)
     manifest_path = corpus / "MANIFEST.json"
     if not manifest_path.is_file():
@@ -89,9 +97,12 @@ def plan_publish(corpus: Path, repo: str) -> PublishPlan:
         raise PublishError(
             f"{corpus}: files do not match MANIFEST.json (not listed: {stray}; missing: {missing})"
         )
+    files = {path: corpus / path for path in listed}
+    if raw is not None:
+        files.update(build_inputs(raw, manifest))
     uploads = tuple(
-        Upload(path, corpus / path, (corpus / path).stat().st_size, sha256_file(corpus / path))
-        for path in sorted(listed)
+        Upload(path, local, local.stat().st_size, sha256_file(local))
+        for path, local in sorted(files.items())
     )
     return PublishPlan(
         repo=repo,
@@ -100,6 +111,47 @@ def plan_publish(corpus: Path, repo: str) -> PublishPlan:
         uploads=uploads,
         commit_message=f"NewsVariants {version} (inputs {manifest['inputs']['digest'][:12]})",
     )
+
+
+def build_inputs(raw: Path, manifest: dict[str, Any]) -> dict[str, Path]:
+    """The files the corpus was built from, by their path in the dataset repo (`raw/...`,
+    `released/REGISTRY.json`): every capture verified against its record, and the records,
+    annotations and registry against the hashes MANIFEST.json gives them, so the inputs
+    published are the ones that build the corpus published."""
+    from newsvariants.build import inputs_digest, released_dir
+    from newsvariants.ingest import CAPTURES_FILE, load_captures
+    from newsvariants.registry import REGISTRY_FILE
+
+    try:
+        captures = load_captures(raw)
+    except NewsVariantsError as exc:
+        raise PublishError(f"{raw}: cannot publish the corpus's inputs: {exc}") from exc
+    registry = released_dir(raw) / REGISTRY_FILE
+    registry_text = registry.read_text(encoding="utf-8") if registry.is_file() else None
+    found = inputs_digest(raw, registry_text)
+    for field, what in (
+        ("raw_manifest_sha256", f"{raw / CAPTURES_FILE}"),
+        ("annotations_sha256", f"{raw / 'annotations'}/*.jsonl"),
+        ("registry_sha256", f"{registry}"),
+    ):
+        if found[field] != manifest["inputs"][field]:
+            raise PublishError(
+                f"{what} is not what the corpus was built from (its SHA-256 differs from "
+                f"MANIFEST.json's inputs.{field}): build again, or release, before publishing"
+            )
+    files = {f"raw/{CAPTURES_FILE}": raw / CAPTURES_FILE}
+    files.update({f"raw/{c.path}": raw / c.path for c in captures})
+    annotations = raw / "annotations"
+    if annotations.is_dir():
+        files.update({f"raw/annotations/{p.name}": p for p in annotations.glob("*.jsonl")})
+    if registry_text is not None:
+        # with the manifest beside it, which a build from that registry reads (the release's
+        # version, for the card)
+        files[f"released/{REGISTRY_FILE}"] = registry
+        released_manifest = registry.parent / "MANIFEST.json"
+        if released_manifest.is_file():
+            files["released/MANIFEST.json"] = released_manifest
+    return files
 
 
 def publish(plan: PublishPlan, api: Any = None) -> str:
