@@ -54,6 +54,9 @@ def test_prf_and_cluster_metrics_on_hand_computed_cases() -> None:
 def test_best_threshold_maximizes_f1_and_never_splits_equal_scores() -> None:
     assert best_threshold([1, 1, 0, 0], [0.9, 0.8, 0.3, 0.1]) == 0.8
     assert best_threshold([1, 0, 1], [0.5, 0.5, 0.2]) == 0.2  # f1 at 0.5: 0.5; at 0.2: 0.8
+    # three pairs score 0.5: a threshold cannot take one of them and leave the others (taking only
+    # the first, a positive, would "score" F1 0.67 at 0.5; the real F1 there is 0.4, at 0.2 0.67)
+    assert best_threshold([1, 0, 0, 1], [0.5, 0.5, 0.5, 0.2]) == 0.2
     assert best_threshold([0, 0], [0.4, 0.6]) is None
 
 

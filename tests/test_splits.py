@@ -190,3 +190,32 @@ def test_a_merge_across_splits_keeps_the_surviving_ids_split_and_is_reported(
     assert all(not pairs[s] for s in SPLITS if s != after[survivor])
     lines = release_diff(old_state, CorpusState.read(corpus)).lines
     assert f"- story {absorbed} merged into {survivor} (kept as an alias)" in lines
+
+
+# Written down once from the split rule (SHA-256 of salt + story ID, mod 100: 0-79 train, 80-89
+# validation, 90-99 test): a change of salt, bounds or hash moves these, and with them the split
+# of every published story, which only a major release may do.
+GOLDEN_SPLITS = {
+    "s-000000000000": "train",
+    "s-000000000001": "train",
+    "s-000000000002": "train",
+    "s-000000000005": "test",
+    "s-00000000000d": "test",
+    "s-000000000007": "test",
+    "s-000000000004": "validation",
+    "s-000000000006": "validation",
+    "s-00000000001a": "validation",
+}
+
+
+def test_the_split_of_a_story_id_is_what_it_was_when_written_down() -> None:
+    assert {story: hashed_split(story) for story in GOLDEN_SPLITS} == GOLDEN_SPLITS
+
+
+def test_the_splits_take_eighty_ten_and_ten_percent_of_stories() -> None:
+    counts = {name: 0 for name in SPLITS}
+    for i in range(20000):
+        counts[hashed_split(f"s-{i:012x}")] += 1
+    shares = {name: count / 20000 for name, count in counts.items()}
+    assert abs(shares["train"] - 0.8) < 0.015
+    assert abs(shares["validation"] - 0.1) < 0.01 and abs(shares["test"] - 0.1) < 0.01

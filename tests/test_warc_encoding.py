@@ -340,6 +340,32 @@ def test_a_warc_cut_short_is_refused_wherever_the_cut_and_skip_bad_records_keeps
         assert skipped == {"record cut short (a truncated file?)": 1}
 
 
+def test_a_record_whose_bytes_fail_its_digest_is_refused_or_skipped_not_stored() -> None:
+    whole, starts = _five_page_warc(gzip=False)
+    third = whole.index(b"part 2", starts[2])
+    damaged = whole[:third] + b"part X" + whole[third + 6 :]  # same length: only the digest tells
+    with pytest.raises(IngestError, match=r"w\.warc#<urn:uuid:.*>: its bytes do not match its dig"):
+        list(iter_warc_html(damaged, "w.warc"))
+    skipped: Counter[str] = Counter()
+    pages = list(iter_warc_html(damaged, "w.warc", skipped, skip_bad_records=True))
+    assert [page.url for page in pages] == [f"https://example.org/{i}" for i in (0, 1, 3, 4)]
+    assert skipped == {"digest mismatch (a damaged record)": 1}
+
+
+def test_a_record_without_its_length_does_not_swallow_the_next_one() -> None:
+    whole, starts = _five_page_warc(gzip=False)
+    length_at = whole.index(b"Content-Length:", starts[2])
+    damaged = whole[:length_at] + b"Content-Lxngth:" + whole[length_at + 15 :]
+    with pytest.raises(IngestError, match=rf"at byte {starts[2]}: .*Content-Length header"):
+        list(iter_warc_html(damaged, "w.warc"))
+    skipped: Counter[str] = Counter()
+    pages = list(iter_warc_html(damaged, "w.warc", skipped, skip_bad_records=True))
+    assert [page.url for page in pages] == [f"https://example.org/{i}" for i in (0, 1, 3, 4)]
+    assert all(b"WARC/1" not in page.payload for page in pages)  # no page ran into the next
+    (why,) = skipped
+    assert why.startswith(f"unreadable bytes {starts[2]}-{starts[3]} (")
+
+
 LEGACY_PAGES = {
     "cp1250": [
         "Zażółć gęślą jaźń. Właściciel sklepu powiedział, że ceny wzrosną w przyszłym miesiącu.",

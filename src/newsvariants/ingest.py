@@ -650,7 +650,9 @@ class _WarcReader:
         self.data, self.start, self.origin = data, start, origin
         self.skipped, self.skip_bad = skipped, skip_bad
         self.records = 0
-        self.iterator = ArchiveIterator(io.BytesIO(memoryview(data)[start:]))
+        # check_digests: a record's bytes against its WARC-Block/Payload-Digest headers (where it
+        # has them), so a damaged record, or one that swallowed the next, is not stored as a page
+        self.iterator = ArchiveIterator(io.BytesIO(memoryview(data)[start:]), check_digests=True)
         self.iterator.loader = _target_tolerant_loader()
 
     @property
@@ -660,8 +662,12 @@ class _WarcReader:
 
     def pages(self) -> Iterator[WarcPage]:
         for record in self.iterator:
-            if record.rec_type is None:  # what warcio makes of a header block cut short
-                raise ValueError("a record without its WARC-Type header (damaged or cut short)")
+            # what warcio makes of a header block cut short, or damaged: without its length,
+            # where the record ends (and the next begins) is a guess, and the page would run on
+            if record.rec_type is None or record.rec_headers.get_header("Content-Length") is None:
+                raise ValueError(
+                    "a record without its WARC-Type or Content-Length header (damaged or cut short)"
+                )
             self.records += 1
             page = self._page_of(record)
             if page is not None:
@@ -672,21 +678,20 @@ class _WarcReader:
             raise ValueError("the file ends inside a record (a truncated file?)")
 
     def _page_of(self, record: Any) -> WarcPage | None:
-        if record.rec_type != "response":
-            if record.rec_type not in _NOT_PAGES:
-                self.skipped[_NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")] += 1
-            return None
-        if not record.rec_headers.get_header("WARC-Target-URI"):
-            why = "no WARC-Target-URI (the page's URL)"
-        else:
-            why = _not_a_page(record.http_headers)
-        if why is None:
-            payload = record.content_stream().read()
-            why = _cut_short(record, self.origin, self.skip_bad) or (
-                None if payload else "empty payload"
-            )
+        why = self._not_a_page(record)
+        payload = record.content_stream().read() if why is None else b""
+        if why is not None:  # read to its end all the same, to see it is whole
+            while record.raw_stream.read(1 << 16):
+                pass
+        # the digest only of a page to store: a record passed over may have been read without
+        # its HTTP headers (no target URI), which its payload digest does not cover
+        damaged = _cut_short(record, self.origin, self.skip_bad) or (
+            why is None and _digest_failed(record, self.origin, self.skip_bad)
+        )
+        why = damaged or why or (None if payload else "empty payload")
         if why is not None:
-            self.skipped[why] += 1
+            if damaged or record.rec_type not in _NOT_PAGES:
+                self.skipped[why] += 1
             return None
         return WarcPage(
             payload=payload,
@@ -695,6 +700,14 @@ class _WarcReader:
             record_id=record.rec_headers.get_header("WARC-Record-ID"),
             charset=_http_charset(record.http_headers.get_header("Content-Type")),
         )
+
+    @staticmethod
+    def _not_a_page(record: Any) -> str | None:
+        if record.rec_type != "response":
+            return _NOT_A_RESPONSE.get(record.rec_type, f"{record.rec_type} record")
+        if not record.rec_headers.get_header("WARC-Target-URI"):
+            return "no WARC-Target-URI (the page's URL)"
+        return _not_a_page(record.http_headers)
 
 
 def _next_record_start(data: bytes, damaged_at: int) -> int | None:
@@ -778,6 +791,22 @@ def _cut_short(record: Any, origin: str, skip: bool) -> str | None:
     raise IngestError(
         f"{origin}#{record_id}: record cut short: {missing} of its {record.length} bytes "
         "are missing (a truncated WARC file? --skip-bad-records ingests the whole records)"
+    )
+
+
+def _digest_failed(record: Any, origin: str, skip: bool) -> str | None:
+    """A record whose bytes do not hash to the digest its headers give (damaged in storage, or
+    run into the next record when its length was wrong) is refused; with `skip`, why it is passed
+    over. None when it has no digest to check or passes."""
+    checker = getattr(record, "digest_checker", None)
+    if checker is None or checker.passed is not False:
+        return None
+    if skip:
+        return "digest mismatch (a damaged record)"
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    raise IngestError(
+        f"{origin}#{record_id}: its bytes do not match its digest header ({checker.problems[0]}): "
+        "a damaged record (--skip-bad-records ingests the others)"
     )
 
 
