@@ -604,14 +604,15 @@ def iter_warc_html(
     skip_bad_records: bool = False,
 ) -> Iterator[WarcPage]:
     """The HTML page of every response record of a WARC file that the server answered with a
-    2xx status. The records passed over that could hold a page are counted in `skipped` by why
-    (a 404 page or a redirect is no article; an image is no page; a revisit has no payload; a
-    resource or conversion record is not what the server sent).
+        2xx status. The records passed over that could hold a page are counted in `skipped` by why
+        (a 404 page or a redirect is no article; an image is no page; a revisit has no payload; a
+        resource or conversion record is not what the server sent).
 
-    A damaged file (a record cut short, bytes that do not read as a record) is refused, naming
-    the record or the byte offset; with `skip_bad_records`, its damaged parts are counted in
-    `skipped` instead, each with its byte range, and reading goes on at the next record that
-    starts after them (a crawl's WARC files are large, and one bad record in one of them should
+        A damaged file (a record cut short, bytes that do not read as a record, a page whose bytes
+        fail their digest header) is refused, naming the record or the byte offset; with
+        `skip_bad_records`, its damaged parts are counted in `skipped` instead, each with its byte
+        range, and reading goes on at the next record that starts after them (a crawl's WARC files
+        are large, and one bad record in one of them should
     not cost the thousands of good ones around it)."""
     skipped = Counter() if skipped is None else skipped
     records = 0
@@ -723,8 +724,8 @@ def _next_record_start(data: bytes, damaged_at: int) -> int | None:
 
 
 def _first_line(exc: Exception) -> str:
-    """An exception's message, its first line and at most 80 characters (warcio's quote the
-    damaged bytes)."""
+    """An exception's message, its first line and at most 80 characters (warcio's messages quote
+    the damaged bytes)."""
     line = (str(exc).splitlines() or [type(exc).__name__])[0]
     return line if len(line) <= 80 else line[:79] + "…"
 

@@ -4,15 +4,15 @@ The plan is computed first and is exactly what the upload does: create the datas
 needed, one commit that adds every file of the corpus (the files MANIFEST.json lists, plus
 MANIFEST.json and README.md) and, under `raw/` and `released/`, the inputs it was built from
 (the captures, their records and the annotations; the registry the build started from, with
-its release's MANIFEST.json), and
-deletes remote files the release no longer has, then the tag vX.Y.Z on that commit, which
-`load_dataset(..., revision="vX.Y.Z")` pins. With the inputs beside it, a downloaded release
-is checked as the repository's is: `newsvariants validate DIR --raw DIR/raw --rebuild` (every
-paragraph's offsets back into the bytes of its capture, and every file rebuilt byte for byte);
-without them, the card's provenance could not be checked by anyone who has only the Hub copy.
-The dry run prints the plan and touches nothing (it is what the tests run; no hub is reachable
-from them).
-Only a released, consistent corpus is published: version above 0.0.0, checksums verified.
+its release's MANIFEST.json), and deletes remote files the release no longer has, then the tag
+vX.Y.Z on that commit, which `load_dataset(..., revision="vX.Y.Z")` pins.
+
+With the inputs beside it, a downloaded release is checked as the repository's is:
+`newsvariants validate DIR --raw DIR/raw --rebuild` (every paragraph's offsets back into the
+bytes of its capture, and every file rebuilt byte for byte); without them, the card's
+provenance could not be checked by anyone who has only the Hub copy. The dry run prints the plan
+and touches nothing (it is what the tests run; no hub is reachable from them). Only a released,
+consistent corpus is published: version above 0.0.0, checksums verified.
 """
 
 from __future__ import annotations
@@ -115,9 +115,9 @@ def plan_publish(corpus: Path, repo: str, raw: Path | None = None) -> PublishPla
 
 def build_inputs(raw: Path, manifest: dict[str, Any]) -> dict[str, Path]:
     """The files the corpus was built from, by their path in the dataset repo (`raw/...`,
-    `released/REGISTRY.json`): every capture verified against its record, and the records,
-    annotations and registry against the hashes MANIFEST.json gives them, so the inputs
-    published are the ones that build the corpus published."""
+    `released/REGISTRY.json` and the MANIFEST.json beside it): every capture verified against
+    its record, and the records, annotations and registry against the hashes MANIFEST.json
+    gives them, so the inputs published are the ones that build the corpus published."""
     from newsvariants.build import inputs_digest, released_dir
     from newsvariants.ingest import CAPTURES_FILE, load_captures
     from newsvariants.registry import REGISTRY_FILE
