@@ -13,7 +13,7 @@ sit behind substring gates that are exact (a caption tail needs a ")" at the end
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,27 +24,32 @@ from newsvariants.extract_shape import ends_like_sentence
 # Portuguese, Dutch and Russian (the genitive, as dates write it), each with its number: the
 # patterns below and `parse_date` read dates with the same table. Names shared between languages
 # ("april", "mai") have the same number in each.
-MONTH_NUMBERS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "january jan janvier janv januar jänner enero gennaio janeiro januari января",
-        "february feb février févr fév februar febrero febbraio fevereiro februari февраля",
-        "march mar mars märz mär marzo março maart марта",
-        "april apr avril avr abril aprile апреля",
-        "may mai mayo maggio maio mei мая",
-        "june jun juin juni junio giugno junho июня",
-        "july jul juillet juil juli julio luglio julho июля",
-        "august aug août agosto augustus августа",
-        "september sep sept septembre septiembre setiembre settembre setembro сентября",
-        "october oct octobre oktober okt octubre ottobre outubro oktober октября",
-        "november nov novembre noviembre novembro ноября",
-        "december dec décembre déc dezember dez diciembre dicembre dezembro декабря",
-    ),
-    start=1,
-):
-    MONTH_NUMBERS.update(dict.fromkeys(_names.split(), _number))
-# longest first: the regex tries names in order, and "marzo" should not stop at "mar"
-_MONTHS = "|".join(sorted(MONTH_NUMBERS, key=lambda name: (-len(name), name)))
+_NAMES_OF_MONTHS = (
+    "january jan janvier janv januar jänner enero gennaio janeiro januari января",
+    "february feb février févr fév februar febrero febbraio fevereiro februari февраля",
+    "march mar mars märz mär marzo março maart марта",
+    "april apr avril avr abril aprile апреля",
+    "may mai mayo maggio maio mei мая",
+    "june jun juin juni junio giugno junho июня",
+    "july jul juillet juil juli julio luglio julho июля",
+    "august aug août agosto augustus августа",
+    "september sep sept septembre septiembre setiembre settembre setembro сентября",
+    "october oct octobre oktober okt octubre ottobre outubro октября",
+    "november nov novembre noviembre novembro ноября",
+    "december dec décembre déc dezember dez diciembre dicembre dezembro декабря",
+)
+MONTH_NUMBERS = {
+    name: number for number, names in enumerate(_NAMES_OF_MONTHS, start=1) for name in names.split()
+}
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, longest first: the regex tries them in order, and
+    "marzo" should not stop at "mar" (nor "last updated" at "last")."""
+    return "|".join(re.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
+
+
+_MONTHS = _alternation(MONTH_NUMBERS)
 # Weekday names as a page's header date writes them.
 _WEEKDAYS_BY_LANGUAGE = {
     "en": "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat"
@@ -60,7 +65,7 @@ _WEEKDAYS_BY_LANGUAGE = {
 WEEKDAY_NAMES = tuple(
     dict.fromkeys(name for names in _WEEKDAYS_BY_LANGUAGE.values() for name in names.split())
 )
-_WEEKDAYS = "|".join(sorted(WEEKDAY_NAMES, key=lambda name: (-len(name), name)))
+_WEEKDAYS = _alternation(WEEKDAY_NAMES)
 _DAY = r"\d{1,2}(st|nd|rd|th|er|º)?"  # "1er mars", "1º de março"
 # Whitespace around an optional separator is matched possessively (`\s*+`): with two plain
 # `\s*` a run of k spaces splits k+1 ways at every separator, and a block that fails at the end
@@ -118,7 +123,7 @@ META_LEAD_WORDS = (
     + ("actualizado", "atualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt")
     + ("опубликовано", "обновлено", "дата")
 )
-_META_LEAD_WORDS = "|".join(sorted(META_LEAD_WORDS, key=lambda word: (-len(word), word)))
+_META_LEAD_WORDS = _alternation(META_LEAD_WORDS)
 META_LEAD = rf"(?=({_META_LEAD_WORDS})\b).*?({_DATE_CORE})"
 BYLINE = (  # case matters after the lead word: names are capitalised
     r"(?i:by|von|par|por|di|door|av|от|автор)\s*:?\s+[A-ZÀ-ÝА-Я][\w.'’-]+"

@@ -684,11 +684,11 @@ class _WarcReader:
         if why is not None:  # read to its end all the same, to see it is whole
             while record.raw_stream.read(1 << 16):
                 pass
-        # the digest only of a page to store: a record passed over may have been read without
-        # its HTTP headers (no target URI), which its payload digest does not cover
-        damaged = _cut_short(record, self.origin, self.skip_bad) or (
-            why is None and _digest_failed(record, self.origin, self.skip_bad)
-        )
+        damaged = _cut_short(record, self.origin, self.skip_bad)
+        if damaged is None and why is None:
+            # the digest only of a page to store: a record passed over may have been read
+            # without its HTTP headers (no target URI), which its payload digest does not cover
+            damaged = _digest_failed(record, self.origin, self.skip_bad)
         why = damaged or why or (None if payload else "empty payload")
         if why is not None:
             if damaged or record.rec_type not in _NOT_PAGES:
