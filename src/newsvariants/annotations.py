@@ -12,12 +12,11 @@ naming the file and line, instead of applying a stale judgement.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsvariants.errors import AnnotationError, jsonl_lines
+from newsvariants.errors import AnnotationError, jsonl_lines, parse_json
 from newsvariants.label import allowed_relations
 from newsvariants.records import AlignmentUnit
 from newsvariants.schema import record_errors
@@ -46,9 +45,9 @@ class Annotation:
 def parse_annotation(line: str, where: str) -> Annotation:
     """One JSONL line -> Annotation; AnnotationError naming `where` when it is not a valid one."""
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise AnnotationError(f"{where}: not JSON: {exc}") from exc
+        record = parse_json(line)
+    except ValueError as exc:
+        raise AnnotationError(f"{where}: {exc}") from exc
     problems = record_errors("annotation", record)
     if problems:
         raise AnnotationError(f"{where}: {'; '.join(problems)}")

@@ -1165,18 +1165,33 @@ def swap_in(tmp: Path, out: Path) -> None:
     """Replace `out` by `tmp` with renames only (the old corpus survives until the last step;
     `recover_interrupted_swap` puts it back if the process dies between the two)."""
     backup = backup_of(out)
-    if backup.exists():
-        shutil.rmtree(backup)
-    if out.exists():
-        os.replace(out, backup)
+    try:
+        if backup.exists():
+            shutil.rmtree(backup)
+        if out.exists():
+            os.replace(out, backup)
+    except OSError as exc:
+        raise _swap_error(out, exc) from exc
     try:
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         if backup.exists():
             os.replace(backup, out)
+        if isinstance(exc, OSError):
+            raise _swap_error(out, exc) from exc
         raise
     if backup.exists():
         shutil.rmtree(backup)
+
+
+def _swap_error(out: Path, exc: OSError) -> NewsVariantsError:
+    """The error of a corpus folder that cannot be renamed (a mount point: "Device or resource
+    busy"; a parent without write permission), telling that the previous corpus is intact."""
+    return NewsVariantsError(
+        f"{out}: cannot put the new corpus in place ({unusable_folder(out, exc)}); the previous "
+        "corpus is unchanged. Is the folder a mount point, or its parent read-only? Build into "
+        "another folder with --out."
+    )
 
 
 RELEASED_DIR = "released"  # beside raw/: the last release's REGISTRY.json and MANIFEST.json

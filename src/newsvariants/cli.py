@@ -361,12 +361,16 @@ def extract(
     url: Annotated[
         str | None, typer.Option(help="The page's URL (dates a page that states no date).")
     ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Character encoding of the file (detected when not given).")
+    ] = None,
 ) -> None:
-    """Extract one capture and print the result as JSON (for debugging extraction)."""
+    """Extract one capture and print the result as JSON (for debugging extraction). A capture
+    stored in --raw is read as its record says (encoding, format, source, URL)."""
     from newsvariants.extract import debug_extract
 
     try:
-        result = debug_extract(file, fmt=fmt, source=source, raw=raw, url=url)
+        result = debug_extract(file, fmt=fmt, source=source, raw=raw, url=url, encoding=encoding)
     except (NewsVariantsError, OSError) as exc:
         raise _fail(exc) from exc
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 
 class NewsVariantsError(Exception):
@@ -72,3 +74,22 @@ def jsonl_lines(path: Path, error: type[NewsVariantsError] = NewsVariantsError) 
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def parse_json(text: str) -> Any:
+    """`json.loads`, except that an object with one key twice is refused: json.loads keeps the
+    last value silently, so a hand-edited record giving "source" twice lost one without a word.
+    Raises ValueError saying what is wrong ("not JSON: ..." or the key given twice)."""
+    try:
+        return json.loads(text, object_pairs_hook=_object_of_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+
+
+def _object_of_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {key!r} given twice in one object")
+        found[key] = value
+    return found

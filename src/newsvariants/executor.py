@@ -51,7 +51,7 @@ from newsvariants.extract import (
     split_blocks,
 )
 from newsvariants.extract_shape import page_keys
-from newsvariants.ingest import decode_capture, not_text, verify_capture
+from newsvariants.ingest import decode_capture, reading_problem, verify_capture
 from newsvariants.records import Capture, Extraction, Quarantined
 from newsvariants.render import UnrenderablePage, parse_html
 
@@ -687,9 +687,9 @@ def scan_capture(raw: Path, capture: Capture) -> Scan:
         text = decode_capture(data, capture.encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         return Scan(f"cannot decode: {exc}")
-    problem = not_text(text)
+    problem = reading_problem(data, capture.encoding, text, capture.format)
     if problem:
-        return Scan(f"read as {capture.encoding}, {problem}")
+        return Scan(problem)
     if capture.format != "text":
         # parsed here (~2 ms a page, cached) so that a page libxml2 cannot read whole is
         # quarantined with its reason, as an undecodable one is, instead of failing the build

@@ -1236,24 +1236,39 @@ def extract_capture(
 
 
 def debug_extract(
-    path: Path, *, fmt: str | None, source: str, raw: Path | None, url: str | None = None
+    path: Path,
+    *,
+    fmt: str | None,
+    source: str,
+    raw: Path | None,
+    url: str | None = None,
+    encoding: str | None = None,
 ) -> dict[str, Any]:
-    """`newsvariants extract FILE`: one capture -> a JSON-ready dict (offsets into its text)."""
+    """`newsvariants extract FILE`: one capture -> a JSON-ready dict (offsets into its text).
+
+    A file whose bytes are a capture of `raw` is read as its record says (encoding, format,
+    source, URL), as the build reads it: an encoding corrected at ingest with --encoding is
+    not guessed again."""
     from newsvariants.ingest import (
         CaptureInput,
         capture_record,
         capture_text,
         load_captures,
         read_input_file,
+        sha256_bytes,
     )
 
     data, fmt = read_input_file(path, fmt)
     if fmt not in ("text", "html"):
         raise NewsVariantsError(f"{path}: extract takes one text or html capture, not {fmt}")
-    capture = capture_record(CaptureInput(data, str(path), source, None, url, fmt))
+    stored = {c.sha256: c for c in load_captures(raw)} if raw is not None else {}
+    capture = stored.get(sha256_bytes(data)) or capture_record(
+        CaptureInput(data, str(path), source, None, url, fmt, encoding=encoding)
+    )
+    source = capture.source
     context = PageContext()
     if raw is not None:
-        peers = [c for c in load_captures(raw) if c.source == source and c.format == "text"]
+        peers = [c for c in stored.values() if c.source == source and c.format == "text"]
         texts = {c.capture_id: [b.text for b in split_blocks(capture_text(raw, c))] for c in peers}
         if capture.format == "text" and capture.capture_id not in texts:
             from newsvariants.ingest import decode_capture

@@ -21,14 +21,15 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 from charset_normalizer.utils import iana_name
 
-from newsvariants.errors import IngestError, RawStoreError, jsonl_lines
+from newsvariants.errors import IngestError, RawStoreError, jsonl_lines, parse_json
 from newsvariants.records import Capture
 from newsvariants.schema import record_errors
 
@@ -91,6 +92,9 @@ def sniff_format(data: bytes, suffix: str = "") -> str:
             raise IngestError(problem) from exc
         if head_bytes.startswith(b"WARC/"):
             return "warc"
+        # a compressed page or dump: its bytes are not the capture's, and read as text they
+        # only gave "cannot detect the character encoding"
+        raise IngestError("gzip-compressed, and not a WARC file: decompress it first (gunzip)")
     if data.startswith(b"WARC/"):
         return "warc"
     sample = data[:4096]
@@ -242,8 +246,10 @@ def _usable_charset(label: str, data: bytes) -> str | None:
         if candidate is None:
             continue
         try:
-            data.decode(candidate)
+            text = data.decode(candidate)
         except (UnicodeError, LookupError):  # "undefined" raises UnicodeError, not ...DecodeError
+            continue
+        if implausible_reading(data, candidate, text):  # a page that lies (koi8-r for cp1251)
             continue
         return iana_name(candidate, strict=True)  # spelt as detected ones are: "koi8_r"
     return None
@@ -289,6 +295,83 @@ def not_text(text: str) -> str | None:
     return None
 
 
+def reading_problem(data: bytes, encoding: str, text: str, fmt: str) -> str | None:
+    """Why `text`, the bytes `data` of a capture in format `fmt` read as `encoding`, is not
+    their text, or None: ingest refuses such a reading, a build quarantines a capture whose
+    record gives one."""
+    problem = not_text(text) or _nul_in_dump(text, fmt) or implausible_reading(data, encoding, text)
+    return f"read as {encoding}, {problem}" if problem else None
+
+
+def _nul_in_dump(text: str, fmt: str) -> str | None:
+    """Why a text dump with a NUL character is not a page's text: a browser's copy of a page
+    never holds one (an HTML page's NULs are rendered as U+FFFD, as a browser shows them), and
+    in the corpus it would cut the text short for any reader of C strings."""
+    at = text.find("\x00") if fmt == "text" else -1
+    if at < 0:
+        return None
+    return f"NUL character at offset {at} of a text dump (binary data, or another encoding?)"
+
+
+# charset-normalizer's "mess" of a reading (`mess_ratio`: accents and symbols out of place,
+# scripts mixed inside words, unprintables), above which it rejects an encoding (its own
+# default). Right readings of real pages stay far below it (the 61 extraction-dev pages, HTML
+# and dumps: at most 0.027); wrong ones are far above (ASCII read as UTF-16: 0.9-2.2; Russian
+# UTF-8 read as koi8-r: 2.7; as EBCDIC: 5.2).
+MESS_MOST = 0.2
+
+
+def implausible_reading(data: bytes, encoding: str, text: str) -> str | None:
+    """Why `text`, the bytes `data` read as `encoding` (a legacy one given by the user or a
+    record, or declared by the page), is not what the bytes say, or None.
+
+    Two kinds of evidence that hold for any page: bytes with non-ASCII characters that are all
+    valid UTF-8 are UTF-8 (a legacy text's accented letters next to never form UTF-8 sequences;
+    read as cp1252 they are mojibake, "prÃ©sident"); and a reading charset-normalizer finds a
+    mess (`MESS_MOST`). UTF-8 readings are checked by their invalid sequences instead."""
+    if is_utf8(encoding):
+        return None
+    if not data.isascii() and _valid_utf8(data):
+        non_ascii = sum(1 for char in data.decode("utf-8") if not char.isascii())
+        return (
+            f"mojibake ({_first_non_ascii(text)!r}): the bytes "
+            f"are valid UTF-8 with {non_ascii} non-ASCII character(s) (read them as utf-8)"
+        )
+    ratio = mess_ratio(text, MESS_MOST)
+    if ratio >= MESS_MOST:
+        return (
+            f"garbled text (charset-normalizer's mess ratio >= {MESS_MOST}: symbols and "
+            "scripts out of place; another encoding?)"
+        )
+    return None
+
+
+def _utf16_hint(data: bytes) -> str:
+    """A hint to give --encoding when `data` looks like UTF-16 without a byte-order mark (ASCII
+    letters in it have a NUL byte beside each: after it in little-endian, before it in
+    big-endian), else ""."""
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = len(data) // 2
+    if half and max(even, odd) > 0.3 * half and min(even, odd) < 0.01 * half:
+        name = "utf-16-le" if odd > even else "utf-16-be"
+        return f" (it looks like {name} without a byte-order mark: give --encoding {name})"
+    return ""
+
+
+def _first_non_ascii(text: str, around: int = 12) -> str:
+    """The first non-ASCII character of `text` with up to `around` characters either side."""
+    at = next((i for i, char in enumerate(text) if not char.isascii()), 0)
+    return text[max(0, at - around) : at + around]
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_capture(data: bytes, encoding: str) -> str:
     """Decoded bytes, newlines unified: a text dump's offsets index this; an HTML capture's
     index its rendering of this (`extract.text_of_capture` gives either).
@@ -324,9 +407,10 @@ def capture_record(item: CaptureInput) -> Capture:
         text = decode_capture(item.data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise IngestError(f"{item.origin}: bytes do not decode as {encoding}: {exc}") from exc
-    problem = not_text(text)
+    problem = reading_problem(item.data, encoding, text, item.format)
     if problem:
-        raise IngestError(f"{item.origin}: read as {encoding}, {problem}")
+        hint = "" if item.encoding else _utf16_hint(item.data)
+        raise IngestError(f"{item.origin}: {problem}{hint}")
     bad = invalid_utf8_sequences(item.data) if is_utf8(encoding) else 0
     if bad and not _mostly_utf8(item.data, _VALID_PER_INVALID_DECLARED):
         # decodable with U+FFFD, but more of it would be U+FFFD than text
@@ -355,15 +439,33 @@ def capture_path(sha256: str, fmt: str) -> str:
     return f"captures/{sha256[:2]}/{sha256}.{FORMAT_EXTENSION.get(fmt, 'bin')}"
 
 
+# The web went public in 1991: a page captured before is a typo ("0001-01-01", "1024-05-01").
+FIRST_CAPTURE_YEAR = 1991
+
+
 def captured_at_error(value: str | None) -> str | None:
-    """Why a captured_at that matches the schema's pattern is still no date ("2024-13-45"), or
-    None. The pattern fixes the shape; only the calendar can say whether the date exists."""
+    """Why a captured_at that matches the schema's pattern is still no capture date, or None:
+    a date that does not exist ("2024-13-45": the pattern fixes the shape, only the calendar
+    says whether the date exists) or one before the web. Dates after today are refused at
+    ingest (`future_capture_error`), not here: a build's verdict must not depend on the day."""
     if value is None:
         return None
     try:
-        datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
         return f"captured_at {value!r} is not a date that exists"
+    if when.year < FIRST_CAPTURE_YEAR:
+        return f"captured_at {value!r} is before the web ({FIRST_CAPTURE_YEAR}): a typo?"
+    return None
+
+
+def future_capture_error(value: str | None, today: date) -> str | None:
+    """Why a captured_at is after `today` (the day ingest runs; a day's grace for time zones
+    ahead of UTC), or None: a page cannot be captured in the future ("2999-05-01")."""
+    if value is None or captured_at_error(value):
+        return None
+    if datetime.fromisoformat(value).date() > today + timedelta(days=1):
+        return f"captured_at {value!r} is in the future (today is {today.isoformat()}): a typo?"
     return None
 
 
@@ -397,9 +499,9 @@ def read_capture_records(raw: Path) -> list[Capture]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RawStoreError(f"{path}:{number}: not JSON: {exc}") from exc
+            record = parse_json(line)
+        except ValueError as exc:
+            raise RawStoreError(f"{path}:{number}: {exc}") from exc
         problems = capture_errors(record) if isinstance(record, dict) else ["not a JSON object"]
         if problems:
             raise RawStoreError(f"{path}:{number}: {'; '.join(problems)}")
@@ -510,13 +612,17 @@ def _write_records(raw: Path, captures: Iterable[Capture]) -> None:
 _RECORDED_METADATA = ("source", "url", "captured_at")
 
 
-def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
+def ingest(
+    items: Iterable[CaptureInput], raw: Path, today: date | None = None
+) -> list[IngestOutcome]:
     """Store captures in raw/. All records are built and validated before anything is written.
 
     Bytes already in raw/ keep their record (one capture, one record: the first source, URL and
     date stay; `IngestOutcome.differs` tells what was given otherwise), except for an encoding
     given explicitly: the encoding is a fact of the bytes, not of the capture, and `--encoding`
-    is the way to correct a wrong guess, so it replaces the recorded one."""
+    is the way to correct a wrong guess, so it replaces the recorded one. A capture dated after
+    `today` (default: the UTC day now) is refused."""
+    today = today or datetime.now(UTC).date()
     records = {c.sha256: c for c in read_capture_records(raw)}
     outcomes: list[IngestOutcome] = []
     added: dict[str, bytes] = {}
@@ -525,7 +631,8 @@ def ingest(items: Iterable[CaptureInput], raw: Path) -> list[IngestOutcome]:
         if item.format not in FORMAT_EXTENSION:
             raise IngestError(f"{item.origin}: format must be text or html, got {item.format!r}")
         capture = capture_record(item)
-        problems = capture_errors(capture.to_dict())
+        future = future_capture_error(capture.captured_at, today)
+        problems = capture_errors(capture.to_dict()) + ([future] if future else [])
         if problems:
             raise IngestError(f"{item.origin}: invalid metadata: {'; '.join(problems)}")
         known = records.get(capture.sha256)
@@ -961,9 +1068,9 @@ def manifest_inputs(
             continue
         where = f"{manifest}:{number}"
         try:
-            entry: dict[str, Any] = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise IngestError(f"{where}: not JSON: {exc}") from exc
+            entry: dict[str, Any] = parse_json(line)
+        except ValueError as exc:
+            raise IngestError(f"{where}: {exc}") from exc
         if not isinstance(entry, dict):
             raise IngestError(f"{where}: expected a JSON object")
         unknown = sorted(set(entry) - MANIFEST_FIELDS)

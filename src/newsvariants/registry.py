@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsvariants.errors import NewsVariantsError
+from newsvariants.errors import NewsVariantsError, parse_json
 from newsvariants.schema import record_errors
 from newsvariants.split import SPLIT_SALT, hashed_split
 
@@ -63,9 +63,9 @@ class StoryRegistry:
         if path is None or not path.exists():
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise NewsVariantsError(f"{path}: not JSON: {exc}") from exc
+            data = parse_json(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise NewsVariantsError(f"{path}: {exc}") from exc
         problems = record_errors("registry", data)
         if problems:
             raise NewsVariantsError(f"{path}: invalid registry: {'; '.join(problems)}")

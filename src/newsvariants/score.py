@@ -20,14 +20,13 @@ Every ID of the split must appear exactly once, and no other ID may appear.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from newsvariants.errors import NewsVariantsError, jsonl_lines
+from newsvariants.errors import NewsVariantsError, jsonl_lines, parse_json
 from newsvariants.schema import decode_class_labels
 from newsvariants.split import SPLITS
 from newsvariants.write import CONFIGS, shard_name
@@ -196,9 +195,9 @@ def read_predictions(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PredictionError(f"{path}:{n}: not JSON: {exc.msg}") from exc
+            obj = parse_json(line)
+        except ValueError as exc:
+            raise PredictionError(f"{path}:{n}: {exc}") from exc
         if not isinstance(obj, dict):
             raise PredictionError(f"{path}:{n}: expected a JSON object")
         found.append((n, obj))
