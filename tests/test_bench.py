@@ -65,7 +65,13 @@ def test_every_baseline_reports_pairs_and_stories_on_validation_and_test(report:
     for name in NAMES:
         for group in ("all", "paragraph", "document"):
             entry = report["pairs"][name][group]
-            assert set(entry) == {"threshold", "validation", "test", "test_text_disjoint"}
+            assert set(entry) == {
+                "threshold",
+                "predicts_all_positive",
+                "validation",
+                "test",
+                "test_text_disjoint",
+            }
             for split in ("validation", "test"):
                 metrics = entry[split]
                 assert 0.0 <= metrics["f1"] <= 1.0
@@ -117,6 +123,29 @@ def test_the_mirrors_are_found_by_the_fuzzy_baselines(report: dict) -> None:
     assert report["stories"]["char_jaccard"]["test"]["pairwise_f1"] == 1.0
     exact = report["pairs"]["exact_hash"]["paragraph"]["test"]["recall_by_relation"]
     assert exact["identical"] == 1.0 and exact["minor_edit"] == 0.0
+
+
+def test_a_threshold_that_predicts_every_pair_positive_is_flagged_in_json_and_table(
+    report: dict,
+) -> None:
+    """On this corpus exact_hash separates nothing on documents better than "always yes": its
+    F1-best threshold is its lowest score. The table must not present that as a detector."""
+    flagged = {
+        (name, group)
+        for name, groups in report["pairs"].items()
+        for group, entry in groups.items()
+        if entry["predicts_all_positive"]
+    }
+    for name, group in flagged:
+        entry = report["pairs"][name][group]
+        assert entry["validation"]["recall"] == 1.0  # everything predicted positive
+    assert ("exact_hash", "document") in flagged
+    assert ("rapidfuzz_ratio", "paragraph") not in flagged
+    table = markdown_table(report)
+    for name, group in flagged:
+        assert f"| {name} | {group} | " in table
+    marked = [line for line in table.splitlines() if " (all +) |" in line]
+    assert len(marked) == len(flagged) and "_(all +): the F1-best threshold" in table
 
 
 def test_the_embedding_baseline_says_why_it_did_not_run(report: dict) -> None:

@@ -272,10 +272,16 @@ def bench_pairs(
     for group in GROUPS:
         val_idx = group_rows(data["validation"].pairs, group)
         gold = [int(data["validation"].pairs[i]["label"] == POSITIVE) for i in val_idx]
-        threshold = best_threshold(gold, [float(scores["validation"][i]) for i in val_idx])
+        val_scores = [float(scores["validation"][i]) for i in val_idx]
+        threshold = best_threshold(gold, val_scores)
         if threshold is None:
             continue
-        entry: dict[str, Any] = {"threshold": float(threshold)}
+        # at the lowest score, every pair is predicted positive: the F1 is the base rate's, and
+        # the table must say so (exact_hash on a corpus of mostly positive pairs chose it)
+        entry: dict[str, Any] = {
+            "threshold": float(threshold),
+            "predicts_all_positive": threshold <= min(val_scores),
+        }
         for split in EVAL_SPLITS:
             rows = data[split].pairs
             if not group_rows(rows, group):
@@ -414,13 +420,18 @@ def markdown_table(report: dict[str, Any]) -> str:
                 test = entry.get("test")
                 val = entry.get("validation")
                 kept = entry.get("test_text_disjoint")
+                mark = ALL_POSITIVE_MARK if entry.get("predicts_all_positive") else ""
                 lines.append(
-                    f"| {name} | {group} | {entry['threshold']:.3f} | "
+                    f"| {name} | {group} | {entry['threshold']:.3f}{mark} | "
                     f"{_f(val and val['roc_auc'])} | {_f(test and test['roc_auc'])} | "
                     f"{_f(test and test['precision'])} | {_f(test and test['recall'])} | "
                     f"{_f(test and test['f1'])} | {_relations(test)} | "
                     f"{kept['n'] if kept else 0}, {_f(kept and kept['f1'])} |"
                 )
+        if any(
+            e.get("predicts_all_positive") for g in report["pairs"].values() for e in g.values()
+        ):
+            lines += ["", ALL_POSITIVE_NOTE]
     if report["stories"]:
         lines += [
             "",
@@ -437,6 +448,14 @@ def markdown_table(report: dict[str, Any]) -> str:
                 f"{_f(test and test['pairwise_f1'])} |"
             )
     return "\n".join(lines) + "\n"
+
+
+ALL_POSITIVE_MARK = " (all +)"
+ALL_POSITIVE_NOTE = (
+    f"_{ALL_POSITIVE_MARK.strip()}: the F1-best threshold on validation is the lowest score, so "
+    "every pair is predicted positive. Its F1 is that of always answering yes: at no threshold "
+    "does the baseline separate the classes better on validation._"
+)
 
 
 def write_results(report: dict[str, Any], folder: Path, name: str = RESULTS_NAME) -> list[Path]:
