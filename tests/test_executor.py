@@ -568,3 +568,38 @@ def test_the_shared_wholes_used_last_are_kept(
     # A, B, A (kept), C (B goes: A was used since), A (kept), B (read again)
     assert read == ["whole|A", "whole|B", "whole|C", "whole|B"]
     cache.close()
+
+
+def test_ctrl_c_is_the_drivers_alone_the_fork_server_and_workers_ignore_it() -> None:
+    """A terminal's Ctrl-C goes to the whole process group: the fork server, busy with its
+    preload imports, and each worker printed a KeyboardInterrupt traceback beside the driver's
+    one-line "interrupted" message. They ignore SIGINT now; the driver stops them. Run in a
+    fresh process: the fork server is one per process, and this one's may be up already."""
+    probe = (
+        "import signal\n"
+        "import multiprocessing.forkserver as fs\n"
+        "from newsvariants.executor import PoolMapper\n"
+        "from tests.test_executor import sigint_ignored_in\n"
+        "mapper = PoolMapper(2)\n"
+        "print(mapper.pool.submit(sigint_ignored_in, [0]).result(), end=' ')\n"
+        "mapper.close()\n"
+        "status = open(f'/proc/{fs._forkserver._forkserver_pid}/status').read()\n"
+        "ignored = int(status.split('SigIgn:')[1].split()[0], 16)\n"
+        "print(bool(ignored >> (signal.SIGINT - 1) & 1), end=' ')\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    # workers ignore it, the server ignores it, and the driver's own handler is back
+    assert done.stdout.split() == ["[True]", "True", "True"], done.stderr
+
+
+def sigint_ignored_in(chunk: list[int]) -> list[bool]:
+    """Whether SIGINT is ignored in the process that runs the chunk (a pool worker's)."""
+    return [signal.getsignal(signal.SIGINT) == signal.SIG_IGN for _ in chunk]

@@ -25,6 +25,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import pickle
+import signal
 import sqlite3
 import threading
 import zlib
@@ -216,13 +217,33 @@ def _forkserver(preload: Sequence[str]) -> Any:
     return context
 
 
-def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> None:
+def boot_forkserver(preload: Sequence[str] = WORKER_MODULES) -> Any:
     """Start the pools' fork server now, in the background: its preload (~2.3 s with the build's
     modules: imports, the language model) then overlaps the driver's own work (reading raw/)
-    instead of delaying the first pool. Returns at once; a pool started later forks its workers
-    from this server."""
-    _forkserver(preload)
-    multiprocessing.forkserver.ensure_running()
+    instead of delaying the first pool. Returns its context at once; a pool started later forks
+    its workers from this server."""
+    context = _forkserver(preload)
+    with _sigint_ignored():
+        multiprocessing.forkserver.ensure_running()
+    return context
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while the fork server is started, so that Ctrl-C is the driver's alone.
+    The server inherits the ignored signal across exec (Python leaves an ignored SIGINT ignored),
+    so a Ctrl-C during its preload no longer kills it with a traceback of the import it was in;
+    and the workers it forks get its handlers from before it ran, so they ignore it too, instead
+    of each printing a KeyboardInterrupt traceback: the driver stops them (and, killed, its
+    lifeline does). Signal handlers can only be set from the main thread: elsewhere, a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- workers die with their driver ---------------------------------------------------------
@@ -281,7 +302,7 @@ class PoolMapper(_GroupArraysInProcess):
 
     @cached_property
     def pool(self) -> ProcessPoolExecutor:
-        context = _forkserver(self.preload)
+        context = boot_forkserver(self.preload)
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
