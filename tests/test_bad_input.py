@@ -280,3 +280,9 @@ def test_extract_reads_a_stored_capture_as_its_record_says(tmp_path: Path) -> No
         result = extracted(*args)
         assert result["encoding"] == "cp1257"
         assert [p["text"] for p in result["paragraphs"]] == [text.strip()]
+
+
+def test_a_short_legacy_text_is_read_in_an_encoding_a_browser_reads() -> None:
+    # among all of Python's codecs, charset-normalizer ranked shift_jis_2004 first for it
+    short = "Съешь же ещё этих мягких булок.\n"
+    assert detect_encoding(short.encode("koi8-r")) == "koi8_r"

@@ -130,7 +130,9 @@ def detect_encoding(data: bytes, declared: str | None = None) -> str:
         return found
     if _mostly_utf8(data, _VALID_PER_INVALID):
         return "utf_8"
-    matches = from_bytes(data)
+    # only the encodings a browser reads are candidates: a short koi8-r text came out as
+    # shift_jis_2004's half-width katakana ("桉ﾅﾛﾘ ﾖﾅ"), which no page on the web is in
+    matches = from_bytes(data, cp_isolation=sorted(WEB_ENCODINGS))
     best = matches.best()
     if best is None:
         raise IngestError("cannot detect the character encoding (not text?)")
