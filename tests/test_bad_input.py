@@ -286,3 +286,24 @@ def test_a_short_legacy_text_is_read_in_an_encoding_a_browser_reads() -> None:
     # among all of Python's codecs, charset-normalizer ranked shift_jis_2004 first for it
     short = "Съешь же ещё этих мягких булок.\n"
     assert detect_encoding(short.encode("koi8-r")) == "koi8_r"
+
+
+def test_a_file_or_warc_record_larger_than_any_page_is_refused_or_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsvariants import ingest as ingest_module
+
+    from .test_warc_encoding import build_warc
+
+    monkeypatch.setattr(ingest_module, "MAX_CAPTURE_BYTES", 250)  # the WARC pages: 277, 292
+    page = tmp_path / "p.txt"
+    page.write_text(ENGLISH * 3, encoding="utf-8")
+    code, output = _ingest_cli(page, tmp_path / "raw")
+    assert code == 1 and f"p.txt: {len((ENGLISH * 3).encode())} bytes, more than any" in output
+    warc = tmp_path / "w.warc.gz"
+    warc.write_bytes(build_warc())
+    result = CliRunner().invoke(
+        app, ["ingest", str(warc), "--raw", str(tmp_path / "raw"), "--source", "x.org"]
+    )
+    assert result.exit_code == 0  # a WARC's other records are read; these two are told
+    assert "2 larger than 0 MiB (not one page)" in result.output

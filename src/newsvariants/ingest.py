@@ -39,6 +39,10 @@ DEFAULT_RIGHTS = (
     "(text and data mining); removed on request."
 )
 FORMAT_EXTENSION = {"text": "txt", "html": "html"}
+# No news page comes near it (the largest of the 61 extraction-dev pages: 1.5 MB of HTML, 57 KB
+# as a dump); a file over it is something else (a whole site glued into one file, a data dump),
+# and a build's memory grows ~80 times a one-line dump's size (6.8 MB: 0.9 GB peak; 60 MB: 5 GB).
+MAX_CAPTURE_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -798,6 +802,8 @@ class _WarcReader:
             # the digest only of a page to store: a record passed over may have been read
             # without its HTTP headers (no target URI), which its payload digest does not cover
             damaged = _digest_failed(record, self.origin, self.skip_bad)
+        if len(payload) > MAX_CAPTURE_BYTES:
+            why = f"larger than {MAX_CAPTURE_BYTES // 2**20} MiB (not one page)"
         why = damaged or why or (None if payload else "empty payload")
         if why is not None:
             if damaged or record.rec_type not in _NOT_PAGES:
@@ -994,7 +1000,13 @@ def read_input_file(path: Path, fmt: str | None = None) -> tuple[bytes, str]:
     if fmt == "warc" and sniffed != "warc":
         # warcio would read it as an ARC file, or as one untyped record of garbage
         raise IngestError(f"{path}: not a WARC file (it does not start with 'WARC/')")
-    return data, fmt or sniffed
+    fmt = fmt or sniffed
+    if fmt != "warc" and len(data) > MAX_CAPTURE_BYTES:
+        raise IngestError(
+            f"{path}: {len(data)} bytes, more than any news page "
+            f"({MAX_CAPTURE_BYTES // 2**20} MiB): not one page's capture"
+        )
+    return data, fmt
 
 
 def file_inputs(
