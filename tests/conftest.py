@@ -7,6 +7,8 @@ import os
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import hashlib  # noqa: E402
+import json  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -52,3 +54,29 @@ def raw_copy(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(RAW, target)
     return target
+
+
+def append_hand_written_record(raw: Path, data: bytes, encoding: str, source: str) -> str:
+    """Store `data` in `raw` as a text capture with a record written as by hand (no ingest, so
+    none of its checks): what a build must still refuse to publish. Returns the capture ID."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"captures/{digest[:2]}/{digest}.txt"
+    (raw / path).parent.mkdir(parents=True, exist_ok=True)
+    (raw / path).write_bytes(data)
+    record = {
+        "capture_id": digest[:16],
+        "sha256": digest,
+        "path": path,
+        "source": source,
+        "url": None,
+        "captured_at": None,
+        "format": "text",
+        "encoding": encoding,
+        "bytes": len(data),
+        "rights": "test",
+        "container": None,
+        "note": None,
+    }
+    with (raw / "captures.jsonl").open("a", encoding="utf-8") as records:
+        records.write(json.dumps(record) + "\n")
+    return digest[:16]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from newsvariants.ingest import (
 )
 from newsvariants.registry import StoryRegistry
 
-from .conftest import RAW
+from .conftest import RAW, append_hand_written_record
 from .test_executor import tree_hashes
 
 ENGLISH = (
@@ -97,30 +96,6 @@ def test_a_page_declaring_a_charset_that_garbles_it_is_sniffed_instead() -> None
     assert detect_encoding(page.format("koi8-r").encode("koi8-r")) == "koi8_r"  # true: taken
 
 
-def _hand_written_record(raw: Path, data: bytes, encoding: str) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    path = f"captures/{digest[:2]}/{digest}.txt"
-    (raw / path).parent.mkdir(parents=True, exist_ok=True)
-    (raw / path).write_bytes(data)
-    record = {
-        "capture_id": digest[:16],
-        "sha256": digest,
-        "path": path,
-        "source": "edited.example",
-        "url": None,
-        "captured_at": None,
-        "format": "text",
-        "encoding": encoding,
-        "bytes": len(data),
-        "rights": "test",
-        "container": None,
-        "note": None,
-    }
-    with (raw / "captures.jsonl").open("a", encoding="utf-8") as records:
-        records.write(json.dumps(record) + "\n")
-    return digest[:16]
-
-
 @pytest.mark.parametrize(
     ("text", "encoding", "reason"),
     [
@@ -133,7 +108,7 @@ def test_a_record_with_an_encoding_that_garbles_its_bytes_is_quarantined(
 ) -> None:
     """A record edited by hand (ingest refuses such a reading): the build must not publish
     its mojibake as paragraphs."""
-    capture_id = _hand_written_record(raw_copy, text.encode("utf-8"), encoding)
+    capture_id = append_hand_written_record(raw_copy, text.encode("utf-8"), encoding, "x.org")
     out = tmp_path / "out"
     build(raw_copy, out)
     report = json.loads((out / "MANIFEST.json").read_text())["build_report"]

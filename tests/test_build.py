@@ -20,7 +20,7 @@ from newsvariants.build import build
 from newsvariants.errors import StageError
 from newsvariants.ingest import file_inputs, ingest
 
-from .conftest import CORPUS, RAW
+from .conftest import CORPUS, RAW, append_hand_written_record
 from .test_executor import tree_hashes
 
 
@@ -119,32 +119,13 @@ def test_binary_data_recorded_as_utf8_is_quarantined_as_not_text(
     """A record written by hand (ingest refuses these bytes) must not publish U+FFFD and NUL
     "paragraphs": the build quarantines the capture, with the reason."""
     noise = bytes(range(256)) * 8
-    digest = hashlib.sha256(noise).hexdigest()
-    path = f"captures/{digest[:2]}/{digest}.txt"
-    (raw_copy / path).parent.mkdir(parents=True, exist_ok=True)
-    (raw_copy / path).write_bytes(noise)
-    record = {
-        "capture_id": digest[:16],
-        "sha256": digest,
-        "path": path,
-        "source": "noise.example",
-        "url": None,
-        "captured_at": None,
-        "format": "text",
-        "encoding": "utf_8",
-        "bytes": len(noise),
-        "rights": "test",
-        "container": None,
-        "note": None,
-    }
-    with (raw_copy / "captures.jsonl").open("a", encoding="utf-8") as records:
-        records.write(json.dumps(record) + "\n")
+    capture_id = append_hand_written_record(raw_copy, noise, "utf_8", "noise.example")
     out = tmp_path / "out"
     build(raw_copy, out)
     report = json.loads((out / "MANIFEST.json").read_text())["build_report"]
     assert report["captures"] == 3 and report["variants"] == 2
     [entry] = report["quarantined"]
-    assert entry["capture_id"] == digest[:16] and entry["stage"] == "extract"
+    assert entry["capture_id"] == capture_id and entry["stage"] == "extract"
     assert entry["reason"].startswith("read as utf_8, not text: ")
 
 
