@@ -5,12 +5,18 @@ the corpus itself, so field lists, split sizes and statistics are never typed tw
   <!-- nv:version -->, <!-- nv:repo -->, <!-- nv:splits -->, <!-- nv:statistics -->,
   <!-- nv:sources -->, <!-- nv:pairs -->, <!-- nv:fields KIND -->, <!-- nv:benchmarks -->,
   <!-- nv:citation -->
+The card of the project's own release describes its captures and pins its Hub tag; a build of
+other captures (a user's raw/) or an unreleased one must not say either (`is_project_release`).
+The sections that differ are markers whose two texts live here, the release's word for word:
+  <!-- nv:load [CONFIG] --> (a `load_dataset` call), <!-- nv:download -->,
+  <!-- nv:about_captures -->, <!-- nv:coverage --> (biases and limitations), <!-- nv:pinning -->
 """
 
 from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,9 @@ from newsvariants.split import SPLITS
 from newsvariants.write import CONFIGS, DEFAULT_CONFIG, release_of, shard_name
 
 HUB_REPO = "newsvariants/newsvariants"  # the dataset repo the card's loading examples name
+LOCAL_CORPUS = "path/to/corpus"  # what the loading examples name for a build that is not a release
+# The captures of the project's first release, which the release card's Source data describes
+SEED_CAPTURES = ("6a46f5a4e7026b00", "aef427151cea1b76")  # rt.com, paradox
 CARD_METADATA: dict[str, Any] = {
     "license": "other",
     "license_name": "per-source",
@@ -272,7 +281,10 @@ def load_pair_enum(field: str) -> list[str | None]:
     return list(load_schema("pair")["properties"][field]["enum"])
 
 
-def citation_bibtex(version: str) -> str:
+def citation_bibtex(version: str, project: bool = True) -> str:
+    """BibTeX of the release; a build that is not a project release has no tag for `url` to name."""
+    note = f"Version {version}" if project else f"Build {version}, not a NewsVariants release"
+    url = f"  url    = {{https://huggingface.co/datasets/{HUB_REPO}/tree/v{version}}},\n"
     return (
         "```bibtex\n"
         "@misc{newsvariants,\n"
@@ -280,9 +292,9 @@ def citation_bibtex(version: str) -> str:
         "and Typed Paragraph Alignments},\n"
         "  author = {{NewsVariants maintainers}},\n"
         f"  version = {{{version}}},\n"
-        f"  note   = {{Version {version}}},\n"
+        f"  note   = {{{note}}},\n"
         "  year   = {2026},\n"
-        f"  url    = {{https://huggingface.co/datasets/{HUB_REPO}/tree/v{version}}},\n"
+        f"{url if project else ''}"
         "  howpublished = {Hugging Face dataset}\n"
         "}\n```"
     )
@@ -295,17 +307,161 @@ def release_line(version: str) -> str:
     base = release_of(version)
     if base != version:
         return (
-            f"Unreleased build ({version}): its files differ from release {base}, so the loading "
-            f"examples' `revision` names a release this is not; `newsvariants release` gives it "
+            f"Unreleased build ({version}): its files differ from release {base}, so no tag "
+            "pins them and the loading examples name its folder; `newsvariants release` gives it "
             "a version."
         )
     return f"Release {version}."
+
+
+def is_project_release(corpus: Path, manifest: dict[str, Any]) -> bool:
+    """Whether the corpus is a release of the project (or a rebuild of one), which the release
+    card's own sections (its captures, its Hub tag) are true of. Told from the data: the version
+    is a release's (a build keeps the version of released/MANIFEST.json only when every file comes
+    out with that release's SHA-256, else it is `X.Y.Z+dev`; a corpus never released is 0.0.0)
+    and the corpus holds the seed captures (a user's release of their own captures does not)."""
+    version = manifest["version"]
+    if version == "0.0.0" or release_of(version) != version:
+        return False
+    ids = _whole(corpus, "variants", ["capture_id"])["capture_id"]
+    found = pc.count_distinct(pc.filter(ids, pc.is_in(ids, pa.array(SEED_CAPTURES)))).as_py()
+    return found == len(SEED_CAPTURES)
+
+
+def load_call(version: str, config: str | None, project: bool) -> str:
+    """The `load_dataset` call of the loading examples: the Hub's tag of a project release, else
+    the build's folder (a `revision` would name a release that does not exist)."""
+    args = [f'"{HUB_REPO}"' if project else f'"{LOCAL_CORPUS}"']
+    if config:
+        args.append(f'"{config}"')
+    if project:
+        args.append(f'revision="v{version}"')
+    return f"load_dataset({', '.join(args)})"
+
+
+def download_text(version: str, project: bool) -> str:
+    """How to check the corpus against its inputs: a release's download, or the build's folder."""
+    if project:
+        return f"""\
+The dataset repository also holds what the corpus was built from: `raw/` (every capture's bytes
+and its record, and the human annotations) and `released/` (the registry of story IDs the build
+started from). So a download is checked as a checkout is, with the `newsvariants` code of the
+same version: `huggingface-cli download {HUB_REPO} --repo-type dataset --revision
+v{version} --local-dir nv`, then `newsvariants validate nv --raw nv/raw --rebuild`
+(every offset against the bytes of its capture, every file rebuilt byte for byte)."""
+    return _wrap(
+        f"This build is not a release of `{HUB_REPO}` (its `MANIFEST.json` says version "
+        f"{version}), so it has no tag there to download and no `revision` to give: load the "
+        f"folder it was built into, as above. `newsvariants validate {LOCAL_CORPUS} --raw raw "
+        "--rebuild` checks it against the captures it was built from (every offset against the "
+        "bytes of its capture, every file rebuilt byte for byte)."
+    )
+
+
+def _n(count: int, noun: str, plural: str) -> str:
+    return f"{count} {noun if count == 1 else plural}"
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """A generated paragraph (or list item), wrapped at the template's 100 columns."""
+    return textwrap.fill(
+        text, 100, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
+
+
+def about_captures(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
+    """Source data: the release's captures, described by hand; else the build's, counted."""
+    if project:
+        return """\
+The first release holds two real captures of one RT article (Lavrov on NATO bases in Central Asia,
+2022), both plain-text page dumps:
+
+- `rt.com` (capture `6a46f5a4e7026b00`): the original outlet's page. Its URL and the time it was
+  captured were not recorded, so `url` and `captured_at` are null. It opens with an image label
+  and a photo credit glued to the caption.
+- `paradox` (capture `aef427151cea1b76`): a mirror that republished the article with light
+  rewording, curly quotes and site chrome. The outlet is known only by its footer
+  ("© 2022, paradox."); its URL was not recorded. The page prints "Thursday , April 25 2024" in
+  its header: that is the date the page was rendered for this capture, so it is recorded as
+  `captured_at` = `2024-04-25` (date precision) and never as the publication date."""
+    report = manifest["build_report"]
+    captures = _n(report["captures"], "capture", "captures")
+    n_sources = pc.count_distinct(_whole(corpus, "variants", ["source"])["source"]).as_py()
+    sources = _n(n_sources, "source", "sources")
+    return _wrap(
+        "This corpus was built from the captures in `raw/` and is not a release of the project. "
+        f"Of its {captures}, {report['variants']} are variants here, from {sources} (see "
+        f"*Sources* above), and {len(report['quarantined'])} quarantined (each with its reason in "
+        "`build_report`, in `MANIFEST.json`). `raw/captures.jsonl` records each capture's outlet, "
+        "URL and capture time when known, and its `rights` note. Where the sections below cite "
+        "the *seed* story or pair, they mean the two captures of the project's first release, on "
+        "which its rules were checked."
+    )
+
+
+def coverage(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
+    """Biases and limitations of what the corpus holds: the release's; else the build's counts."""
+    if project:
+        return """\
+- **State media and their mirrors are in it.** The seed story is an RT article (Russian state
+  media) and a mirror site that republished it. Republication networks of state and partisan media
+  are exactly what the corpus documents; their inclusion is not an endorsement, and models trained
+  on it learn their framing as much as any other outlet's.
+- **Small and skewed.** The first releases hold very few stories, all in English and in one
+  domain (international politics); the `validation` and `test` splits can be empty, in which case
+  the benchmark says so rather than reporting numbers. Statistics above are per release."""
+    sizes = split_sizes(manifest)
+    stories = _n(sum(sizes["stories"].values()), "story", "stories")
+    variants = _whole(corpus, "variants", ["source", "language"])
+    sources = _n(pc.count_distinct(variants["source"]).as_py(), "source", "sources")
+    counted = _n(variants.num_rows, "variant", "variants")
+    languages = _counts(variants["language"])
+    spoken = ", ".join(
+        f"`{k}` ({_n(languages[k], 'variant', 'variants')})"
+        for k in sorted(k for k in languages if k)
+    )
+    empty = [s for s in SPLITS if not any(sizes[c].get(s) for c in CONFIGS)]
+    splits = "Every split has rows."
+    if empty:
+        splits = (
+            "Empty here: " + ", ".join(f"`{s}`" for s in empty) + "; the benchmark says so rather "
+            "than reporting numbers for them."
+        )
+    return _wrap(
+        f"- **Only what `raw/` holds.** This build has {stories} and {counted} from {sources}, in "
+        f"{spoken or 'no detected language'}. Its outlets, languages and topics, and so its "
+        f"biases, are those of the captures ingested. {splits}",
+        indent="  ",
+    )
+
+
+def pinning(version: str, project: bool) -> str:
+    """Versioning: how to pin this release; or why no tag pins this build."""
+    if project:
+        return f"""\
+The Hugging Face loader does not carry a dataset
+version, so pin one with the tag:
+
+```python
+{load_call(version, "pairs", project)}
+```
+
+This card describes release {version}."""
+    # the marker stands after a sentence of the template: the release's line break, then wrapped
+    return "The Hugging Face loader does not carry a dataset\n" + _wrap(
+        "version, and this build is not a "
+        f"release of `{HUB_REPO}` (`version` {version} in `MANIFEST.json`), so no tag pins it: "
+        "`datasets` reads a local folder as it is, whatever `revision` says. Keep the folder (or "
+        "the commit that holds it) to come back to these files; `newsvariants validate` checks "
+        "them against `MANIFEST.json`."
+    )
 
 
 def render_card(corpus: Path) -> str:
     manifest = json.loads((corpus / "MANIFEST.json").read_text(encoding="utf-8"))
     version = manifest["version"]
     body = card_source().read_text(encoding="utf-8")
+    project = is_project_release(corpus, manifest)
 
     def replace(match: re.Match[str]) -> str:
         name, arg = match.group(1), match.group(2)
@@ -313,6 +469,16 @@ def render_card(corpus: Path) -> str:
             return version
         if name == "release":
             return release_line(version)
+        if name == "load":
+            return load_call(version, arg, project)
+        if name == "download":
+            return download_text(version, project)
+        if name == "about_captures":
+            return about_captures(corpus, manifest, project)
+        if name == "coverage":
+            return coverage(corpus, manifest, project)
+        if name == "pinning":
+            return pinning(version, project)
         if name == "repo":
             return HUB_REPO
         if name == "sources":
@@ -328,7 +494,7 @@ def render_card(corpus: Path) -> str:
         if name == "benchmarks":
             return benchmarks_table(manifest["inputs"]["digest"])
         if name == "citation":
-            return citation_bibtex(version)
+            return citation_bibtex(version, project)
         raise ValueError(f"DATASET_CARD.md: unknown marker {match.group(0)}")
 
     text = _MARKER.sub(replace, body)
