@@ -676,6 +676,10 @@ def test_a_date_without_a_space_before_its_year_does_not_depend_on_the_clock() -
         ("Gepubliceerd op 12 mei 2021", "2021-05-12"),
         ("Опубликовано 25 апреля 2024", "2024-04-25"),
         ("25 MAI 2024", "2024-05-25"),
+        # with dots, day first (dateutil read 4 April); slashes stay dateutil's, month first
+        ("Veröffentlicht am 04.05.2024 um 10:30 Uhr", "2024-05-04"),
+        ("Опубликовано 31.12.2023, 18:05", "2023-12-31"),
+        ("Posted 04/05/2024", "2024-04-05"),
     ],
 )
 def test_dates_in_other_languages_are_read(text: str, expected: str) -> None:

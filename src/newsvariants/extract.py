@@ -120,7 +120,8 @@ __all__ = [
 # 0.11: dates and datelines in French, German, Spanish, Italian, Portuguese, Dutch and Russian
 # (month and weekday names, "Publié le", "Veröffentlicht am" ...); "Nov. 26,2024" is read without
 # dateutil, which gave it the current year.
-EXTRACTOR_VERSION = "0.11"
+# 0.12: a numeric date written with dots is day first ("04.05.2024": 4 May, not 5 April).
+EXTRACTOR_VERSION = "0.12"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -1046,6 +1047,11 @@ _NAMED_DATE = re.compile(
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"(?P<year>\d{4})([-/])(?P<month>\d{1,2})\2(?P<day>\d{1,2})")
+# "25.04.2024": written with dots, a numeric date is day first wherever it is written so
+# (German, Russian, Polish, Turkish, Nordic pages); dateutil read it month first, as 4 May.
+# Slashes stay dateutil's (month first, unless the first number cannot be a month): 04/05/2024
+# is 5 April in the US and 4 May in the UK, and the page alone does not say which.
+_DOTTED_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})")
 
 
 def _plain_date(found: str) -> str | None:
@@ -1055,10 +1061,10 @@ def _plain_date(found: str) -> str | None:
         month = MONTH_NUMBERS.get((named["month"] or named["month2"]).lower())
         day, year = int(named["day"] or named["day2"]), int(named["year"])
     else:
-        iso = _ISO_DATE.fullmatch(found)
-        if not iso:
+        numeric = _ISO_DATE.fullmatch(found) or _DOTTED_DATE.fullmatch(found)
+        if not numeric:
             return None
-        year, month, day = int(iso["year"]), int(iso["month"]), int(iso["day"])
+        year, month, day = int(numeric["year"]), int(numeric["month"]), int(numeric["day"])
     if month is None or year not in DATE_YEARS or not 1 <= month <= 12:
         return None
     try:
