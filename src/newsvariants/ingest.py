@@ -337,11 +337,11 @@ def implausible_reading(data: bytes, encoding: str, text: str) -> str | None:
     mess (`MESS_MOST`). UTF-8 readings are checked by their invalid sequences instead."""
     if is_utf8(encoding):
         return None
-    if not data.isascii() and _valid_utf8(data):
-        non_ascii = sum(1 for char in data.decode("utf-8") if not char.isascii())
+    valid, invalid = _utf8_counts(data)
+    if valid and not invalid:
         return (
             f"mojibake ({_first_non_ascii(text)!r}): the bytes "
-            f"are valid UTF-8 with {non_ascii} non-ASCII character(s) (read them as utf-8)"
+            f"are valid UTF-8 with {valid} non-ASCII character(s) (read them as utf-8)"
         )
     ratio = mess_ratio(text, MESS_MOST)
     if ratio >= MESS_MOST:
@@ -368,14 +368,6 @@ def _first_non_ascii(text: str, around: int = 12) -> str:
     """The first non-ASCII character of `text` with up to `around` characters either side."""
     at = next((i for i, char in enumerate(text) if not char.isascii()), 0)
     return text[max(0, at - around) : at + around]
-
-
-def _valid_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def decode_capture(data: bytes, encoding: str) -> str:
