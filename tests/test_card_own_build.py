@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from newsvariants.build import build
 from newsvariants.card import HUB_REPO, LOCAL_CORPUS, render_card
@@ -114,3 +115,45 @@ def test_the_projects_release_card_keeps_its_release_sections(tmp_path: Path) ->
     assert f"--revision\nv{version} --local-dir nv" in card
     assert f"This card describes release {version}." in card
     assert LOCAL_CORPUS not in card
+
+
+RUSSIAN_ARTICLE = (
+    "Министр иностранных дел России заявил в четверг, что переговоры о новом договоре "
+    "продолжатся в Женеве на следующей неделе.\n\n"
+    "Он добавил, что стороны готовы обсуждать любые предложения партнёров, если они будут "
+    "сделаны публично и без предварительных условий.\n\n"
+    "По словам министра, первые результаты могут появиться уже к концу месяца, однако "
+    "окончательное соглашение потребует одобрения парламентов всех участников.\n"
+)
+
+
+def _front_matter(card: str) -> dict:
+    return yaml.safe_load(card.split("---\n", 2)[1])
+
+
+def test_the_cards_languages_are_the_corpus_detected_languages(
+    own_build: Path, tmp_path: Path
+) -> None:
+    """The YAML `language` and `multilinguality` and the Languages section come from the
+    variants' detected languages: English only gives `[en]`; a Russian capture added gives
+    `[en, ru]`, multilingual, and the section counts it."""
+    card = _card(own_build)
+    variants = [v for rows in read_rows(own_build, "variants").values() for v in rows]
+    meta = _front_matter(card)
+    assert {v["language"] for v in variants} == {"en"}
+    assert (meta["language"], meta["multilinguality"]) == (["en"], "monolingual")
+    assert f"News text in `en` ({len(variants)} variants)" in " ".join(card.split())
+
+    raw = tmp_path / "raw"
+    shutil.copytree(own_build.parent / "raw", raw)
+    page = tmp_path / "ru.txt"
+    page.write_text(RUSSIAN_ARTICLE, encoding="utf-8")
+    ingest(file_inputs(page, source="ru.example", captured_at=None, url=None, fmt="text"), raw)
+    out = tmp_path / "corpus"
+    build(raw, out)
+    card = _card(out)
+    meta = _front_matter(card)
+    assert (meta["language"], meta["multilinguality"]) == (["en", "ru"], "multilingual")
+    text = " ".join(card.split())
+    assert f"News text in `en` ({len(variants)} variants), `ru` (1 variant)" in text
+    assert "English (`en`) news text" not in text  # the release's sentence

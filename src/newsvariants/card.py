@@ -18,6 +18,7 @@ import json
 import re
 import textwrap
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,17 @@ HUB_REPO = "newsvariants/newsvariants"  # the dataset repo the card's loading ex
 LOCAL_CORPUS = "path/to/corpus"  # what the loading examples name for a build that is not a release
 # The captures of the project's first release, which the release card's Source data describes
 SEED_CAPTURES = ("6a46f5a4e7026b00", "aef427151cea1b76")  # rt.com, paradox
+# The BCP 47 labels of a variant's `language` that name no language (schema/variant.schema.json)
+NO_LANGUAGE = frozenset({"und", "zxx"})
 CARD_METADATA: dict[str, Any] = {
     "license": "other",
     "license_name": "per-source",
     # "other": the texts are the outlets'; the card's Licensing information section says what
     # holds (code and added annotations MIT, texts per outlet), and the Hub links to it
     "license_link": "README.md",
-    "language": ["en"],
+    # both from the variants' detected languages (`language_metadata`); placed here for the
+    # order of the YAML keys
+    "language": [],
     "multilinguality": "monolingual",
     "annotations_creators": ["machine-generated", "expert-generated"],
     "language_creators": ["found"],
@@ -105,7 +110,29 @@ def split_sizes(manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
     return sizes
 
 
-def yaml_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+def language_counts(corpus: Path) -> Counter[str]:
+    """Variants per detected `language` label."""
+    return _counts(_whole(corpus, "variants", ["language"])["language"])
+
+
+def named_languages(counts: Counter[str]) -> Counter[str]:
+    """The counts of the labels that name a language: not `und` (too little text to tell) nor
+    `zxx` (no linguistic content), which the Hub's `language` field has no use for."""
+    return Counter({k: n for k, n in counts.items() if k and k not in NO_LANGUAGE})
+
+
+def language_metadata(languages: Iterable[str]) -> dict[str, Any]:
+    """The card's `language` and `multilinguality` YAML fields, from the corpus's languages."""
+    found = sorted(languages)
+    return {
+        "language": found,
+        "multilinguality": "multilingual" if len(found) > 1 else "monolingual",
+    }
+
+
+def yaml_metadata(manifest: dict[str, Any], languages: Iterable[str] = ()) -> dict[str, Any]:
+    """The card's YAML header: the Hub fields, with `languages` (the corpus's, see
+    `named_languages`), and the configs and split sizes `datasets` reads."""
     sizes = split_sizes(manifest)
     sizes_by_file = {e["path"]: e["bytes"] for e in manifest["files"]}
     configs, infos = [], []
@@ -131,6 +158,7 @@ def yaml_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
     n_variants = sum(sizes["variants"].values())
     return {
         **CARD_METADATA,
+        **language_metadata(languages),
         "size_categories": [_size_category(n_variants)],
         "configs": configs,
         "dataset_info": infos,
@@ -414,11 +442,7 @@ def coverage(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
     variants = _whole(corpus, "variants", ["source", "language"])
     sources = _n(pc.count_distinct(variants["source"]).as_py(), "source", "sources")
     counted = _n(variants.num_rows, "variant", "variants")
-    languages = _counts(variants["language"])
-    spoken = ", ".join(
-        f"`{k}` ({_n(languages[k], 'variant', 'variants')})"
-        for k in sorted(k for k in languages if k)
-    )
+    spoken = _variants_by_language(_counts(variants["language"]))
     empty = [s for s in SPLITS if not any(sizes[c].get(s) for c in CONFIGS)]
     splits = "Every split has rows."
     if empty:
@@ -432,6 +456,38 @@ def coverage(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
         f"biases, are those of the captures ingested. {splits}",
         indent="  ",
     )
+
+
+def _variants_by_language(counts: Counter[Any]) -> str:
+    """ "`en` (3 variants), `fr` (1 variant)": the labels in code order, with their counts."""
+    return ", ".join(
+        f"`{k}` ({_n(counts[k], 'variant', 'variants')})" for k in sorted(k for k in counts if k)
+    )
+
+
+def languages_section(corpus: Path, project: bool) -> str:
+    """Languages: the release's, described by hand; else the build's detected languages, counted
+    (the card's YAML `language` lists the same, from `named_languages`)."""
+    if project:
+        return """\
+English (`en`) news text, as published by the outlets (and their mirrors) in the captures. The
+`language` field of each variant is detected at extraction; a capture in another language would be
+labelled as such, not dropped."""
+    counts = language_counts(corpus)
+    named = _variants_by_language(named_languages(counts))
+    unnamed = Counter({k: n for k, n in counts.items() if k in NO_LANGUAGE})
+    text = (
+        f"News text in {named or 'no detected language'}, as published "
+        "by the outlets (and their mirrors) in the captures. The `language` field of each variant "
+        "is detected at extraction from its body (py3langid), as a BCP 47 primary language "
+        "subtag; a capture in another language is labelled as such, not dropped."
+    )
+    if unnamed:
+        text += (
+            f" Labelled with no language: {_variants_by_language(unnamed)} (`und`: "
+            "too little text to tell; `zxx`: no linguistic content)."
+        )
+    return _wrap(text)
 
 
 def pinning(version: str, project: bool) -> str:
@@ -476,6 +532,8 @@ def render_card(corpus: Path) -> str:
             return about_captures(corpus, manifest, project)
         if name == "coverage":
             return coverage(corpus, manifest, project)
+        if name == "languages":
+            return languages_section(corpus, project)
         if name == "pinning":
             return pinning(version, project)
         if name == "repo":
@@ -497,7 +555,8 @@ def render_card(corpus: Path) -> str:
         raise ValueError(f"DATASET_CARD.md: unknown marker {match.group(0)}")
 
     text = _MARKER.sub(replace, body)
-    front = yaml.safe_dump(yaml_metadata(manifest), sort_keys=False, allow_unicode=True, width=1000)
+    metadata = yaml_metadata(manifest, named_languages(language_counts(corpus)))
+    front = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)
     card = f"---\n{front}---\n\n{text.strip()}\n"
     (corpus / "README.md").write_text(card, encoding="utf-8")
     return card
