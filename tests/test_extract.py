@@ -1029,3 +1029,52 @@ def test_a_dateline_in_another_language_is_the_articles_date_not_its_title(langu
     removed = {page[r.start : r.end]: r.reason for r in ex.removed}
     assert removed[lines[0]] == "date_header" and removed[lines[3]] == "metadata"
     assert [p.text for p in ex.paragraphs] == lines[4:6]
+
+
+_ENGLISH_DATED = [
+    "Tuesday, December 3 2024",
+    "Home",
+    "Council approves the harbour budget after a long debate",
+    "Posted {dateline}",
+    "The city council approved the harbour budget for next year on Monday evening, after a "
+    "long public debate.",
+    "Opposition councillors criticised a rise in ferry fares from two to three pounds.",
+    "{footer}",
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "dateline", "footer", "expected"),
+    [
+        # an English page with no other evidence: month first, the US order (dateutil's)
+        (_ENGLISH_DATED, "04/05/2024 10:30", "Contact us", "2024-04-05"),
+        # the page's own unambiguous date says day first (a UK page): 4 May
+        (_ENGLISH_DATED, "04/05/2024 10:30", "Page updated 25/11/2024", "2024-05-04"),
+        # and month first when it says so
+        (_ENGLISH_DATED, "04/05/2024 10:30", "Page updated 11/25/2024", "2024-04-05"),
+        # two orders on one page tell nothing: the language decides
+        (_ENGLISH_DATED, "04/05/2024", "Printed 25/11/2024, updated 11/25/2024", "2024-04-05"),
+        # an unambiguous dateline is read as it can only be, whatever the page says
+        (_ENGLISH_DATED, "04/25/2024", "Page updated 25/11/2024", "2024-04-25"),
+        # a French (any non-English) page writes them day first
+        (
+            DATED_PAGES["fr"][:3]
+            + ["Publié le {dateline}"]
+            + DATED_PAGES["fr"][4:-1]
+            + ["{footer}"],
+            "04/05/2024 à 18h45",
+            "© 2024 Le Journal du Port",
+            "2024-05-04",
+        ),
+    ],
+)
+def test_a_slashed_dateline_is_read_in_the_pages_order(
+    lines: list[str], dateline: str, footer: str, expected: str
+) -> None:
+    """04/05/2024 is 5 April in the US and 4 May in most of the world: the page's own
+    unambiguous slashed dates tell which, else its language (month first only in English)."""
+    page = "\n".join(lines).format(dateline=dateline, footer=footer) + "\n"
+    assert extract_text_dump(page, "slashed").published_at == expected
+    assert parse_date(f"Posted {dateline}", day_first=True) == (
+        expected if dateline.startswith("04/25") else "2024-05-04"
+    )

@@ -121,7 +121,8 @@ __all__ = [
 # (month and weekday names, "Publié le", "Veröffentlicht am" ...); "Nov. 26,2024" is read without
 # dateutil, which gave it the current year.
 # 0.12: a numeric date written with dots is day first ("04.05.2024": 4 May, not 5 April).
-EXTRACTOR_VERSION = "0.12"
+# 0.13: an ambiguous slashed date ("04/05/2024") in the page's order (`slashed_day_first`).
+EXTRACTOR_VERSION = "0.13"
 
 # The fixed vocabulary of removal reasons (schema/variant.schema.json `removed[].reason`,
 # documented in DATASET_CARD.md).
@@ -982,11 +983,14 @@ def _mark_image_labels(
 # --- publication date ------------------------------------------------------------------------
 
 
-def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
+def dateline_of(
+    blocks: list[Block], decisions: list[Decision], language: str = "und"
+) -> str | None:
     """The article's own date: the first date between the headline and the body, in a dateline
     ("Published: ...", "Submitted on Mon, 2019-01-21 13:49") or in the byline ("By X on Monday,
     November 18th, 2019"). A date above the headline is the page's render date (a
-    `date_header`), never this; one in the body or a caption is the story's."""
+    `date_header`), never this; one in the body or a caption is the story's. A slashed date is
+    read in the order the page writes them (`slashed_day_first`; `language` is the body's)."""
     anchors = [i for i, d in enumerate(decisions) if d.kind in ("title", "byline")]
     if not anchors:
         return None
@@ -999,7 +1003,8 @@ def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
         byline = decision.kind == "byline" or decision.reason == "byline"
         if not byline and decision.reason not in ("date_header", "metadata"):
             continue
-        parsed = parse_date(blocks[i].text)
+        text = blocks[i].text
+        parsed = parse_date(text, "/" in text and slashed_day_first(blocks, language))
         if parsed:
             if not byline:
                 decisions[i] = _decision("removed", "metadata", "the article's dateline")
@@ -1007,12 +1012,32 @@ def dateline_of(blocks: list[Block], decisions: list[Decision]) -> str | None:
     return None
 
 
-def parse_date(text: str) -> str | None:
-    """ISO date (YYYY-MM-DD) of the first date in a block, or None."""
+def slashed_day_first(blocks: Sequence[Block], language: str) -> bool:
+    """Whether the page writes numeric dates with slashes day first (25/04/2024) rather than
+    month first (04/25/2024), which decides how an ambiguous one (04/05/2024) is read. Its own
+    unambiguous ones tell, when they agree; else its language: month first is the United States'
+    order, so an English page's (dateutil's default), and no other language's."""
+    orders = set()
+    for block in blocks:
+        if "/" in block.text:
+            for found in _SLASHED_DATE.finditer(block.text):
+                first, second = int(found["first"]), int(found["second"])
+                if first <= 12 < second <= 31:
+                    orders.add("month first")
+                elif second <= 12 < first <= 31:
+                    orders.add("day first")
+    if len(orders) == 1:
+        return orders == {"day first"}
+    return language not in ("en", "und")
+
+
+def parse_date(text: str, day_first: bool = False) -> str | None:
+    """ISO date (YYYY-MM-DD) of the first date in a block, or None. `day_first`: how a slashed
+    date both of whose numbers can be a month is read (04/05/2024: 4 May; else 5 April)."""
     match = DATE_ANY.search(text)
     if not match:
         return None
-    plain = _plain_date(match.group(0))
+    plain = _plain_date(match.group(0), day_first)
     if plain is not None:
         return plain
     from dateutil import parser as date_parser
@@ -1049,17 +1074,24 @@ _NAMED_DATE = re.compile(
 _ISO_DATE = re.compile(r"(?P<year>\d{4})([-/])(?P<month>\d{1,2})\2(?P<day>\d{1,2})")
 # "25.04.2024": written with dots, a numeric date is day first wherever it is written so
 # (German, Russian, Polish, Turkish, Nordic pages); dateutil read it month first, as 4 May.
-# Slashes stay dateutil's (month first, unless the first number cannot be a month): 04/05/2024
-# is 5 April in the US and 4 May in the UK, and the page alone does not say which.
 _DOTTED_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})")
+# "04/05/2024": 5 April in the US, 4 May in the UK and most of the world (`slashed_day_first`
+# tells from the page); a first number above 12 can only be a day, a second only a day too.
+_SLASHED_DATE = re.compile(
+    r"(?<!\d)(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<year>(?:19|20)\d\d|\d\d)(?!\d)"
+)
 
 
-def _plain_date(found: str) -> str | None:
+def _plain_date(found: str, day_first: bool = False) -> str | None:
     """ISO date of a date `DATE_ANY` found, when it is one of the plain forms; else None."""
     named = _NAMED_DATE.fullmatch(found)
     if named:
         month = MONTH_NUMBERS.get((named["month"] or named["month2"]).lower())
         day, year = int(named["day"] or named["day2"]), int(named["year"])
+    elif (slashed := _SLASHED_DATE.fullmatch(found)) and len(slashed["year"]) == 4:
+        year, first, second = int(slashed["year"]), int(slashed["first"]), int(slashed["second"])
+        day_first = first > 12 or (day_first and second <= 12)
+        month, day = (second, first) if day_first else (first, second)
     else:
         numeric = _ISO_DATE.fullmatch(found) or _DOTTED_DATE.fullmatch(found)
         if not numeric:
@@ -1201,10 +1233,11 @@ def extract_text_dump(text: str, capture_id: str, context: PageContext | None = 
     """Extract the article from a plain-text page dump."""
     blocks = split_blocks(text)
     decisions = classify_blocks(blocks, context or PageContext())
-    published_at = dateline_of(blocks, decisions)
     body = [b.text for b, d in zip(blocks, decisions, strict=True) if d.kind == "body"]
+    language = detect_language(body)
+    published_at = dateline_of(blocks, decisions, language)
     return extraction_from_blocks(
-        capture_id, blocks, decisions, language=detect_language(body), published_at=published_at
+        capture_id, blocks, decisions, language=language, published_at=published_at
     )
 
 

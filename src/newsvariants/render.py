@@ -417,15 +417,15 @@ def extract_html(html: str, capture_id: str, context: PageContext) -> Extraction
     meta = _trafilatura_evidence(html, page.blocks)
     decisions = classify_html_blocks(page.blocks, context)
     _mark_meta_title(page.blocks, decisions, meta["title"])
-    published_at = dateline_of(page.blocks, decisions)  # also labels the dateline block
-    published_at = stated or published_at
     body = [b.text for b, d in zip(page.blocks, decisions, strict=True) if d.kind == "body"]
+    language = detect_language(body)
+    published_at = dateline_of(page.blocks, decisions, language)  # also labels the dateline
     return extraction_from_blocks(
         capture_id,
         page.blocks,
         decisions,
-        language=detect_language(body),
-        published_at=published_at,
+        language=language,
+        published_at=stated or published_at,
     )
 
 
