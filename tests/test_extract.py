@@ -35,6 +35,7 @@ from newsvariants.extract_rules import (
     _caption_tail,
     _ends_with_agency,
     head_rule,
+    is_dated_headline,
     page_reasons,
     pattern_reason,
 )
@@ -1078,3 +1079,29 @@ def test_a_slashed_dateline_is_read_in_the_pages_order(
     assert parse_date(f"Posted {dateline}", day_first=True) == (
         expected if dateline.startswith("04/25") else "2024-05-04"
     )
+
+
+_DATED_TEASERS = [
+    "08/01/2014 Ministers meet unions as the rail strike enters its second week",
+    "08/01/2014 Court rules the port expansion can go ahead despite protests",
+    "07/01/2014 Mayor promises new cycle lanes along the seafront by summer",
+    "Jan 6, 2014 - Council approves the harbour budget after a long debate",
+]
+
+
+@pytest.mark.parametrize("where", ["above", "below"])
+def test_a_list_of_dated_teasers_is_related_not_body(where: str) -> None:
+    """Lines that begin with a date and go on with a headline, two or more in a row, are a list
+    of related or archived stories, never the article; a dateline (a date and a time, or a date
+    and a name) is not taken for one."""
+    headline = "Central bank raises rates for the third time this year"
+    dateline = "Jan 8, 2014 at 10:21 am"
+    lines = [headline, dateline, *BODY, "Related"]
+    lines = (_DATED_TEASERS + lines) if where == "above" else (lines + _DATED_TEASERS)
+    page = "\n".join(lines) + "\n"
+    ex = extract_text_dump(page, "teasers")
+    assert [p.text for p in ex.paragraphs] == BODY
+    removed = {page[r.start : r.end]: r.reason for r in ex.removed}
+    assert {removed[t] for t in _DATED_TEASERS} == {"related"}
+    assert ex.title == headline and ex.published_at == "2014-01-08"
+    assert not is_dated_headline(dateline) and not is_dated_headline("May 2, 2024 Jane Doe")

@@ -252,6 +252,23 @@ def head_rule(text: str, size: float, candidates: tuple[int, ...] | None = None)
 
 # --- other patterns --------------------------------------------------------------------------
 
+# A date and then a headline: "08/01/2014 Urkullu se declara a favor de la República", "Nov 12,
+# 2019 - Council approves budget" (at least three words after it, none of them a time: a
+# dateline's rest is a time, "at 9:24 pm ET", or a name). One item of a list of dated teasers.
+_DATED_HEADLINE = re.compile(
+    rf"(?:{_DATE_CORE})\s*+[-–—|:·•]?\s*+(?!{_TIME})(?=(?:[^\W\d_][\w'’-]*\W+){{2}}[^\W\d_])"
+    rf"(?!.*{_TIME})[^\W\d_].*$",
+    re.IGNORECASE,
+)
+_DATE_HEADER_RULE = next(i for i, rule in enumerate(HEAD_RULES) if rule[0] == "date_header")
+
+
+def is_dated_headline(text: str) -> bool:
+    """Whether a block is a date followed by a headline (`_DATED_HEADLINE`); only blocks that
+    begin as a date can (`_DATE_LEADS`), so most are passed on their first characters."""
+    return _DATE_HEADER_RULE in _candidates_for_head(text[:3]) and bool(_DATED_HEADLINE.match(text))
+
+
 COMMENTS_HEAD_RE = re.compile(COMMENTS_HEAD, re.IGNORECASE)
 SOURCES_HEAD_RE = re.compile(SOURCES_HEAD, re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
