@@ -426,8 +426,9 @@ The first release holds two real captures of one RT article (Lavrov on NATO base
     )
 
 
-def coverage(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
-    """Biases and limitations of what the corpus holds: the release's; else the build's counts."""
+def coverage(corpus: Path, manifest: dict[str, Any], languages: Counter[str], project: bool) -> str:
+    """Biases and limitations of what the corpus holds: the release's; else the build's counts
+    (`languages`: its `language_counts`)."""
     if project:
         return """\
 - **State media and their mirrors are in it.** The seed story is an RT article (Russian state
@@ -439,10 +440,10 @@ def coverage(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
   the benchmark says so rather than reporting numbers. Statistics above are per release."""
     sizes = split_sizes(manifest)
     stories = _n(sum(sizes["stories"].values()), "story", "stories")
-    variants = _whole(corpus, "variants", ["source", "language"])
+    variants = _whole(corpus, "variants", ["source"])
     sources = _n(pc.count_distinct(variants["source"]).as_py(), "source", "sources")
     counted = _n(variants.num_rows, "variant", "variants")
-    spoken = _variants_by_language(_counts(variants["language"]))
+    spoken = _variants_by_language(languages)
     empty = [s for s in SPLITS if not any(sizes[c].get(s) for c in CONFIGS)]
     splits = "Every split has rows."
     if empty:
@@ -465,15 +466,14 @@ def _variants_by_language(counts: Counter[Any]) -> str:
     )
 
 
-def languages_section(corpus: Path, project: bool) -> str:
+def languages_section(counts: Counter[str], project: bool) -> str:
     """Languages: the release's, described by hand; else the build's detected languages, counted
-    (the card's YAML `language` lists the same, from `named_languages`)."""
+    (`counts`: its `language_counts`; the card's YAML `language` lists the same)."""
     if project:
         return """\
 English (`en`) news text, as published by the outlets (and their mirrors) in the captures. The
 `language` field of each variant is detected at extraction; a capture in another language would be
 labelled as such, not dropped."""
-    counts = language_counts(corpus)
     named = _variants_by_language(named_languages(counts))
     unnamed = Counter({k: n for k, n in counts.items() if k in NO_LANGUAGE})
     text = (
@@ -517,6 +517,7 @@ def render_card(corpus: Path) -> str:
     version = manifest["version"]
     body = card_source().read_text(encoding="utf-8")
     project = is_project_release(corpus, manifest)
+    languages = language_counts(corpus)  # for the YAML, the Languages section and the coverage
 
     def replace(match: re.Match[str]) -> str:
         name, arg = match.group(1), match.group(2)
@@ -531,9 +532,9 @@ def render_card(corpus: Path) -> str:
         if name == "about_captures":
             return about_captures(corpus, manifest, project)
         if name == "coverage":
-            return coverage(corpus, manifest, project)
+            return coverage(corpus, manifest, languages, project)
         if name == "languages":
-            return languages_section(corpus, project)
+            return languages_section(languages, project)
         if name == "pinning":
             return pinning(version, project)
         if name == "repo":
@@ -555,7 +556,7 @@ def render_card(corpus: Path) -> str:
         raise ValueError(f"DATASET_CARD.md: unknown marker {match.group(0)}")
 
     text = _MARKER.sub(replace, body)
-    metadata = yaml_metadata(manifest, named_languages(language_counts(corpus)))
+    metadata = yaml_metadata(manifest, named_languages(languages))
     front = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)
     card = f"---\n{front}---\n\n{text.strip()}\n"
     (corpus / "README.md").write_text(card, encoding="utf-8")
