@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from newsvariants.card import HUB_REPO
 from newsvariants.cli import app
 from newsvariants.errors import NewsVariantsError
-from newsvariants.publish import PublishError, plan_publish, publish
+from newsvariants.publish import PublishError, card_notes, plan_publish, publish
 from newsvariants.release import release
 
 runner = CliRunner()
@@ -60,6 +61,25 @@ def test_the_dry_run_lists_every_file_with_size_and_sha256_then_the_tag(
         assert f"  add {path}  {size} bytes  sha256 {sha}" in lines
     assert sum(line.startswith("  add ") for line in lines) == len(files)
     assert lines[-1] == "create_tag v0.1.0 on that commit"
+
+
+def test_publishing_elsewhere_than_the_card_names_says_so(released: Path) -> None:
+    # the release card's loading examples, download command and citation name the project's repo
+    assert HUB_REPO in (released / "README.md").read_text(encoding="utf-8")
+    assert plan_publish(released, HUB_REPO).notes == ()
+    (note,) = plan_publish(released, "someorg/mirror").notes
+    assert f"the project's repo {HUB_REPO}, not from someorg/mirror" in note
+    assert 'load_dataset("someorg/mirror", revision="v0.1.0")' in note
+    result = runner.invoke(
+        app, ["publish", "--repo", "someorg/mirror", "--corpus", str(released), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "not from someorg/mirror" in result.stderr
+    assert "not from" not in result.stdout  # the plan itself is unchanged
+    # a user's own release: its card names the folder it was built into, whatever the repo
+    (own,) = card_notes(False, HUB_REPO, "2.0.0")
+    assert "the local folder it was built into" in own
+    assert f'load_dataset("{HUB_REPO}", revision="v2.0.0")' in own
 
 
 def test_an_unreleased_or_inconsistent_corpus_is_refused(

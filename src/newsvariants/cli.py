@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +26,7 @@ from newsvariants.errors import NewsVariantsError
 
 if TYPE_CHECKING:  # imported where used: the command line starts without loading the stages
     from newsvariants.ingest import IngestOutcome
+    from newsvariants.registry import StoryEvent
 
 app = typer.Typer(
     name="newsvariants",
@@ -154,6 +157,39 @@ def _progress_bar() -> Progress:
     )
 
 
+# Beyond this many quarantined captures or story events, `build` prints a summary (a build of
+# 100k new captures makes ~20k stories: one line each buried the rest of its output).
+LISTED_LINES = 20
+# The kinds of `StoryEvent`, in the order a summary counts them.
+STORY_EVENT_KINDS = ("new", "split", "merged", "unmerged", "retired", "returned")
+
+
+def listed_lines(lines: list[str], limit: int | None, where_all: str) -> list[str]:
+    """`lines`, or the first `limit` of them and a line saying how many more (and `where_all`
+    they are)."""
+    if limit is None or len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit} more ({where_all})"]
+
+
+def story_event_lines(events: Sequence[StoryEvent], limit: int | None) -> list[str]:
+    """What `build` prints of the registry's story events: each one when they are few (or
+    `limit` is None); else their counts by kind, then the events that change an existing
+    story's identity (split, merged, unmerged, retired, returned) before the new ones, since a
+    user who cites story IDs needs those first."""
+    lines = [f"{e.kind}: {e.story_id} {e.detail}" for e in events]
+    if limit is None or len(lines) <= limit:
+        return lines
+    counts = Counter(e.kind for e in events)
+    kinds = [k for k in STORY_EVENT_KINDS if counts[k]] + sorted(
+        k for k in counts if k not in STORY_EVENT_KINDS
+    )
+    summary = "story events: " + ", ".join(f"{counts[k]:,} {k}" for k in kinds)
+    changes = [line for e, line in zip(events, lines, strict=True) if e.kind != "new"]
+    created = [line for e, line in zip(events, lines, strict=True) if e.kind == "new"]
+    return [summary, *listed_lines(changes + created, limit, "--verbose lists every one")]
+
+
 @app.command()
 def build(
     raw: RawOption = Path("raw"),
@@ -175,6 +211,14 @@ def build(
         Path, typer.Option("--cache-dir", help="Where --cache keeps per-capture work.")
     ] = DEFAULT_CACHE_DIR,
     engine: Annotated[str, typer.Option(help="local (process pool) or ray (extra).")] = "local",
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help=f"List every quarantined capture and story event (else, beyond {LISTED_LINES}, "
+            "a summary and the first ones).",
+        ),
+    ] = False,
 ) -> None:
     """Build the corpus from raw/ (every stage), validate it, then swap it in."""
     from newsvariants.build import build as run_build
@@ -233,10 +277,12 @@ def build(
         + f"; {len(result.quarantined)} quarantined",
         highlight=False,
     )
-    for q in result.quarantined:
-        out.print(f"  quarantined {q.capture_id} ({q.path}): {q.reason}", highlight=False)
-    for event in result.events:
-        out.print(f"  {event.kind}: {event.story_id} {event.detail}", highlight=False)
+    quarantined = [f"quarantined {q.capture_id} ({q.path}): {q.reason}" for q in result.quarantined]
+    limit = None if verbose else LISTED_LINES
+    for line in listed_lines(quarantined, limit, "MANIFEST.json's build_report lists every one"):
+        out.print(f"  {line}", highlight=False)
+    for line in story_event_lines(result.events, limit):
+        out.print(f"  {line}", highlight=False)
 
 
 @app.command()
@@ -552,6 +598,8 @@ def publish(
         plan = plan_publish(corpus, repo, None if without_inputs else raw)
     except NewsVariantsError as exc:
         raise _fail(exc) from exc
+    for note in plan.notes:
+        _notice(note)
     heading = "dry run: would run" if dry_run else "publishing"
     out.print(f"{heading} {plan.repo} {plan.tag}:", highlight=False)
     for line in plan.describe():

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newsvariants.card import HUB_REPO, is_project_release
 from newsvariants.errors import NewsVariantsError
 from newsvariants.release import parse_version, verify_checksums
 from newsvariants.write import release_of, sha256_file
@@ -49,6 +50,7 @@ class PublishPlan:
     tag: str
     uploads: tuple[Upload, ...]
     commit_message: str
+    notes: tuple[str, ...] = ()  # what the user should know before uploading (`card_notes`)
 
     def describe(self) -> list[str]:
         """The operations, one per line, in the order they run."""
@@ -110,6 +112,23 @@ def plan_publish(corpus: Path, repo: str, raw: Path | None = None) -> PublishPla
         tag=f"v{version}",
         uploads=uploads,
         commit_message=f"NewsVariants {version} (inputs {manifest['inputs']['digest'][:12]})",
+        notes=card_notes(is_project_release(corpus, manifest), repo, version),
+    )
+
+
+def card_notes(project: bool, repo: str, version: str) -> tuple[str, ...]:
+    """What the card says about where to load the corpus from, when that is not `repo`: a
+    project release's card names the project's Hub repo (`HUB_REPO`: its loading examples,
+    download command and citation URL), another build's card the folder it was built into. The
+    card is uploaded as released, not rewritten: `validate --rebuild` of the copy compares it
+    with the card a build renders."""
+    if project and repo == HUB_REPO:
+        return ()
+    named = f"the project's repo {HUB_REPO}" if project else "the local folder it was built into"
+    return (
+        f"the card (README.md) tells users to load this corpus from {named}, not from {repo}; "
+        f"it is uploaded as released (a rebuild renders that card). Users of this copy load it "
+        f'with load_dataset("{repo}", revision="v{version}").',
     )
 
 
