@@ -160,8 +160,6 @@ def _progress_bar() -> Progress:
 # Beyond this many quarantined captures or story events, `build` prints a summary (a build of
 # 100k new captures makes ~20k stories: one line each buried the rest of its output).
 LISTED_LINES = 20
-# The kinds of `StoryEvent`, in the order a summary counts them.
-STORY_EVENT_KINDS = ("new", "split", "merged", "unmerged", "retired", "returned")
 
 
 def listed_lines(lines: list[str], limit: int | None, where_all: str) -> list[str]:
@@ -177,6 +175,8 @@ def story_event_lines(events: Sequence[StoryEvent], limit: int | None) -> list[s
     `limit` is None); else their counts by kind, then the events that change an existing
     story's identity (split, merged, unmerged, retired, returned) before the new ones, since a
     user who cites story IDs needs those first."""
+    from newsvariants.registry import STORY_EVENT_KINDS
+
     lines = [f"{e.kind}: {e.story_id} {e.detail}" for e in events]
     if limit is None or len(lines) <= limit:
         return lines

@@ -44,9 +44,13 @@ class StoryEntry:
     merged_into: str | None = None
 
 
+# What can happen to a story in a build, in the order `newsvariants build` counts them.
+STORY_EVENT_KINDS = ("new", "split", "merged", "unmerged", "retired", "returned")
+
+
 @dataclass
 class StoryEvent:
-    kind: str  # new | split | merged | unmerged | retired | returned
+    kind: str  # one of STORY_EVENT_KINDS
     story_id: str
     detail: str
 
