@@ -318,6 +318,32 @@ def test_group_arrays_applies_the_function_to_each_key_in_row_order() -> None:
     assert {k: v.tolist() for k, v in found.items()} == {0: [2, 7], 1: [4], 2: [1, 4, 10]}
 
 
+def band_threads(columns: dict) -> object:  # type: ignore[type-arg]
+    import threading
+    import time
+
+    time.sleep(0.01)  # long enough for the other thread to take the next group meanwhile
+    return columns["value"] * 0 + threading.get_ident()
+
+
+def test_group_arrays_on_threads_gives_each_key_its_own_rows() -> None:
+    import numpy as np
+
+    from newsvariants.executor import PoolMapper, group_arrays
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 16, size=5000).astype(np.int16)
+    columns = {"band": keys, "value": rng.integers(0, 1000, size=5000)}
+    alone = group_arrays(band_sums, columns, "band")
+    threaded = group_arrays(band_sums, columns, "band", threads=2)
+    assert sorted(threaded) == sorted(alone) == list(range(16))
+    assert all(np.array_equal(threaded[k], alone[k]) for k in alone)
+    # the groups did run on two threads, and a pool's mapper uses as many as it has workers
+    assert len({int(v[0]) for v in group_arrays(band_threads, columns, "band", 2).values()}) == 2
+    found = PoolMapper(2).group_arrays(band_threads, columns, "band")
+    assert len({int(v[0]) for v in found.values()}) == 2
+
+
 def test_a_fully_cached_build_is_byte_identical_and_quarantines_the_same(tmp_path: Path) -> None:
     raw = make_raw(tmp_path)
     cache = tmp_path / "cache"
