@@ -69,6 +69,9 @@ def test_build_summarises_many_story_events_unless_verbose(
     summarised = runner.invoke(app, args)
     assert summarised.exit_code == 0, summarised.output
     lines = [line.strip() for line in summarised.output.splitlines()]
+    # its summary is one line, however long the path (stdout is not wrapped at 80 columns)
+    built = [line for line in lines if line.startswith(f"built {tmp_path / 'corpus'}: ")]
+    assert len(built) == 1 and built[0].endswith("; 0 quarantined") and len(built[0]) > 80
     assert f"story events: {len(STORIES)} new" in lines
     assert sum(line.startswith("new: s-") for line in lines) == 4
     assert f"... and {len(STORIES) - 4} more (--verbose lists every one)" in lines

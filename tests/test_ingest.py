@@ -69,6 +69,21 @@ def test_cli_says_a_repeated_ingest_is_a_no_op(tmp_path: Path) -> None:
     assert "no-op" in result.output
 
 
+def test_cli_counts_what_an_ingest_of_many_captures_did_on_stderr(tmp_path: Path) -> None:
+    first = _write(tmp_path / "a.txt", BODY)
+    second = _write(tmp_path / "b.txt", BODY + "Another line of it.\n")
+    raw = tmp_path / "raw"
+    once = runner.invoke(app, ["ingest", str(first), "--raw", str(raw), "--source", "x.org"])
+    assert once.exit_code == 0 and "ingested" not in once.stderr  # one capture: its line says it
+    both = runner.invoke(
+        app, ["ingest", str(first), str(second), "--raw", str(raw), "--source", "x.org"]
+    )
+    assert both.exit_code == 0, both.output
+    assert both.stderr.strip() == "ingested 2 captures: 1 added, 1 already present"
+    # stdout stays one line a capture
+    assert [line.split()[1] for line in both.stdout.splitlines()] == ["already", "added"]
+
+
 def test_manifest_ingest_reads_paths_relative_to_the_manifest(tmp_path: Path) -> None:
     _write(tmp_path / "in" / "a.txt", BODY)
     _write(tmp_path / "in" / "b.html", "<html><body><p>" + BODY + "</p></body></html>")

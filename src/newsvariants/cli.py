@@ -36,7 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-out = Console()
+# stdout is never wrapped at a width: scripts read its lines (a capture's, a build's summary)
+out = Console(soft_wrap=True)
 
 RawOption = Annotated[Path, typer.Option("--raw", help="raw/ folder (captures + metadata).")]
 CorpusOption = Annotated[Path, typer.Option("--out", help="Corpus folder to write.")]
@@ -130,6 +131,19 @@ def ingest(
             guessed += f", {o.replaced} invalid byte sequence(s) read as U+FFFD"
         line = f"{o.capture.capture_id}  {state}  {o.origin}  ({guessed})"
         out.print(line, highlight=False, soft_wrap=True)  # one line a capture, however long
+    if len(outcomes) > 1:  # on stderr: stdout stays one line a capture, for scripts
+        err.print(ingest_summary(outcomes), highlight=False, soft_wrap=True)
+
+
+def ingest_summary(outcomes: Sequence[IngestOutcome]) -> str:
+    """One line of counts after the per-capture lines (a WARC or a manifest brings thousands)."""
+    added = sum(o.added for o in outcomes)
+    present = len(outcomes) - added
+    line = f"ingested {len(outcomes):,} captures: {added:,} added, {present:,} already present"
+    replaced = sum(bool(o.replaced) for o in outcomes)
+    if replaced:
+        line += f"; {replaced:,} with invalid byte sequences read as U+FFFD"
+    return line
 
 
 def _already_present(o: IngestOutcome) -> str:
