@@ -56,6 +56,14 @@ def raw_copy(tmp_path: Path) -> Path:
     return target
 
 
+def corpus_copy(corpus: Path, tmp_path: Path) -> Path:
+    """A writable copy of a built corpus, as tmp_path/corpus (the session's corpora are shared
+    and read-only)."""
+    target = tmp_path / "corpus"
+    shutil.copytree(corpus, target)
+    return target
+
+
 def append_hand_written_record(raw: Path, data: bytes, encoding: str, source: str) -> str:
     """Store `data` in `raw` as a text capture with a record written as by hand (no ingest, so
     none of its checks): what a build must still refuse to publish. Returns the capture ID."""

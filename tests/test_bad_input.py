@@ -29,7 +29,7 @@ from newsvariants.ingest import (
 )
 from newsvariants.registry import StoryRegistry
 
-from .conftest import RAW, append_hand_written_record
+from .conftest import RAW, append_hand_written_record, corpus_copy
 from .test_executor import tree_hashes
 
 ENGLISH = (
@@ -213,8 +213,7 @@ def test_a_key_given_twice_is_refused_where_it_was_silently_resolved(tmp_path: P
 def test_a_corpus_folder_that_cannot_be_replaced_is_a_clear_error_and_stays_intact(
     seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
     before = tree_hashes(out)
     real_replace = os.replace
 

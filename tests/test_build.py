@@ -20,7 +20,7 @@ from newsvariants.build import build
 from newsvariants.errors import StageError
 from newsvariants.ingest import file_inputs, ingest
 
-from .conftest import CORPUS, RAW, append_hand_written_record
+from .conftest import CORPUS, RAW, append_hand_written_record, corpus_copy
 from .test_executor import tree_hashes
 
 
@@ -66,8 +66,7 @@ def test_manifest_lists_every_file_with_checksum_and_rows(seed_corpus: Path) -> 
 def test_a_failing_stage_leaves_the_previous_corpus_intact(
     seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
     before = tree_hashes(out)
 
     def explode(*args: object, **kwargs: object) -> None:
@@ -83,8 +82,7 @@ def test_a_failing_stage_leaves_the_previous_corpus_intact(
 def test_an_extraction_crash_names_the_stage_and_the_capture(
     seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
 
     def explode(*args: object, **kwargs: object) -> None:
         raise ValueError("bad block")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from newsvariants.cli import app
 
-from .conftest import RAW
+from .conftest import RAW, corpus_copy
 from .test_executor import tree_hashes
 
 runner = CliRunner()
@@ -24,8 +24,7 @@ def test_a_mistyped_raw_folder_is_an_error_not_an_empty_corpus(
     seed_corpus: Path, tmp_path: Path
 ) -> None:
     # It used to build "0 captures", retire every story in the registry and swap that in.
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
     before = tree_hashes(out)
     for raw in (tmp_path / "raww", tmp_path):  # no such folder; a folder without captures.jsonl
         result = runner.invoke(app, ["build", "--raw", str(raw), "--out", str(out)])
@@ -109,8 +108,7 @@ def test_a_file_under_raw_captures_that_no_record_names_is_reported_not_left_out
     stray.parent.mkdir(parents=True)
     stray.write_text("A Story\n\nIts only paragraph, copied into raw/ by hand.\n", encoding="utf-8")
     (raw_copy / "captures" / "00" / ".tmp-abc123").write_bytes(b"cut short")  # not a capture
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
     before = tree_hashes(out)
     result = runner.invoke(app, ["build", "--raw", str(raw_copy), "--out", str(out)])
     assert result.exit_code == 1
@@ -404,8 +402,7 @@ def test_an_interrupted_build_says_what_state_the_corpus_is_in(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    out = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, out)
+    out = corpus_copy(seed_corpus, tmp_path)
     before = tree_hashes(out)
     monkeypatch.setattr(build_module, "build", interrupted)
     result = runner.invoke(app, ["build", "--raw", str(RAW), "--out", str(out)])

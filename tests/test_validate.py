@@ -13,7 +13,7 @@ from newsvariants.cli import app
 from newsvariants.errors import ValidationError
 from newsvariants.validate import _check_coverage, _check_offsets, validate_corpus
 
-from .conftest import RAW
+from .conftest import RAW, corpus_copy
 
 runner = CliRunner()
 
@@ -24,8 +24,7 @@ def test_the_seed_corpus_is_valid_against_raw(seed_corpus: Path) -> None:
 
 
 def test_one_flipped_byte_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     target = corpus / "alignments" / "train-00000-of-00001.parquet"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -37,8 +36,7 @@ def test_one_flipped_byte_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
 
 
 def test_a_row_count_mismatch_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     manifest = json.loads((corpus / "MANIFEST.json").read_text())
     for entry in manifest["files"]:
         if entry["path"].startswith("variants/"):
@@ -49,8 +47,7 @@ def test_a_row_count_mismatch_is_caught(seed_corpus: Path, tmp_path: Path) -> No
 
 
 def test_an_unlisted_file_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     shutil.copy(
         corpus / "stories" / "train-00000-of-00001.parquet",
         corpus / "stories" / "test-00000-of-00001.parquet",
@@ -62,8 +59,7 @@ def test_an_unlisted_file_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
 def test_a_card_whose_split_sizes_were_edited_is_caught(seed_corpus: Path, tmp_path: Path) -> None:
     # MANIFEST.json cannot hold the card's checksum (the card is written from it): an edited
     # num_examples passed validate, and load_dataset then failed with NonMatchingSplitsSizesError.
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     card = corpus / "README.md"
     text = card.read_text(encoding="utf-8")
     assert text.count("num_examples: 21") == 1
@@ -200,8 +196,7 @@ def test_a_broken_value_is_reported_with_file_row_and_field(
     value: object,
     message: str,
 ) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     path = _rewrite(corpus, config, lambda t: _set(t, column, row, value))
     with pytest.raises(ValidationError) as info:
         validate_corpus(corpus)
@@ -244,8 +239,7 @@ def test_cross_checks_find_the_same_problems_whatever_rows_they_read_at_once(
 
     import newsvariants.validate as validate_module
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     for config, row, column in (("pairs", 19, "variant_b"), ("alignments", 8, "variant_a")):
         path = corpus / config / "train-00000-of-00001.parquet"
         table = _set(pq.read_table(path), column, row, "v-0000000000000000")
@@ -269,8 +263,7 @@ def test_cross_checks_find_the_same_problems_whatever_rows_they_read_at_once(
 def test_a_manifest_that_is_not_json_or_points_outside_is_a_named_problem(
     seed_corpus: Path, tmp_path: Path
 ) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     manifest_path = corpus / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["files"][0]["path"] = "../../outside.txt"  # was hashed: a file outside was read
@@ -309,8 +302,7 @@ def test_a_relation_changed_with_its_checksum_recomputed_is_caught_only_by_rebui
 ) -> None:
     """A hand edit that keeps every record valid and MANIFEST.json consistent passes the
     checks; the rebuild from raw/ shows the file is not what the inputs and code make."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     path = _rewrite(
         corpus, "alignments", lambda t: _set(t, "relation", 0, 3 - t["relation"][0].as_py())
     )
@@ -335,8 +327,7 @@ def test_the_seed_corpus_is_reproduced_by_rebuild(seed_corpus: Path) -> None:
 def test_a_variant_whose_source_differs_from_its_capture_record_is_caught(
     seed_corpus: Path, tmp_path: Path
 ) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     _as_if_released(
         corpus, _rewrite(corpus, "variants", lambda t: _set(t, "source", 1, "elsewhere.example"))
     )
@@ -354,8 +345,7 @@ def test_validate_checks_raw_on_workers_and_finds_what_one_process_finds(
     page re-rendered) on a pool, and reports what one process reports."""
     from newsvariants import executor
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seed_corpus, corpus)
+    corpus = corpus_copy(seed_corpus, tmp_path)
     path = _rewrite(corpus, "variants", lambda t: _set(t, "url", 0, "https://example.org/moved"))
     _as_if_released(corpus, path)
     monkeypatch.setattr(executor, "POOL_MIN_TASKS", 0)  # two variants: the pool all the same
