@@ -629,3 +629,26 @@ def test_ctrl_c_is_the_drivers_alone_the_fork_server_and_workers_ignore_it() -> 
 def sigint_ignored_in(chunk: list[int]) -> list[bool]:
     """Whether SIGINT is ignored in the process that runs the chunk (a pool worker's)."""
     return [signal.getsignal(signal.SIGINT) == signal.SIG_IGN for _ in chunk]
+
+
+def test_in_background_runs_now_and_returns_or_raises_when_asked() -> None:
+    from newsvariants.executor import in_background
+
+    started = threading.Event()
+    release = threading.Event()
+
+    def work() -> str:
+        started.set()
+        assert release.wait(10)
+        return threading.current_thread().name
+
+    result = in_background(work)
+    assert started.wait(10)  # running before anyone asks for the result
+    release.set()
+    assert result() != threading.current_thread().name  # another thread ran it
+
+    def fails() -> None:
+        raise ValueError("from the thread")
+
+    with pytest.raises(ValueError, match="from the thread"):
+        in_background(fails)()

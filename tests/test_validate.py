@@ -369,3 +369,33 @@ def test_validate_checks_raw_on_workers_and_finds_what_one_process_finds(
     assert "url 'https://example.org/moved' differs from raw/'s" in " ".join(outputs["2"].split())
     valid = runner.invoke(app, ["validate", str(seed_corpus), "--raw", str(RAW), "--workers", "2"])
     assert valid.exit_code == 0, valid.output
+
+
+def test_validate_on_workers_reports_raw_problems_only_once_the_corpus_is_sound(
+    seed_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers the checks against raw/ start before the schema and cross-record checks of
+    the alignments and pairs, and run beside them; as in one process, their problems are
+    reported only when those checks pass (a broken file first, then its consequences)."""
+    from newsvariants import executor
+
+    corpus = corpus_copy(seed_corpus, tmp_path)
+    variants = _rewrite(
+        corpus, "variants", lambda t: _set(t, "url", 0, "https://example.org/moved")
+    )
+    _as_if_released(corpus, variants)
+    alignments = _rewrite(corpus, "alignments", lambda t: _set(t, "text_b", 0, "not the text"))
+    _as_if_released(corpus, alignments)
+    monkeypatch.setattr(executor, "POOL_MIN_TASKS", 0)  # two variants: the pool all the same
+    problems = {}
+    for workers in (1, 2):
+        mapper = executor.make_mapper(workers)
+        try:
+            with pytest.raises(ValidationError) as info:
+                validate_corpus(corpus, RAW, mapper, workers)
+        finally:
+            getattr(mapper, "close", lambda: None)()
+        problems[workers] = info.value.problems
+    assert problems[2] == problems[1]
+    assert any("text_b" in p for p in problems[2]), problems[2]
+    assert not any("example.org/moved" in p for p in problems[2]), problems[2]

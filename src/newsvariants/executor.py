@@ -162,6 +162,16 @@ def group_arrays(
         return dict(pool.map(one, groups))
 
 
+def in_background(func: Callable[[], R]) -> Callable[[], R]:
+    """Start `func` on a thread of this process now; the returned call waits for it and returns
+    its result (or raises its error). For a driver that hands work to a pool's workers and has
+    other work of its own meanwhile: the thread mostly waits on the workers' results."""
+    runner = ThreadPoolExecutor(1, thread_name_prefix="background")
+    future = runner.submit(func)
+    runner.shutdown(wait=False)  # the thread ends with `func`
+    return future.result
+
+
 def _apply_each(func: Callable[[list[T]], R], groups: list[list[T]]) -> list[R]:
     return [func(items) for items in groups]
 
