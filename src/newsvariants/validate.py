@@ -542,7 +542,6 @@ def check_offsets_items(raw: Path, items: list[tuple[Any, pa.RecordBatch, int]])
 
 
 def _raw_problems(
-    corpus: Path,
     raw: Path,
     records: Records,
     manifest: dict[str, Any],
@@ -590,8 +589,8 @@ def _raw_problems(
                     continue
                 items.append((captures[cid], batch, n))
     chunks = chunked(items, workers)
-    for found in (mapper or InProcessMapper()).map(partial(check_offsets_items, raw), chunks):
-        for item_problems in found:
+    for checked in (mapper or InProcessMapper()).map(partial(check_offsets_items, raw), chunks):
+        for item_problems in checked:
             problems += item_problems
     for q in manifest.get("build_report", {}).get("quarantined", []):
         seen[q["capture_id"]] += 1
@@ -627,11 +626,12 @@ def validate_corpus(
     records = load_records(corpus, problems, KEPT_CONFIGS)
     raw_problems: Callable[[], list[str]] | None = None
     if raw is not None and not problems:
-        check_raw = partial(_raw_problems, corpus, raw, records, manifest, mapper, workers)
-        # The checks against raw/ need only the variants. With workers they start now and run
-        # beside the driver's schema and cross-record checks of the other files (at 100k
-        # captures they overlapped ~5 s of them); their problems count only if those pass, as
-        # when they ran after them.
+        check_raw = partial(_raw_problems, raw, records, manifest, mapper, workers)
+        # The checks against raw/ need only the variants. With workers they start now, on a
+        # thread that mostly waits for the workers, and run beside this thread's schema and
+        # cross-record checks of the other files (100k text captures, two workers: validate
+        # 13.4 s -> 11.3 s). Their problems count only if those checks pass, as when they ran
+        # after them.
         raw_problems = check_raw
         if workers > 1:
             from newsvariants.executor import in_background
