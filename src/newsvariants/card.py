@@ -115,6 +115,11 @@ def language_counts(corpus: Path) -> Counter[str]:
     return _counts(_whole(corpus, "variants", ["language"])["language"])
 
 
+def source_counts(corpus: Path) -> Counter[str]:
+    """Variants per `source` outlet."""
+    return _counts(_whole(corpus, "variants", ["source"])["source"])
+
+
 def named_languages(counts: Counter[str]) -> Counter[str]:
     """The counts of the labels that name a language: not `und` (too little text to tell) nor
     `zxx` (no linguistic content), which the Hub's `language` field has no use for."""
@@ -396,8 +401,9 @@ def _wrap(text: str, indent: str = "") -> str:
     )
 
 
-def about_captures(corpus: Path, manifest: dict[str, Any], project: bool) -> str:
-    """Source data: the release's captures, described by hand; else the build's, counted."""
+def about_captures(manifest: dict[str, Any], sources: Counter[str], project: bool) -> str:
+    """Source data: the release's captures, described by hand; else the build's, counted
+    (`sources`: its `source_counts`)."""
     if project:
         return """\
 The first release holds two real captures of one RT article (Lavrov on NATO bases in Central Asia,
@@ -413,11 +419,10 @@ The first release holds two real captures of one RT article (Lavrov on NATO base
   `captured_at` = `2024-04-25` (date precision) and never as the publication date."""
     report = manifest["build_report"]
     captures = _n(report["captures"], "capture", "captures")
-    n_sources = pc.count_distinct(_whole(corpus, "variants", ["source"])["source"]).as_py()
-    sources = _n(n_sources, "source", "sources")
     return _wrap(
         "This corpus was built from the captures in `raw/` and is not a release of the project. "
-        f"Of its {captures}, {report['variants']} are variants here, from {sources} (see "
+        f"Of its {captures}, {report['variants']} are variants here, from "
+        f"{_n(len(sources), 'source', 'sources')} (see "
         f"*Sources* above), and {len(report['quarantined'])} quarantined (each with its reason in "
         "`build_report`, in `MANIFEST.json`). `raw/captures.jsonl` records each capture's outlet, "
         "URL and capture time when known, and its `rights` note. Where the sections below cite "
@@ -426,9 +431,11 @@ The first release holds two real captures of one RT article (Lavrov on NATO base
     )
 
 
-def coverage(corpus: Path, manifest: dict[str, Any], languages: Counter[str], project: bool) -> str:
+def coverage(
+    manifest: dict[str, Any], sources: Counter[str], languages: Counter[str], project: bool
+) -> str:
     """Biases and limitations of what the corpus holds: the release's; else the build's counts
-    (`languages`: its `language_counts`)."""
+    (`sources` and `languages`: its `source_counts` and `language_counts`)."""
     if project:
         return """\
 - **State media and their mirrors are in it.** The seed story is an RT article (Russian state
@@ -440,9 +447,8 @@ def coverage(corpus: Path, manifest: dict[str, Any], languages: Counter[str], pr
   the benchmark says so rather than reporting numbers. Statistics above are per release."""
     sizes = split_sizes(manifest)
     stories = _n(sum(sizes["stories"].values()), "story", "stories")
-    variants = _whole(corpus, "variants", ["source"])
-    sources = _n(pc.count_distinct(variants["source"]).as_py(), "source", "sources")
-    counted = _n(variants.num_rows, "variant", "variants")
+    outlets = _n(len(sources), "source", "sources")
+    counted = _n(sum(sources.values()), "variant", "variants")
     spoken = _variants_by_language(languages)
     empty = [s for s in SPLITS if not any(sizes[c].get(s) for c in CONFIGS)]
     splits = "Every split has rows."
@@ -452,7 +458,7 @@ def coverage(corpus: Path, manifest: dict[str, Any], languages: Counter[str], pr
             "than reporting numbers for them."
         )
     return _wrap(
-        f"- **Only what `raw/` holds.** This build has {stories} and {counted} from {sources}, in "
+        f"- **Only what `raw/` holds.** This build has {stories} and {counted} from {outlets}, in "
         f"{spoken or 'no detected language'}. Its outlets, languages and topics, and so its "
         f"biases, are those of the captures ingested. {splits}",
         indent="  ",
@@ -518,6 +524,7 @@ def render_card(corpus: Path) -> str:
     body = card_source().read_text(encoding="utf-8")
     project = is_project_release(corpus, manifest)
     languages = language_counts(corpus)  # for the YAML, the Languages section and the coverage
+    sources = source_counts(corpus)  # for the Source data and the coverage
 
     def replace(match: re.Match[str]) -> str:
         name, arg = match.group(1), match.group(2)
@@ -530,9 +537,9 @@ def render_card(corpus: Path) -> str:
         if name == "download":
             return download_text(version, project)
         if name == "about_captures":
-            return about_captures(corpus, manifest, project)
+            return about_captures(manifest, sources, project)
         if name == "coverage":
-            return coverage(corpus, manifest, languages, project)
+            return coverage(manifest, sources, languages, project)
         if name == "languages":
             return languages_section(languages, project)
         if name == "pinning":
